@@ -1,0 +1,16 @@
+import type { DiagnosticsStore } from '../stores/diagnostics-store';
+import { createWiringActivities } from './wiring';
+
+/** What the activities need; built by the composition root (workers/deps.ts) or by a test. */
+export interface ActivityDeps {
+  diagnostics: DiagnosticsStore;
+}
+
+/** Every activity of the worker, closed over its dependencies. */
+export function createActivities(deps: ActivityDeps) {
+  return {
+    ...createWiringActivities(deps),
+  };
+}
+
+export type Activities = ReturnType<typeof createActivities>;

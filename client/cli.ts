@@ -1,0 +1,153 @@
+#!/usr/bin/env node
+import { Command } from 'commander';
+import { describeConfig, ENV_DOC } from '../domain/config';
+import { ConfigError } from '../domain/errors';
+import { ProvisionError } from '../scripts/provision';
+import { attachOrStartServices, servicesDown, servicesStatus, servicesUp } from '../scripts/services';
+import { loadConfig } from '../workers/config';
+import { createLogger } from '../workers/logging';
+import { startWorker } from '../workers/service';
+import { runDemo, type DemoSummary } from './demo';
+
+/** Exit statuses, documented in the README. */
+export const EXIT = { ok: 0, failed: 1, config: 2, provision: 3 } as const;
+
+const progress = (line: string) => process.stderr.write(`${line}\n`);
+
+function table(rows: Record<string, unknown>[]): string {
+  if (rows.length === 0) return '(none)';
+  const cols = Object.keys(rows[0] ?? {});
+  const cell = (v: unknown) => (v === undefined ? '' : String(v));
+  const widths = cols.map((c) => Math.max(c.length, ...rows.map((r) => cell(r[c]).length)));
+  const line = (vals: string[]) => vals.map((v, i) => v.padEnd(widths[i] ?? 0)).join('  ').trimEnd();
+  return [line(cols), line(widths.map((w) => '-'.repeat(w))), ...rows.map((r) => line(cols.map((c) => cell(r[c]))))].join('\n');
+}
+
+function printDemo(summary: DemoSummary): void {
+  const out = [
+    '',
+    `Wiring check ${summary.ok ? 'passed' : 'FAILED'} in ${summary.elapsedMs} ms`,
+    `  workflow   ${summary.workflowId} (run ${summary.runId})`,
+    `  Temporal   ${summary.temporal.server}`,
+    `  Temporal UI ${summary.temporal.uiUrl ?? '(external server: use its UI)'}`,
+    ...(summary.temporal.workflowUrl ? [`  this run   ${summary.temporal.workflowUrl}`] : []),
+    `  MongoDB    ${summary.mongo.server}, database ${summary.mongo.database}`,
+    ...summary.rounds.map((r) => `  round ${r.round}    written ${r.writtenAt}, write+read ${r.roundTripMs} ms`),
+    `  list runs  ${summary.listCommand}`,
+    summary.servicesLeftRunning ? '  The servers keep running for inspection; stop them with `crm-books-sync services down`.' : '',
+  ];
+  process.stdout.write(`${out.join('\n')}\n`);
+}
+
+async function main(argv: string[]): Promise<void> {
+  const program = new Command()
+    .name('crm-books-sync')
+    .description('Keeps a CRM and Books in step with durable Temporal workflows over MongoDB.')
+    .showHelpAfterError();
+
+  program
+    .command('config')
+    .description('print the configuration this process would use (secrets hidden), or every problem in it')
+    .option('--json', 'print as JSON')
+    .action((opts: { json?: boolean }) => {
+      const { app } = loadConfig();
+      if (opts.json) process.stdout.write(`${JSON.stringify(describeConfig(app))}\n`);
+      else {
+        process.stdout.write(`${JSON.stringify(describeConfig(app), null, 2)}\n\nEnvironment variables:\n`);
+        process.stdout.write(`${table(Object.entries(ENV_DOC).map(([name, meaning]) => ({ name, meaning })))}\n`);
+      }
+    });
+
+  const services = program.command('services').description('the local Temporal dev server and Mongo-wire server');
+  services
+    .command('up')
+    .description('provision (first time) and start both servers in the background; reuses running ones')
+    .option('--json', 'print as JSON')
+    .action(async (opts: { json?: boolean }) => {
+      const endpoints = await servicesUp(loadConfig().app, progress);
+      if (opts.json) process.stdout.write(`${JSON.stringify(endpoints)}\n`);
+      else
+        process.stdout.write(
+          `Temporal  ${endpoints.temporal.address}  ${endpoints.temporal.description}\n` +
+            `Web UI    ${endpoints.temporal.uiUrl ?? '(external)'}\n` +
+            `MongoDB   ${endpoints.mongo.uri}  ${endpoints.mongo.description}\n`,
+        );
+    });
+  services
+    .command('down')
+    .description('stop the servers started by `services up`')
+    .action(async () => {
+      const stopped = await servicesDown(loadConfig().app);
+      process.stdout.write(stopped.length ? `stopped ${stopped.join(', ')}\n` : 'nothing was running\n');
+    });
+  services
+    .command('status')
+    .description('health of the configured or local servers')
+    .option('--json', 'print as JSON')
+    .action(async (opts: { json?: boolean }) => {
+      const status = await servicesStatus(loadConfig().app);
+      process.stdout.write(opts.json ? `${JSON.stringify(status)}\n` : `${table(status.map((s) => ({ ...s })))}\n`);
+    });
+
+  program
+    .command('start')
+    .description('run the service: servers (embedded unless configured), the worker; Ctrl-C drains and stops')
+    .action(async () => {
+      const config = loadConfig();
+      const logger = createLogger(config.app.logLevel);
+      const servers = await attachOrStartServices(config.app, progress);
+      let running;
+      try {
+        running = await startWorker(config, servers, logger);
+      } catch (err) {
+        await servers.stop();
+        throw err;
+      }
+      progress(`Temporal  ${servers.temporal.address} (${servers.temporal.description})`);
+      progress(`Temporal UI ${servers.temporal.uiUrl ?? '(external server: use its UI)'}`);
+      progress(`MongoDB   ${servers.mongo.description}`);
+      progress(`Worker polling task queue "${config.app.temporal.taskQueue}". Ctrl-C to stop.`);
+      const worker = running;
+      const stop = (signal: string) => {
+        progress(`${signal}: draining the worker…`);
+        void worker.shutdown();
+      };
+      process.once('SIGINT', () => stop('SIGINT'));
+      process.once('SIGTERM', () => stop('SIGTERM'));
+      try {
+        await worker.done;
+      } finally {
+        await servers.stop();
+        progress('Stopped.');
+      }
+    });
+
+  program
+    .command('demo')
+    .description('the one-shot main job: servers, worker, the end-to-end wiring check, a summary')
+    .option('--json', 'print the summary as one JSON object on the last line')
+    .option('--stop-services', 'stop the local servers afterwards instead of leaving them up for inspection')
+    .action(async (opts: { json?: boolean; stopServices?: boolean }) => {
+      const config = loadConfig();
+      const logger = createLogger(config.app.logLevel === 'info' ? 'warn' : config.app.logLevel);
+      const summary = await runDemo(config, { stopServices: Boolean(opts.stopServices), progress, logger });
+      if (opts.json) process.stdout.write(`${JSON.stringify(summary)}\n`);
+      else printDemo(summary);
+      if (!summary.ok) process.exitCode = EXIT.failed;
+    });
+
+  await program.parseAsync(argv);
+}
+
+main(process.argv).catch((err: unknown) => {
+  if (err instanceof ConfigError) {
+    process.stderr.write(`${err.message}\nRun \`crm-books-sync config\` to see every variable.\n`);
+    process.exitCode = EXIT.config;
+  } else if (err instanceof ProvisionError) {
+    process.stderr.write(`${err.message}\n`);
+    process.exitCode = EXIT.provision;
+  } else {
+    process.stderr.write(`crm-books-sync: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exitCode = EXIT.failed;
+  }
+});

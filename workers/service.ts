@@ -1,0 +1,64 @@
+import { Runtime, type NativeConnection, type Worker } from '@temporalio/worker';
+import type pino from 'pino';
+import type { Endpoints } from '../scripts/services';
+import type { LoadedConfig } from './config';
+import { createDeps, type Deps } from './deps';
+import { temporalLogger } from './logging';
+import { connectWorker, createWorker } from './worker';
+
+let runtimeInstalled = false;
+
+/** Routes the SDK's logs into our logger; the Runtime can be installed once per process. */
+export function installRuntime(logger: pino.Logger): void {
+  if (runtimeInstalled) return;
+  // Signals are handled by our own commands, so Ctrl-C drains the worker and then stops the servers.
+  Runtime.install({ logger: temporalLogger(logger), shutdownSignals: [] });
+  runtimeInstalled = true;
+}
+
+export interface RunningWorker {
+  worker: Worker;
+  deps: Deps;
+  /** Settles when the worker has stopped (after `shutdown()` or a fatal error). */
+  done: Promise<void>;
+  /** Drains in-flight tasks, then closes the Temporal and MongoDB connections. Idempotent. */
+  shutdown(): Promise<void>;
+}
+
+/** Connects to both servers and starts the worker polling its task queue. */
+export async function startWorker(config: LoadedConfig, endpoints: Endpoints, logger: pino.Logger): Promise<RunningWorker> {
+  installRuntime(logger);
+  const deps = await createDeps({ ...config.app.mongo, uri: endpoints.mongo.uri });
+  let connection: NativeConnection | undefined;
+  try {
+    connection = await connectWorker(config.temporalConnect, endpoints.temporal.address);
+    const worker = await createWorker({
+      connection,
+      namespace: config.app.temporal.namespace,
+      taskQueue: config.app.temporal.taskQueue,
+      deps,
+    });
+    const conn = connection;
+    const done = worker.run().finally(async () => {
+      await conn.close();
+      await deps.close();
+    });
+    let stopping: Promise<void> | undefined;
+    return {
+      worker,
+      deps,
+      done,
+      shutdown() {
+        stopping ??= (async () => {
+          if (worker.getState() === 'RUNNING') worker.shutdown();
+          await done;
+        })();
+        return stopping;
+      },
+    };
+  } catch (err) {
+    await connection?.close();
+    await deps.close();
+    throw err;
+  }
+}

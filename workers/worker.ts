@@ -1,0 +1,28 @@
+import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import type { ClientConnectConfig } from '@temporalio/envconfig';
+import { createActivities, type ActivityDeps } from '../activities';
+
+/** Connects the worker side to Temporal with the resolved address and the profile's TLS / API key. */
+export async function connectWorker(connect: ClientConnectConfig, address: string): Promise<NativeConnection> {
+  return NativeConnection.connect({ ...connect.connectionOptions, address });
+}
+
+/**
+ * Builds the worker: every workflow (bundled from workflows/index) and every activity over `deps`.
+ * `workflowBundle` lets tests bundle once and create many workers.
+ */
+export async function createWorker(opts: {
+  connection: NativeConnection;
+  namespace: string;
+  taskQueue: string;
+  deps: ActivityDeps;
+  workflowBundle?: WorkerOptions['workflowBundle'];
+}): Promise<Worker> {
+  return Worker.create({
+    connection: opts.connection,
+    namespace: opts.namespace,
+    taskQueue: opts.taskQueue,
+    activities: createActivities(opts.deps),
+    ...(opts.workflowBundle ? { workflowBundle: opts.workflowBundle } : { workflowsPath: require.resolve('../workflows') }),
+  });
+}

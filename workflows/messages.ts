@@ -1,0 +1,12 @@
+import { defineQuery } from '@temporalio/workflow';
+
+/** Shared by workflows and the client: the signal, query and update definitions. */
+
+export interface WiringCheckProgress {
+  roundsDone: number;
+  roundsTotal: number;
+  /** ISO time of the next round, while the workflow waits on its timer. */
+  nextRoundAt: string | undefined;
+}
+
+export const wiringCheckProgressQuery = defineQuery<WiringCheckProgress>('wiringCheckProgress');
