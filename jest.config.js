@@ -1,0 +1,26 @@
+// One jest run, four projects. A project's globalSetup runs only when one of its tests is selected, so
+// `npm run test:unit` provisions nothing, and the integration project alone starts the real servers.
+const ts = { '^.+\\.ts$': ['ts-jest', { diagnostics: false }] };
+const base = { testEnvironment: 'node', transform: ts, moduleFileExtensions: ['ts', 'js', 'json'] };
+
+/** @type {import('jest').Config} */
+module.exports = {
+  transform: ts,
+  projects: [
+    { ...base, displayName: 'unit', testMatch: ['<rootDir>/test/unit/**/*.test.ts'] },
+    {
+      ...base,
+      displayName: 'workflow',
+      testMatch: ['<rootDir>/test/workflow/**/*.test.ts'],
+      globalSetup: '<rootDir>/test/setup/workflow-setup.ts',
+    },
+    {
+      ...base,
+      displayName: 'integration',
+      testMatch: ['<rootDir>/test/integration/**/*.test.ts'],
+      globalSetup: '<rootDir>/test/setup/integration-setup.ts',
+      globalTeardown: '<rootDir>/test/setup/integration-teardown.ts',
+    },
+    { ...base, displayName: 'replay', testMatch: ['<rootDir>/test/replay/**/*.test.ts'] },
+  ],
+};
