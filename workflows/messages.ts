@@ -6,7 +6,7 @@ export interface WiringCheckProgress {
   roundsDone: number;
   roundsTotal: number;
   /** ISO time of the next round, while the workflow waits on its timer. */
-  nextRoundAt: string | undefined;
+  nextRoundAt: string | null;
 }
 
 export const wiringCheckProgressQuery = defineQuery<WiringCheckProgress>('wiringCheckProgress');

@@ -34,7 +34,7 @@ const { recordWiringCheck } = proxyActivities<Activities>({
 export async function wiringCheckWorkflow(input: WiringCheckInput): Promise<WiringCheckResult> {
   const roundsTotal = Math.max(1, Math.floor(input.rounds ?? 1));
   const interval = input.interval ?? '2h';
-  const progress: WiringCheckProgress = { roundsDone: 0, roundsTotal, nextRoundAt: undefined };
+  const progress: WiringCheckProgress = { roundsDone: 0, roundsTotal, nextRoundAt: null };
   setHandler(wiringCheckProgressQuery, () => progress);
 
   const rounds: RecordWiringCheckResult[] = [];
@@ -44,7 +44,7 @@ export async function wiringCheckWorkflow(input: WiringCheckInput): Promise<Wiri
     if (round < roundsTotal) {
       progress.nextRoundAt = new Date(Date.now() + msToNumber(interval)).toISOString();
       await sleep(interval);
-      progress.nextRoundAt = undefined;
+      progress.nextRoundAt = null;
     }
   }
   return { checkId: input.checkId, workflowId: workflowInfo().workflowId, rounds };

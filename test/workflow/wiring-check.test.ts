@@ -1,0 +1,110 @@
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { Worker } from '@temporalio/worker';
+import type { Activities } from '../../activities';
+import type { RecordWiringCheckInput } from '../../activities/wiring';
+import { wiringCheckProgressQuery } from '../../workflows/messages';
+import { wiringCheckWorkflow } from '../../workflows';
+import { createTimeSkippingEnv, unique } from '../helpers';
+
+let env: TestWorkflowEnvironment;
+
+beforeAll(async () => {
+  env = await createTimeSkippingEnv();
+}, 120_000);
+
+afterAll(async () => {
+  await env?.teardown();
+});
+
+/** Activities that record the time (server time, skipped) at which each round ran. */
+function recordingActivities(calls: { input: RecordWiringCheckInput; at: number }[]): Activities {
+  return {
+    async recordWiringCheck(input) {
+      calls.push({ input, at: Date.now() });
+      return { ...input, writtenAt: new Date().toISOString(), roundTripMs: 1, serverVersion: 'fake' };
+    },
+  };
+}
+
+describe('wiringCheckWorkflow (time-skipping)', () => {
+  it('sleeps its 2-hour durable timer between rounds and finishes at once in wall time', async () => {
+    const taskQueue = unique('tq');
+    const calls: { input: RecordWiringCheckInput; at: number }[] = [];
+    const worker = await Worker.create({
+      connection: env.nativeConnection,
+      taskQueue,
+      workflowsPath: require.resolve('../../workflows'),
+      activities: recordingActivities(calls),
+    });
+    const wallStart = Date.now();
+    const skippedStart = (await env.currentTimeMs()) as number;
+    const result = await worker.runUntil(
+      env.client.workflow.execute(wiringCheckWorkflow, {
+        taskQueue,
+        workflowId: unique('wiring-check'),
+        args: [{ checkId: 'c1', rounds: 3 }],
+      }),
+    );
+    const skipped = Number(await env.currentTimeMs()) - skippedStart;
+
+    expect(result.rounds.map((r) => r.round)).toEqual([1, 2, 3]);
+    expect(calls.map((c) => c.input)).toEqual([1, 2, 3].map((round) => ({ checkId: 'c1', round })));
+    // Two 2-hour timers passed in server time…
+    expect(skipped).toBeGreaterThanOrEqual(4 * 3_600_000);
+    // …while the test itself took seconds.
+    expect(Date.now() - wallStart).toBeLessThan(60_000);
+  });
+
+  it('answers its progress query while waiting on the timer', async () => {
+    const taskQueue = unique('tq');
+    const calls: { input: RecordWiringCheckInput; at: number }[] = [];
+    const worker = await Worker.create({
+      connection: env.nativeConnection,
+      taskQueue,
+      workflowsPath: require.resolve('../../workflows'),
+      activities: recordingActivities(calls),
+    });
+    await worker.runUntil(async () => {
+      const handle = await env.client.workflow.start(wiringCheckWorkflow, {
+        taskQueue,
+        workflowId: unique('wiring-check'),
+        args: [{ checkId: 'c2', rounds: 2, interval: '2h' }],
+      });
+      // Let the first round run without skipping past the timer.
+      let progress = await handle.query(wiringCheckProgressQuery);
+      while (progress.roundsDone < 1) progress = await handle.query(wiringCheckProgressQuery);
+      expect(progress).toMatchObject({ roundsDone: 1, roundsTotal: 2 });
+      expect(progress.nextRoundAt).toEqual(expect.any(String));
+      await env.sleep('2h');
+      const result = await handle.result();
+      expect(result.rounds).toHaveLength(2);
+      expect(await handle.query(wiringCheckProgressQuery)).toMatchObject({ roundsDone: 2, nextRoundAt: null });
+    });
+  });
+
+  it('retries a failing activity and converges on one record per round', async () => {
+    const taskQueue = unique('tq');
+    let attempts = 0;
+    const worker = await Worker.create({
+      connection: env.nativeConnection,
+      taskQueue,
+      workflowsPath: require.resolve('../../workflows'),
+      activities: {
+        async recordWiringCheck(input: RecordWiringCheckInput) {
+          attempts++;
+          if (attempts < 3) throw new Error('connection reset');
+          return { ...input, writtenAt: new Date().toISOString(), roundTripMs: 1, serverVersion: 'fake' };
+        },
+      } satisfies Activities,
+    });
+    const result = await worker.runUntil(
+      env.client.workflow.execute(wiringCheckWorkflow, {
+        taskQueue,
+        workflowId: unique('wiring-check'),
+        args: [{ checkId: 'c3' }],
+      }),
+    );
+    expect(attempts).toBe(3);
+    expect(result.rounds).toHaveLength(1);
+  });
+});
