@@ -3,8 +3,21 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
-const nodeBuiltins = ['fs', 'path', 'os', 'crypto', 'child_process', 'net', 'http', 'https', 'util', 'stream', 'events', 'worker_threads', 'process']
-  .flatMap((m) => [m, `node:${m}`, `node:${m}/*`]);
+const nodeBuiltins = [
+  'fs',
+  'path',
+  'os',
+  'crypto',
+  'child_process',
+  'net',
+  'http',
+  'https',
+  'util',
+  'stream',
+  'events',
+  'worker_threads',
+  'process',
+].flatMap((m) => [m, `node:${m}`, `node:${m}/*`]);
 
 const restrict = (patterns, message, allowTypeImports = false) => ({
   '@typescript-eslint/no-restricted-imports': [
@@ -29,7 +42,17 @@ export default tseslint.config(
   {
     files: ['domain/**/*.ts'],
     rules: restrict(
-      ['mongodb', '@temporalio/*', '**/stores/**', '**/activities/**', '**/workflows/**', '**/workers/**', '**/client/**', '**/scripts/**', ...nodeBuiltins],
+      [
+        'mongodb',
+        '@temporalio/*',
+        '**/stores/**',
+        '**/activities/**',
+        '**/workflows/**',
+        '**/workers/**',
+        '**/client/**',
+        '**/scripts/**',
+        ...nodeBuiltins,
+      ],
       'domain/ is pure: no I/O, no Temporal, no other layer.',
     ),
   },
@@ -42,12 +65,26 @@ export default tseslint.config(
   },
   {
     files: ['activities/**/*.ts'],
-    rules: restrict(['**/workflows/**', '**/workers/**', '**/client/**', 'mongodb'], 'activities/ use stores/ and domain/ only.'),
+    rules: restrict(
+      ['**/workflows/**', '**/workers/**', '**/client/**', 'mongodb'],
+      'activities/ use stores/ and domain/ only.',
+    ),
   },
   {
     files: ['workflows/**/*.ts'],
     rules: restrict(
-      ['mongodb', '**/stores/**', '**/activities/**', '**/workers/**', '**/client/**', '**/scripts/**', '@temporalio/client', '@temporalio/worker', '@temporalio/activity', ...nodeBuiltins],
+      [
+        'mongodb',
+        '**/stores/**',
+        '**/activities/**',
+        '**/workers/**',
+        '**/client/**',
+        '**/scripts/**',
+        '@temporalio/client',
+        '@temporalio/worker',
+        '@temporalio/activity',
+        ...nodeBuiltins,
+      ],
       'workflows/ are deterministic sandboxed code: domain/ and `import type` of activities only.',
       true,
     ),
@@ -55,6 +92,9 @@ export default tseslint.config(
   {
     files: ['client/**/*.ts'],
     ignores: ['client/cli.ts', 'client/demo.ts'],
-    rules: restrict(['**/stores/**', '**/activities/**', '**/workers/**', 'mongodb'], 'client/ talks to Temporal, not to the stores; only the CLI composes the worker.'),
+    rules: restrict(
+      ['**/stores/**', '**/activities/**', '**/workers/**', 'mongodb'],
+      'client/ talks to Temporal, not to the stores; only the CLI composes the worker.',
+    ),
   },
 );

@@ -1,7 +1,12 @@
 // One jest run, four projects. A project's globalSetup runs only when one of its tests is selected, so
 // `npm run test:unit` provisions nothing, and the integration project alone starts the real servers.
 const ts = { '^.+\\.ts$': ['ts-jest', { diagnostics: false }] };
-const base = { testEnvironment: 'node', transform: ts, moduleFileExtensions: ['ts', 'js', 'json'] };
+const base = {
+  testEnvironment: 'node',
+  transform: ts,
+  moduleFileExtensions: ['ts', 'js', 'json'],
+  setupFiles: ['<rootDir>/test/setup/quiet-runtime.ts'],
+};
 
 /** @type {import('jest').Config} */
 module.exports = {

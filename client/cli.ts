@@ -19,8 +19,16 @@ function table(rows: Record<string, unknown>[]): string {
   const cols = Object.keys(rows[0] ?? {});
   const cell = (v: unknown) => (v === undefined ? '' : String(v));
   const widths = cols.map((c) => Math.max(c.length, ...rows.map((r) => cell(r[c]).length)));
-  const line = (vals: string[]) => vals.map((v, i) => v.padEnd(widths[i] ?? 0)).join('  ').trimEnd();
-  return [line(cols), line(widths.map((w) => '-'.repeat(w))), ...rows.map((r) => line(cols.map((c) => cell(r[c]))))].join('\n');
+  const line = (vals: string[]) =>
+    vals
+      .map((v, i) => v.padEnd(widths[i] ?? 0))
+      .join('  ')
+      .trimEnd();
+  return [
+    line(cols),
+    line(widths.map((w) => '-'.repeat(w))),
+    ...rows.map((r) => line(cols.map((c) => cell(r[c])))),
+  ].join('\n');
 }
 
 function printDemo(summary: DemoSummary): void {
@@ -32,9 +40,13 @@ function printDemo(summary: DemoSummary): void {
     `  Temporal UI ${summary.temporal.uiUrl ?? '(external server: use its UI)'}`,
     ...(summary.temporal.workflowUrl ? [`  this run   ${summary.temporal.workflowUrl}`] : []),
     `  MongoDB    ${summary.mongo.server}, database ${summary.mongo.database}`,
-    ...summary.rounds.map((r) => `  round ${r.round}    written ${r.writtenAt}, write+read ${r.roundTripMs} ms`),
+    ...summary.rounds.map(
+      (r) => `  round ${r.round}    written ${r.writtenAt}, write+read ${r.roundTripMs} ms`,
+    ),
     `  list runs  ${summary.listCommand}`,
-    summary.servicesLeftRunning ? '  The servers keep running for inspection; stop them with `crm-books-sync services down`.' : '',
+    summary.servicesLeftRunning
+      ? '  The servers keep running for inspection; stop them with `crm-books-sync services down`.'
+      : '',
   ];
   process.stdout.write(`${out.join('\n')}\n`);
 }
@@ -54,11 +66,15 @@ async function main(argv: string[]): Promise<void> {
       if (opts.json) process.stdout.write(`${JSON.stringify(describeConfig(app))}\n`);
       else {
         process.stdout.write(`${JSON.stringify(describeConfig(app), null, 2)}\n\nEnvironment variables:\n`);
-        process.stdout.write(`${table(Object.entries(ENV_DOC).map(([name, meaning]) => ({ name, meaning })))}\n`);
+        process.stdout.write(
+          `${table(Object.entries(ENV_DOC).map(([name, meaning]) => ({ name, meaning })))}\n`,
+        );
       }
     });
 
-  const services = program.command('services').description('the local Temporal dev server and Mongo-wire server');
+  const services = program
+    .command('services')
+    .description('the local Temporal dev server and Mongo-wire server');
   services
     .command('up')
     .description('provision (first time) and start both servers in the background; reuses running ones')
@@ -86,7 +102,9 @@ async function main(argv: string[]): Promise<void> {
     .option('--json', 'print as JSON')
     .action(async (opts: { json?: boolean }) => {
       const status = await servicesStatus(loadConfig().app);
-      process.stdout.write(opts.json ? `${JSON.stringify(status)}\n` : `${table(status.map((s) => ({ ...s })))}\n`);
+      process.stdout.write(
+        opts.json ? `${JSON.stringify(status)}\n` : `${table(status.map((s) => ({ ...s })))}\n`,
+      );
     });
 
   program

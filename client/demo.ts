@@ -40,8 +40,14 @@ export async function runDemo(
   });
   try {
     const checkId = `demo-${new Date().toISOString().replace(/[:.]/g, '-')}`;
-    opts.progress(`Running wiringCheckWorkflow ${checkId}: 2 rounds of MongoDB write/read, 1 s durable timer between…`);
-    const handle = await startWiringCheck(client, config.app.temporal.taskQueue, { checkId, rounds: 2, interval: '1s' });
+    opts.progress(
+      `Running wiringCheckWorkflow ${checkId}: 2 rounds of MongoDB write/read, 1 s durable timer between…`,
+    );
+    const handle = await startWiringCheck(client, config.app.temporal.taskQueue, {
+      checkId,
+      rounds: 2,
+      interval: '1s',
+    });
     const result = await handle.result();
     const { namespace } = config.app.temporal;
     const { uiUrl } = endpoints.temporal;

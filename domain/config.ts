@@ -112,7 +112,10 @@ function problemsOf(prefix: string, error: z.ZodError, names: Record<string, str
  * Parses the environment and the Temporal profile into the app config. Pure; throws one ConfigError
  * listing every problem found, never just the first.
  */
-export function parseConfig(env: Record<string, string | undefined>, temporal: TemporalProfileInput): AppConfig {
+export function parseConfig(
+  env: Record<string, string | undefined>,
+  temporal: TemporalProfileInput,
+): AppConfig {
   const envResult = EnvSchema.safeParse(env);
   const temporalResult = TemporalSchema.safeParse(temporal);
   const problems = [
@@ -156,7 +159,11 @@ export function redactUri(uri: string): string {
 export function describeConfig(config: AppConfig): Record<string, unknown> {
   return {
     ...config,
-    temporal: { ...config.temporal, apiKey: config.temporal.apiKey ? '***' : undefined, tls: Boolean(config.temporal.tls) },
+    temporal: {
+      ...config.temporal,
+      apiKey: config.temporal.apiKey ? '***' : undefined,
+      tls: Boolean(config.temporal.tls),
+    },
     mongo: { ...config.mongo, uri: config.mongo.uri ? redactUri(config.mongo.uri) : undefined },
   };
 }

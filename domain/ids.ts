@@ -4,7 +4,9 @@ const SAFE_PART = /^[A-Za-z0-9._:-]{1,128}$/;
 
 function part(name: string, value: string): string {
   if (!SAFE_PART.test(value)) {
-    throw new Error(`${name} must be 1-128 characters of letters, digits, '.', '_', ':' or '-', got ${JSON.stringify(value)}`);
+    throw new Error(
+      `${name} must be 1-128 characters of letters, digits, '.', '_', ':' or '-', got ${JSON.stringify(value)}`,
+    );
   }
   return value;
 }

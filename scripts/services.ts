@@ -4,10 +4,16 @@ import path from 'node:path';
 import { z } from 'zod';
 import type { AppConfig } from '../domain/config';
 import { redactUri } from '../domain/config';
-import { launchMongoWire, launchTemporalDevServer, mongoAnswers, temporalAnswers, type Launched } from './launch';
+import {
+  launchMongoWire,
+  launchTemporalDevServer,
+  mongoAnswers,
+  temporalAnswers,
+  type Launched,
+} from './launch';
 import { cacheDir as resolveCacheDir, cachePaths } from './paths';
 import { freePort, isAlive, stopPid } from './proc';
-import { provisionMongoWire, provisionTemporalCli, type Progress } from './provision';
+import { provisionMongoWire, provisionTemporalCli, settleAll, type Progress } from './provision';
 
 /** Where the two servers are and what they are, for printing beside test and demo output. */
 export interface Endpoints {
@@ -61,9 +67,15 @@ export async function startEphemeralServices(opts: {
     await fs.rm(dataRoot, { recursive: true, force: true });
   };
   try {
-    const [temporal, mongo] = await Promise.all([
-      opts.need.temporal ? ephemeralTemporal(opts.config, cache, logDir, started, progress) : undefined,
-      opts.need.mongo ? ephemeralMongo(opts.config, cache, dataRoot, logDir, started, progress) : undefined,
+    const [temporal, mongo] = await settleAll<
+      [Endpoints['temporal'] | undefined, Endpoints['mongo'] | undefined]
+    >([
+      opts.need.temporal
+        ? ephemeralTemporal(opts.config, cache, logDir, started, progress)
+        : Promise.resolve(undefined),
+      opts.need.mongo
+        ? ephemeralMongo(opts.config, cache, dataRoot, logDir, started, progress)
+        : Promise.resolve(undefined),
     ]);
     return { ...(temporal && { temporal }), ...(mongo && { mongo }), stop };
   } catch (err) {
@@ -80,7 +92,11 @@ async function ephemeralTemporal(
   progress: Progress,
 ): Promise<Endpoints['temporal']> {
   if (config.temporal.address) {
-    return { address: config.temporal.address, uiUrl: undefined, description: `external Temporal at ${config.temporal.address}` };
+    return {
+      address: config.temporal.address,
+      uiUrl: undefined,
+      description: `external Temporal at ${config.temporal.address}`,
+    };
   }
   const binary = await provisionTemporalCli(cache, progress);
   const t0 = Date.now();
@@ -109,7 +125,10 @@ async function ephemeralMongo(
 ): Promise<Endpoints['mongo']> {
   if (config.mongo.uri) {
     const version = await mongoAnswers(config.mongo.uri);
-    return { uri: config.mongo.uri, description: `external ${version ?? 'MongoDB'} at ${redactUri(config.mongo.uri)}` };
+    return {
+      uri: config.mongo.uri,
+      description: `external ${version ?? 'MongoDB'} at ${redactUri(config.mongo.uri)}`,
+    };
   }
   const binary = await provisionMongoWire(cache, progress);
   const t0 = Date.now();
@@ -141,9 +160,14 @@ async function ensureLocalServers(
   const paths = cachePaths(cache);
   const temporal = async (): Promise<Endpoints['temporal']> => {
     if (config.temporal.address) {
-      return { address: config.temporal.address, uiUrl: undefined, description: `external Temporal at ${config.temporal.address}` };
+      return {
+        address: config.temporal.address,
+        uiUrl: undefined,
+        description: `external Temporal at ${config.temporal.address}`,
+      };
     }
-    if (state.temporal && isAlive(state.temporal.pid) && (await temporalAnswers(state.temporal.address))) return state.temporal;
+    if (state.temporal && isAlive(state.temporal.pid) && (await temporalAnswers(state.temporal.address)))
+      return state.temporal;
     const binary = await provisionTemporalCli(cache, opts.progress);
     const dbFile = path.join(paths.data, 'temporal.db');
     const s = await launchTemporalDevServer({
@@ -160,18 +184,25 @@ async function ensureLocalServers(
     return state.temporal;
   };
   const mongo = async (): Promise<Endpoints['mongo']> => {
-    if (config.mongo.uri) return { uri: config.mongo.uri, description: `external MongoDB at ${redactUri(config.mongo.uri)}` };
+    if (config.mongo.uri)
+      return { uri: config.mongo.uri, description: `external MongoDB at ${redactUri(config.mongo.uri)}` };
     if (state.mongo && isAlive(state.mongo.pid) && (await mongoAnswers(state.mongo.uri))) return state.mongo;
     const binary = await provisionMongoWire(cache, opts.progress);
     const dataDir = path.join(paths.data, binary.kind);
-    const s = await launchMongoWire({ binary, port: config.local.mongoPort, dataDir, logDir: paths.logs, detached: opts.detached });
+    const s = await launchMongoWire({
+      binary,
+      port: config.local.mongoPort,
+      dataDir,
+      logDir: paths.logs,
+      detached: opts.detached,
+    });
     opts.started.push(s);
     const description = `${binary.kind} ${binary.version} (${binary.path}) speaking ${s.serverVersion}, data in ${dataDir}`;
     state.mongo = { pid: s.pid, uri: s.uri, description };
     return state.mongo;
   };
   try {
-    const [t, m] = await Promise.all([temporal(), mongo()]);
+    const [t, m] = await settleAll<[Endpoints['temporal'], Endpoints['mongo']]>([temporal(), mongo()]);
     return { temporal: t, mongo: m };
   } catch (err) {
     await Promise.all(opts.started.map((s) => s.stop()));
@@ -195,7 +226,10 @@ export async function servicesUp(config: AppConfig, progress: Progress = () => {
  * For `start`: reuse what is configured or already up; otherwise start the missing servers attached to this
  * process. `stop()` ends only what this call started.
  */
-export async function attachOrStartServices(config: AppConfig, progress: Progress = () => {}): Promise<Services> {
+export async function attachOrStartServices(
+  config: AppConfig,
+  progress: Progress = () => {},
+): Promise<Services> {
   const state = await readState(resolveCacheDir(config.local.cacheDir));
   const started: Launched[] = [];
   const endpoints = await ensureLocalServers(config, state, { detached: false, started, progress });
@@ -235,7 +269,12 @@ export async function servicesStatus(config: AppConfig): Promise<ServiceStatus[]
         detail: 'TEMPORAL_ADDRESS',
       }
     : !state.temporal || !isAlive(state.temporal.pid)
-      ? { name: 'temporal', state: 'stopped', endpoint: undefined, detail: 'run `crm-books-sync services up`' }
+      ? {
+          name: 'temporal',
+          state: 'stopped',
+          endpoint: undefined,
+          detail: 'run `crm-books-sync services up`',
+        }
       : {
           name: 'temporal',
           state: (await temporalAnswers(state.temporal.address)) ? 'running' : 'unhealthy',

@@ -18,6 +18,7 @@ export function createTimeSkippingEnv(): Promise<TestWorkflowEnvironment> {
 export function integrationEndpoints(): { temporalAddress: string; mongoUri: string } {
   const temporalAddress = process.env.CBS_TEST_TEMPORAL_ADDRESS;
   const mongoUri = process.env.CBS_TEST_MONGODB_URI;
-  if (!temporalAddress || !mongoUri) throw new Error('integration servers are not up: run through `npm test`');
+  if (!temporalAddress || !mongoUri)
+    throw new Error('integration servers are not up: run through `npm test`');
   return { temporalAddress, mongoUri };
 }

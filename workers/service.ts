@@ -11,9 +11,13 @@ let runtimeInstalled = false;
 /** Routes the SDK's logs into our logger; the Runtime can be installed once per process. */
 export function installRuntime(logger: pino.Logger): void {
   if (runtimeInstalled) return;
-  // Signals are handled by our own commands, so Ctrl-C drains the worker and then stops the servers.
-  Runtime.install({ logger: temporalLogger(logger), shutdownSignals: [] });
   runtimeInstalled = true;
+  try {
+    // Signals are handled by our own commands, so Ctrl-C drains the worker and then stops the servers.
+    Runtime.install({ logger: temporalLogger(logger), shutdownSignals: [] });
+  } catch {
+    // Already installed by the embedding process (a test harness): keep its logger.
+  }
 }
 
 export interface RunningWorker {
@@ -26,7 +30,11 @@ export interface RunningWorker {
 }
 
 /** Connects to both servers and starts the worker polling its task queue. */
-export async function startWorker(config: LoadedConfig, endpoints: Endpoints, logger: pino.Logger): Promise<RunningWorker> {
+export async function startWorker(
+  config: LoadedConfig,
+  endpoints: Endpoints,
+  logger: pino.Logger,
+): Promise<RunningWorker> {
   installRuntime(logger);
   const deps = await createDeps({ ...config.app.mongo, uri: endpoints.mongo.uri });
   let connection: NativeConnection | undefined;

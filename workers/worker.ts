@@ -3,7 +3,10 @@ import type { ClientConnectConfig } from '@temporalio/envconfig';
 import { createActivities, type ActivityDeps } from '../activities';
 
 /** Connects the worker side to Temporal with the resolved address and the profile's TLS / API key. */
-export async function connectWorker(connect: ClientConnectConfig, address: string): Promise<NativeConnection> {
+export async function connectWorker(
+  connect: ClientConnectConfig,
+  address: string,
+): Promise<NativeConnection> {
   return NativeConnection.connect({ ...connect.connectionOptions, address });
 }
 
@@ -23,6 +26,8 @@ export async function createWorker(opts: {
     namespace: opts.namespace,
     taskQueue: opts.taskQueue,
     activities: createActivities(opts.deps),
-    ...(opts.workflowBundle ? { workflowBundle: opts.workflowBundle } : { workflowsPath: require.resolve('../workflows') }),
+    ...(opts.workflowBundle
+      ? { workflowBundle: opts.workflowBundle }
+      : { workflowsPath: require.resolve('../workflows') }),
   });
 }

@@ -12,7 +12,12 @@ import { integrationEndpoints, unique } from '../helpers';
 describe('wiring check on the real servers', () => {
   const { temporalAddress, mongoUri } = integrationEndpoints();
   const syncDb = unique('sync').replace(/-/g, '_');
-  const config = loadConfig({ ...process.env, CBS_SYNC_DB: syncDb, CBS_TASK_QUEUE: unique('tq'), TEMPORAL_ADDRESS: '' });
+  const config = loadConfig({
+    ...process.env,
+    CBS_SYNC_DB: syncDb,
+    CBS_TASK_QUEUE: unique('tq'),
+    TEMPORAL_ADDRESS: '',
+  });
   const endpoints = {
     temporal: { address: temporalAddress, uiUrl: undefined, description: 'test' },
     mongo: { uri: mongoUri, description: 'test' },
@@ -23,7 +28,11 @@ describe('wiring check on the real servers', () => {
 
   beforeAll(async () => {
     running = await startWorker(config, endpoints, createLogger('warn'));
-    client = await connectClient({ connect: config.temporalConnect, address: temporalAddress, namespace: 'default' });
+    client = await connectClient({
+      connect: config.temporalConnect,
+      address: temporalAddress,
+      namespace: 'default',
+    });
     mongo = await MongoClient.connect(mongoUri);
   }, 120_000);
 
@@ -36,18 +45,33 @@ describe('wiring check on the real servers', () => {
 
   it('writes and reads MongoDB through a workflow activity, once per round', async () => {
     const checkId = unique('it');
-    const handle = await startWiringCheck(client, config.app.temporal.taskQueue, { checkId, rounds: 2, interval: '1s' });
+    const handle = await startWiringCheck(client, config.app.temporal.taskQueue, {
+      checkId,
+      rounds: 2,
+      interval: '1s',
+    });
     const result = await handle.result();
 
     expect(result.workflowId).toBe(`wiring-check/${checkId}`);
     expect(result.rounds.map((r) => r.round)).toEqual([1, 2]);
-    const docs = await mongo.db(syncDb).collection('wiring_checks').find({ checkId }).sort({ round: 1 }).toArray();
+    const docs = await mongo
+      .db(syncDb)
+      .collection('wiring_checks')
+      .find({ checkId })
+      .sort({ round: 1 })
+      .toArray();
     expect(docs.map((d) => [d._id, d.round, d.workflowId])).toEqual([
       [`${checkId}#1`, 1, result.workflowId],
       [`${checkId}#2`, 2, result.workflowId],
     ]);
-    expect(docs.map((d) => (d.writtenAt as Date).toISOString())).toEqual(result.rounds.map((r) => r.writtenAt));
-    expect(await wiringCheckProgress(client, checkId)).toEqual({ roundsDone: 2, roundsTotal: 2, nextRoundAt: null });
+    expect(docs.map((d) => (d.writtenAt as Date).toISOString())).toEqual(
+      result.rounds.map((r) => r.writtenAt),
+    );
+    expect(await wiringCheckProgress(client, checkId)).toEqual({
+      roundsDone: 2,
+      roundsTotal: 2,
+      nextRoundAt: null,
+    });
 
     if (process.env.CBS_RECORD_HISTORIES === '1') {
       const history = await handle.fetchHistory();
@@ -79,6 +103,9 @@ describe('wiring check on the real servers', () => {
 
   it('has created its indexes before serving', async () => {
     const indexes = await mongo.db(syncDb).collection('wiring_checks').indexes();
-    expect(indexes.find((i) => i.name === 'checkId_round')).toMatchObject({ key: { checkId: 1, round: 1 }, unique: true });
+    expect(indexes.find((i) => i.name === 'checkId_round')).toMatchObject({
+      key: { checkId: 1, round: 1 },
+      unique: true,
+    });
   });
 });

@@ -19,16 +19,24 @@ describe('replay of committed histories', () => {
     const files = (await fs.readdir(dir)).filter((f) => f.endsWith('.json')).sort();
     const histories = await Promise.all(
       files.map(async (f) => {
-        const parsed = JSON.parse(await fs.readFile(path.join(dir, f), 'utf8')) as { workflowId: string; history: unknown };
+        const parsed = JSON.parse(await fs.readFile(path.join(dir, f), 'utf8')) as {
+          workflowId: string;
+          history: unknown;
+        };
         // fromObject (not the SDK's JSON path) because protobufjs' JSON reader trips over jest's module registry.
         const history = temporal.api.history.v1.History.fromObject(parsed.history as Record<string, unknown>);
         return { workflowId: parsed.workflowId, history };
       }),
     );
     const results = [];
-    for await (const result of Worker.runReplayHistories({ workflowsPath: require.resolve('../../workflows') }, histories)) {
+    for await (const result of Worker.runReplayHistories(
+      { workflowsPath: require.resolve('../../workflows') },
+      histories,
+    )) {
       results.push(result);
     }
-    expect(results.map((r) => [r.workflowId, r.error?.message])).toEqual(histories.map((h) => [h.workflowId, undefined]));
+    expect(results.map((r) => [r.workflowId, r.error?.message])).toEqual(
+      histories.map((h) => [h.workflowId, undefined]),
+    );
   }, 120_000);
 });

@@ -4,7 +4,11 @@ import { ConfigError } from '../../domain/errors';
 describe('parseConfig', () => {
   it('applies defaults when nothing is set', () => {
     const c = parseConfig({}, {});
-    expect(c.temporal).toMatchObject({ address: undefined, namespace: 'default', taskQueue: 'crm-books-sync' });
+    expect(c.temporal).toMatchObject({
+      address: undefined,
+      namespace: 'default',
+      taskQueue: 'crm-books-sync',
+    });
     expect(c.mongo).toEqual({ uri: undefined, crmDb: 'crm', booksDb: 'books', syncDb: 'sync_state' });
     expect(c.http.port).toBe(3000);
     expect(c.local).toMatchObject({ temporalPort: 7233, temporalUiPort: 8233, mongoPort: 27027 });
@@ -24,7 +28,12 @@ describe('parseConfig', () => {
       },
       { address: 'temporal:7233', namespace: 'prod', apiKey: 'k' },
     );
-    expect(c.temporal).toMatchObject({ address: 'temporal:7233', namespace: 'prod', taskQueue: 'q1', apiKey: 'k' });
+    expect(c.temporal).toMatchObject({
+      address: 'temporal:7233',
+      namespace: 'prod',
+      taskQueue: 'q1',
+      apiKey: 'k',
+    });
     expect(c.mongo.crmDb).toBe('crm_test');
     expect(c.http.port).toBe(8081);
     expect(c.logLevel).toBe('debug');

@@ -78,7 +78,10 @@ describe('wiringCheckWorkflow (time-skipping)', () => {
       await env.sleep('2h');
       const result = await handle.result();
       expect(result.rounds).toHaveLength(2);
-      expect(await handle.query(wiringCheckProgressQuery)).toMatchObject({ roundsDone: 2, nextRoundAt: null });
+      expect(await handle.query(wiringCheckProgressQuery)).toMatchObject({
+        roundsDone: 2,
+        nextRoundAt: null,
+      });
     });
   });
 
