@@ -1,8 +1,9 @@
 import type { DiagnosticsStore } from '../stores/diagnostics-store';
+import { createSyncActivities, type SyncDeps } from './sync';
 import { createWiringActivities } from './wiring';
 
 /** What the activities need; built by the composition root (workers/deps.ts) or by a test. */
-export interface ActivityDeps {
+export interface ActivityDeps extends SyncDeps {
   diagnostics: DiagnosticsStore;
 }
 
@@ -10,6 +11,7 @@ export interface ActivityDeps {
 export function createActivities(deps: ActivityDeps) {
   return {
     ...createWiringActivities(deps),
+    ...createSyncActivities(deps),
   };
 }
 

@@ -15,3 +15,21 @@ function part(name: string, value: string): string {
 export function wiringCheckWorkflowId(checkId: string): string {
   return `wiring-check/${part('checkId', checkId)}`;
 }
+
+/** `integration/{crmOrg}/{booksOrg}/{env}`: the entity workflow of one integration. */
+export function integrationWorkflowId(crmOrgId: string, booksOrgId: string, environment: string): string {
+  return `integration/${part('crmOrgId', crmOrgId)}/${part('booksOrgId', booksOrgId)}/${part('environment', environment)}`;
+}
+
+/** `sync-run/{integrationId}/{n}`: run n of an integration; also the run's id in the sync history. */
+export function syncRunWorkflowId(integrationId: string, runNumber: number): string {
+  const parts = integrationId.split('/');
+  if (parts.length !== 3)
+    throw new Error(
+      `integrationId must be crmOrg/booksOrg/environment, got ${JSON.stringify(integrationId)}`,
+    );
+  parts.forEach((p, i) => part(['crmOrgId', 'booksOrgId', 'environment'][i] ?? 'part', p));
+  if (!Number.isInteger(runNumber) || runNumber < 1)
+    throw new Error(`runNumber must be a positive integer, got ${runNumber}`);
+  return `sync-run/${integrationId}/${runNumber}`;
+}

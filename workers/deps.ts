@@ -1,12 +1,43 @@
 import { MongoClient } from 'mongodb';
 import type { ActivityDeps } from '../activities';
+import type { SyncDeps } from '../activities/sync';
 import type { AppConfig } from '../domain/config';
+import type { RecordCollection } from '../stores/record-store';
+import { createBooksStore, type BooksStore } from '../stores/books-store';
+import { createCrmStore, type CrmStore } from '../stores/crm-store';
 import { createDiagnosticsStore } from '../stores/diagnostics-store';
+import { createSyncStateStore, type SyncStateStore } from '../stores/sync-state-store';
 
 /** The production dependencies of the activities, plus what must be closed at shutdown. */
 export interface Deps extends ActivityDeps {
   mongo: MongoClient;
+  crmStore: CrmStore;
+  booksStore: BooksStore;
+  syncState: SyncStateStore;
   close(): Promise<void>;
+}
+
+type Data = Record<string, unknown>;
+
+/** The sync activities' view of the CRM and Books stores. */
+export function syncDepsOf(crm: CrmStore, books: BooksStore, syncState: SyncStateStore): SyncDeps {
+  return {
+    syncState,
+    crm: {
+      records: (module) => crm.module(module) as unknown as RecordCollection<Data>,
+      getOrg: async (org) => (await crm.getOrg(org)) as Data | undefined,
+      getView: async (org, viewId) => (await crm.getView(org, viewId)) as Data | undefined,
+    },
+    books: {
+      records: (module) => books.module(module) as unknown as RecordCollection<Data>,
+      getOrganization: async (org) => (await books.getOrganization(org)) as Data | undefined,
+      listCurrencyCodes: async (org) => (await books.listCurrencies(org)).map((c) => c.currency_code),
+      listCustomFields: async (org, module) =>
+        (await books.listCustomFields(org, module)).flatMap((f) =>
+          f.api_name ? [{ api_name: f.api_name }] : [],
+        ),
+    },
+  };
 }
 
 /**
@@ -16,12 +47,27 @@ export interface Deps extends ActivityDeps {
 export async function createDeps(mongo: AppConfig['mongo'] & { uri: string }): Promise<Deps> {
   const client = new MongoClient(mongo.uri, { serverSelectionTimeoutMS: 15_000, appName: 'crm-books-sync' });
   await client.connect();
-  const diagnostics = createDiagnosticsStore(client.db(mongo.syncDb));
   try {
-    await diagnostics.ensureIndexes();
+    const diagnostics = createDiagnosticsStore(client.db(mongo.syncDb));
+    const syncState = createSyncStateStore(client.db(mongo.syncDb));
+    const crmStore = createCrmStore(client.db(mongo.crmDb));
+    const booksStore = createBooksStore(client.db(mongo.booksDb));
+    await Promise.all([
+      diagnostics.ensureIndexes(),
+      syncState.ensureIndexes(),
+      crmStore.ensureIndexes(),
+      booksStore.ensureIndexes(),
+    ]);
+    return {
+      mongo: client,
+      diagnostics,
+      crmStore,
+      booksStore,
+      ...syncDepsOf(crmStore, booksStore, syncState),
+      close: () => client.close(),
+    };
   } catch (err) {
     await client.close();
     throw err;
   }
-  return { mongo: client, diagnostics, close: () => client.close() };
 }

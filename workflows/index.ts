@@ -1,2 +1,3 @@
 // The worker's only workflowsPath: every workflow type is exported from here.
 export { wiringCheckWorkflow } from './wiring-check';
+export { syncRunWorkflow } from './sync-run';

@@ -10,3 +10,15 @@ export interface WiringCheckProgress {
 }
 
 export const wiringCheckProgressQuery = defineQuery<WiringCheckProgress>('wiringCheckProgress');
+
+export interface SyncRunProgress {
+  runId: string;
+  phase: 'preparing' | 'syncing' | 'finishing' | 'finished';
+  step: { kind: string; direction: string } | null;
+  stepIndex: number;
+  steps: number;
+  /** Source records handled so far (all executions of the run). */
+  records: number;
+}
+
+export const syncRunProgressQuery = defineQuery<SyncRunProgress>('syncRunProgress');

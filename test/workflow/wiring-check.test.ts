@@ -17,7 +17,9 @@ afterAll(async () => {
 });
 
 /** Activities that record the time (server time, skipped) at which each round ran. */
-function recordingActivities(calls: { input: RecordWiringCheckInput; at: number }[]): Activities {
+function recordingActivities(
+  calls: { input: RecordWiringCheckInput; at: number }[],
+): Pick<Activities, 'recordWiringCheck'> {
   return {
     async recordWiringCheck(input) {
       calls.push({ input, at: Date.now() });
@@ -98,7 +100,7 @@ describe('wiringCheckWorkflow (time-skipping)', () => {
           if (attempts < 3) throw new Error('connection reset');
           return { ...input, writtenAt: new Date().toISOString(), roundTripMs: 1, serverVersion: 'fake' };
         },
-      } satisfies Activities,
+      } satisfies Pick<Activities, 'recordWiringCheck'>,
     });
     const result = await worker.runUntil(
       env.client.workflow.execute(wiringCheckWorkflow, {

@@ -1,0 +1,533 @@
+import { ApplicationFailure, Context } from '@temporalio/activity';
+import { ErrorType } from '../domain/errors';
+import { FieldMapError, resolveFieldMaps, type ResolvedFieldMap, type SyncKind } from '../domain/field-maps';
+import { normalizeName } from '../domain/names';
+import { planSyncSteps, type SyncStep } from '../domain/sync-plan';
+import { decideContactPersons } from '../domain/sync-contact-persons';
+import { decidePage, type DecidePageResult, type LinkState, type PageRecord } from '../domain/sync-decide';
+import { KIND_SPECS, createdRecordId, type BooksContext, type KindSpec } from '../domain/sync-kinds';
+import type {
+  DeltaCursor,
+  FailureInput,
+  IntegrationConfig,
+  LinkEntity,
+  RunCounts,
+  RunCountsByModule,
+} from '../domain/sync-state-schemas';
+import { CRM_EDITIONS } from '../domain/crm-schemas';
+import { compileView, type ViewFilter } from '../domain/views';
+import { InvalidRecordsError } from '../stores/record-collection';
+import type { RecordCollection, StoredRecord } from '../stores/record-store';
+import type { SyncStateStore } from '../stores/sync-state-store';
+
+type Data = Record<string, unknown>;
+
+/** What the sync activities need from the stores; built in workers/deps.ts. */
+export interface SyncDeps {
+  syncState: SyncStateStore;
+  crm: {
+    records(module: 'Accounts' | 'Contacts' | 'Vendors' | 'Products'): RecordCollection<Data>;
+    getOrg(orgId: string): Promise<Data | undefined>;
+    getView(orgId: string, viewId: string): Promise<Data | undefined>;
+  };
+  books: {
+    records(module: 'contacts' | 'items'): RecordCollection<Data>;
+    getOrganization(orgId: string): Promise<Data | undefined>;
+    listCurrencyCodes(orgId: string): Promise<string[]>;
+    listCustomFields(orgId: string, module: 'contacts' | 'items'): Promise<{ api_name: string }[]>;
+  };
+}
+
+export interface PrepareSyncRunInput {
+  integrationId: string;
+  runId: string;
+  runNumber: number;
+  trigger: 'initial' | 'periodic' | 'instant' | 'reprocess';
+}
+
+export type PrepareSyncRunResult =
+  { ok: true; steps: SyncStep[] } | { ok: false; reason: string; errorType: string };
+
+export interface SyncStepInput {
+  integrationId: string;
+  runId: string;
+  step: SyncStep;
+  /** Where this activity starts; undefined at the start of a step (then the saved cursor is used). */
+  cursor?: DeltaCursor | null;
+  /** Records to handle before returning; the workflow calls again with `next`. */
+  maxRecords?: number;
+  /** Records per read/decide/write round inside the activity; the heartbeat carries the cursor between. */
+  chunkSize?: number;
+}
+
+export interface SyncStepResult {
+  /** Null when the step has read everything changed. */
+  next: DeltaCursor | null;
+  counts: RunCounts;
+  records: number;
+}
+
+export interface FinishSyncRunInput {
+  runId: string;
+  status: 'completed' | 'failed';
+  reason?: string;
+}
+
+export interface FinishSyncRunResult {
+  status: string;
+  /** By module, then direction. */
+  counts: RunCountsByModule;
+  failureCount: number;
+}
+
+const EMPTY_COUNTS: RunCounts = { added: 0, updated: 0, unchanged: 0, skipped: 0, failed: 0, deleted: 0 };
+
+export function createSyncActivities(deps: SyncDeps) {
+  const state = deps.syncState;
+
+  async function loadIntegration(integrationId: string) {
+    const integration = await state.getIntegration(integrationId);
+    if (!integration)
+      throw ApplicationFailure.nonRetryable(`no integration ${integrationId}`, ErrorType.ConfigInvalid);
+    return integration;
+  }
+
+  async function runConfig(runId: string): Promise<IntegrationConfig> {
+    const run = await state.getRun(runId);
+    if (!run?.config)
+      throw ApplicationFailure.nonRetryable(
+        `run ${runId} has no configuration snapshot`,
+        ErrorType.ConfigInvalid,
+      );
+    return run.config;
+  }
+
+  async function booksContext(booksOrgId: string): Promise<BooksContext> {
+    const org = await deps.books.getOrganization(booksOrgId);
+    const base = typeof org?.currency_code === 'string' ? org.currency_code : '';
+    const codes = await deps.books.listCurrencyCodes(booksOrgId);
+    return { baseCurrency: base, currencies: [...new Set([base, ...codes].filter(Boolean))] };
+  }
+
+  return {
+    /**
+     * Starts a run's history entry with a snapshot of the configuration and checks the prerequisites (S1.2):
+     * CRM edition Professional or above; with multi-currency on, equal base currencies; valid field maps.
+     * Idempotent on the run id. A refusal is returned, not thrown: the workflow records it as a failed run.
+     */
+    async prepareSyncRun(input: PrepareSyncRunInput): Promise<PrepareSyncRunResult> {
+      const integration = await loadIntegration(input.integrationId);
+      await state.startRun({
+        runId: input.runId,
+        integrationId: input.integrationId,
+        runNumber: input.runNumber,
+        trigger: input.trigger,
+        config: integration.config,
+        configVersion: integration.version,
+      });
+      const refuse = (reason: string, errorType: string): PrepareSyncRunResult => ({
+        ok: false,
+        reason,
+        errorType,
+      });
+      if (integration.status === 'disabled')
+        return refuse('the integration is disabled', ErrorType.PrerequisiteFailed);
+      const crmOrg = await deps.crm.getOrg(integration.crmOrgId);
+      const booksOrg = await deps.books.getOrganization(integration.booksOrgId);
+      if (!crmOrg)
+        return refuse(`CRM org ${integration.crmOrgId} is not known`, ErrorType.PrerequisiteFailed);
+      if (!booksOrg)
+        return refuse(`Books org ${integration.booksOrgId} is not known`, ErrorType.PrerequisiteFailed);
+      const edition = String(crmOrg.edition);
+      const rank = CRM_EDITIONS.indexOf(edition as (typeof CRM_EDITIONS)[number]);
+      if (rank < CRM_EDITIONS.indexOf('PROFESSIONAL'))
+        return refuse(
+          `the CRM edition is ${edition}; the Books integration needs Professional or above`,
+          ErrorType.PrerequisiteFailed,
+        );
+      if (crmOrg.mc_status === true && crmOrg.iso_code !== booksOrg.currency_code)
+        return refuse(
+          `multi-currency is on in the CRM and its base currency ${String(crmOrg.iso_code)} differs from the Books ` +
+            `base currency ${String(booksOrg.currency_code)}`,
+          ErrorType.PrerequisiteFailed,
+        );
+      const steps = planSyncSteps(integration.config);
+      try {
+        for (const step of steps) await resolveMaps(integration.booksOrgId, integration.config, step.kind);
+      } catch (err) {
+        if (err instanceof FieldMapError) return refuse(err.message, ErrorType.ConfigInvalid);
+        throw err;
+      }
+      return { ok: true, steps };
+    },
+
+    /**
+     * Moves up to `maxRecords` changed records of one step (kind and direction), in chunks: each chunk is read
+     * through the delta index, its links and duplicate candidates loaded with one query each, decided by the
+     * pure decidePage, and written with one bulk write per collection; then the step's cursor is saved and
+     * heartbeated, so a retry resumes after the last finished chunk. Idempotent: created records have ids
+     * derived from their source, and a chunk's counts are recorded once.
+     */
+    async syncStep(input: SyncStepInput): Promise<SyncStepResult> {
+      const ctx = Context.current();
+      const integration = await loadIntegration(input.integrationId);
+      const config = await runConfig(input.runId);
+      const { step } = input;
+      const spec = specOf(step.kind);
+      const maps = await resolveMaps(integration.booksOrgId, config, step.kind);
+      const books = await booksContext(integration.booksOrgId);
+      const view =
+        step.direction === 'crm_to_books' ? await viewFor(integration, config, step.kind) : undefined;
+      const toBooks = step.direction === 'crm_to_books';
+      const source = toBooks ? deps.crm.records(spec.crmModule) : deps.books.records(spec.booksModule);
+      const target = toBooks ? deps.books.records(spec.booksModule) : deps.crm.records(spec.crmModule);
+      const sourceOrg = toBooks ? integration.crmOrgId : integration.booksOrgId;
+      const targetOrg = toBooks ? integration.booksOrgId : integration.crmOrgId;
+      const cursorModule = `${step.kind}`;
+
+      const heartbeat = ctx.info.heartbeatDetails as { cursor: DeltaCursor | null } | undefined;
+      let cursor: DeltaCursor | null =
+        heartbeat?.cursor ??
+        (input.cursor !== undefined
+          ? input.cursor
+          : ((await state.getCursor(input.integrationId, cursorModule, step.direction)) ?? null));
+      const maxRecords = input.maxRecords ?? 2000;
+      const chunkSize = Math.min(input.chunkSize ?? 500, maxRecords);
+      const counts: RunCounts = { ...EMPTY_COUNTS };
+      let records = 0;
+
+      while (records < maxRecords) {
+        const page = await source.findChangedSince(sourceOrg, cursor, chunkSize);
+        if (page.records.length > 0) {
+          const decided = await decideChunk({
+            spec,
+            step,
+            integrationId: input.integrationId,
+            maps,
+            config,
+            books,
+            view,
+            page: page.records,
+            target,
+            targetOrg,
+          });
+          await applyChunk(decided, {
+            spec,
+            step,
+            integrationId: input.integrationId,
+            runId: input.runId,
+            target,
+            targetOrg,
+            sources: new Map(page.records.map((r) => [r.id, r.data])),
+          });
+          await state.addRunCounts({
+            runId: input.runId,
+            pageKey:
+              `${step.kind}.${step.direction}.${cursor ? `${cursor.modifiedTime}.${cursor.id}` : 'start'}`.replace(
+                /[^A-Za-z0-9._:/|#-]/g,
+                '_',
+              ),
+            module: spec.module,
+            direction: step.direction,
+            counts: decided.counts,
+          });
+          for (const k of Object.keys(counts) as (keyof RunCounts)[]) counts[k] += decided.counts[k];
+          records += page.records.length;
+        }
+        if (page.position)
+          await state.saveCursor(input.integrationId, cursorModule, step.direction, page.position);
+        cursor = page.position;
+        ctx.heartbeat({ cursor });
+        if (!page.next) return { next: null, counts, records };
+      }
+      return { next: cursor, counts, records };
+    },
+
+    /** Ends the run's history entry with its totals. Idempotent. */
+    async finishSyncRun(input: FinishSyncRunInput): Promise<FinishSyncRunResult> {
+      const run = await state.finishRun(input.runId, {
+        status: input.status,
+        ...(input.reason !== undefined && { reason: input.reason }),
+      });
+      return { status: run.status, counts: run.counts, failureCount: run.failureCount };
+    },
+  };
+
+  async function resolveMaps(
+    booksOrgId: string,
+    config: IntegrationConfig,
+    kind: SyncKind,
+  ): Promise<ResolvedFieldMap[]> {
+    const moduleConfig =
+      kind === 'vendor' ? config.vendors : kind === 'item' ? config.items : config.customers;
+    const booksModule = kind === 'item' ? 'items' : 'contacts';
+    const custom = await deps.books.listCustomFields(booksOrgId, booksModule);
+    // The customers module's maps are written for its main kind; contact persons keep their defaults.
+    const userMaps = kind === 'contact_person' ? [] : moduleConfig.fieldMaps;
+    return resolveFieldMaps(kind, userMaps, custom);
+  }
+
+  async function viewFor(
+    integration: { crmOrgId: string; _id: string },
+    config: IntegrationConfig,
+    kind: SyncKind,
+  ): Promise<ViewFilter | undefined> {
+    const viewId =
+      kind === 'account'
+        ? config.customers.accountViewId
+        : kind === 'contact' || kind === 'contact_person'
+          ? config.customers.contactViewId
+          : kind === 'vendor'
+            ? config.vendors.viewId
+            : config.items.viewId;
+    if (!viewId) return undefined;
+    const view = await deps.crm.getView(integration.crmOrgId, viewId);
+    if (!view)
+      throw ApplicationFailure.nonRetryable(
+        `CRM view ${viewId} does not exist in org ${integration.crmOrgId}`,
+        ErrorType.ConfigInvalid,
+      );
+    return compileView(view as never, {
+      module: specOf(kind).crmModule,
+      currentUserId: '',
+      now: new Date().toISOString(),
+    });
+  }
+
+  async function decideChunk(c: {
+    spec: KindSpec;
+    step: SyncStep;
+    integrationId: string;
+    maps: ResolvedFieldMap[];
+    config: IntegrationConfig;
+    books: BooksContext;
+    view: ViewFilter | undefined;
+    page: StoredRecord<Data>[];
+    target: RecordCollection<Data>;
+    targetOrg: string;
+  }): Promise<DecidePageResult> {
+    const toBooks = c.step.direction === 'crm_to_books';
+    if (c.step.kind === 'contact_person') return decidePersonsChunk(c);
+    const entity = c.spec.entity as LinkEntity;
+    const ids = c.page.map((r) => r.id);
+    const links = toBooks
+      ? await state.findLinksByCrmIds(c.integrationId, entity, ids)
+      : await state.findLinksByBooksIds(c.integrationId, entity, ids);
+    const linkedTargetIds = links.map((l) => (toBooks ? l.booksId : l.crmId));
+    const names = [
+      ...new Set(
+        c.page.map((r) => normalizeName(toBooks ? c.spec.crmName(r.data) : c.spec.booksName(r.data))),
+      ),
+    ].filter(Boolean);
+    const [linkedTargets, candidates] = await Promise.all([
+      linkedTargetIds.length ? c.target.findByIds(c.targetOrg, linkedTargetIds) : Promise.resolve([]),
+      names.length ? c.target.findByNormNames(c.targetOrg, names) : Promise.resolve([]),
+    ]);
+    // Our own earlier creations (a retry after the write but before the link) are found by their derived id.
+    const ownIds = c.page.map((r) =>
+      createdRecordId(c.integrationId, c.spec.entity, toBooks ? 'books' : 'crm', r.id),
+    );
+    const own = await c.target.findByIds(c.targetOrg, ownIds);
+    const candidateIds = [...new Set([...candidates, ...own].map((r) => r.id))];
+    const candidateLinks = candidateIds.length
+      ? toBooks
+        ? await state.findLinksByBooksIds(c.integrationId, entity, candidateIds)
+        : await state.findLinksByCrmIds(c.integrationId, entity, candidateIds)
+      : [];
+    const policy = moduleConfigOf(c.config, c.spec.kind).duplicatePolicy;
+    return decidePage({
+      spec: c.spec,
+      direction: c.step.direction,
+      integrationId: c.integrationId,
+      maps: c.maps,
+      duplicatePolicy: policy,
+      books: c.books,
+      records: c.page.map(toPageRecord),
+      inView: (data) => (c.view ? c.view.matches(data) : true),
+      links: links.map(toLinkState),
+      linkedTargets: linkedTargets.map(toPageRecord),
+      candidates: [...candidates, ...own].map(toPageRecord),
+      linkedCandidateIds: new Set(candidateLinks.map((l) => (toBooks ? l.booksId : l.crmId))),
+      ...(c.step.orphansOnly && toBooks ? { belongsToStep: (data: Data) => data.Account_Name == null } : {}),
+    });
+  }
+
+  async function decidePersonsChunk(c: {
+    integrationId: string;
+    maps: ResolvedFieldMap[];
+    config: IntegrationConfig;
+    view: ViewFilter | undefined;
+    page: StoredRecord<Data>[];
+    target: RecordCollection<Data>;
+    targetOrg: string;
+  }): Promise<DecidePageResult> {
+    const accountIds = [
+      ...new Set(
+        c.page.flatMap((r) => {
+          const a = r.data.Account_Name as { id?: unknown } | null | undefined;
+          return a && typeof a.id === 'string' ? [a.id] : [];
+        }),
+      ),
+    ];
+    const [accountLinks, personLinks] = await Promise.all([
+      accountIds.length
+        ? state.findLinksByCrmIds(c.integrationId, 'customer', accountIds)
+        : Promise.resolve([]),
+      state.findLinksByCrmIds(
+        c.integrationId,
+        'contact_person',
+        c.page.map((r) => r.id),
+      ),
+    ]);
+    const customerIds = [...new Set(accountLinks.map((l) => l.booksId))];
+    const customers = customerIds.length ? await c.target.findByIds(c.targetOrg, customerIds) : [];
+    return decideContactPersons({
+      integrationId: c.integrationId,
+      maps: c.maps,
+      records: c.page.map(toPageRecord),
+      inView: (data) => (c.view ? c.view.matches(data) : true),
+      includeOrphans: c.config.customers.includeOrphanContacts,
+      accountLinks,
+      personLinks: personLinks.map(toLinkState),
+      customers: customers.map(toPageRecord),
+    });
+  }
+
+  async function applyChunk(
+    decided: DecidePageResult,
+    c: {
+      spec: KindSpec;
+      step: SyncStep;
+      integrationId: string;
+      runId: string;
+      target: RecordCollection<Data>;
+      targetOrg: string;
+      sources: ReadonlyMap<string, Data>;
+    },
+  ): Promise<void> {
+    const toBooks = c.step.direction === 'crm_to_books';
+    const entity: LinkEntity =
+      c.step.kind === 'contact_person' ? 'contact_person' : (c.spec.entity as LinkEntity);
+    // Targets first, then links: a retry after a crash in between finds its own creation by id.
+    if (decided.writes.length) {
+      const refused = await upsertValid(c.target, c.targetOrg, decided.writes);
+      if (refused.size) rejectWrites(decided, refused, toBooks ? 'Books' : 'CRM', c.sources);
+    }
+    if (decided.links.length)
+      await state.upsertLinks(
+        decided.links.map((l) => ({
+          integrationId: c.integrationId,
+          entity,
+          crmModule: c.spec.crmModule,
+          crmId: l.crmId,
+          booksId: l.booksId,
+          lastSynced: l.lastSynced,
+          contentHash: l.contentHash,
+        })),
+      );
+    for (const id of decided.deletedLinks)
+      await state.markLinkDeleted(c.integrationId, entity, toBooks ? 'crm' : 'books', id);
+    if (decided.failures.length)
+      await state.recordFailures(
+        decided.failures.map((f) => ({
+          integrationId: c.integrationId,
+          runId: c.runId,
+          module: c.spec.module,
+          direction: c.step.direction,
+          recordId: f.recordId,
+          payloadId: f.recordId,
+          field: f.field,
+          reason: f.reason,
+          payload: stripDollarKeys(f.payload),
+        })),
+      );
+  }
+}
+
+/**
+ * Writes the records the target store accepts; those it refuses (its schema is the other system's rule of
+ * what a record must be) are returned with the field and reason, to become per-record failures.
+ */
+async function upsertValid(
+  target: RecordCollection<Data>,
+  org: string,
+  writes: DecidePageResult['writes'],
+): Promise<Map<string, { field: string; reason: string }>> {
+  const refused = new Map<string, { field: string; reason: string }>();
+  let pending = writes;
+  for (;;) {
+    try {
+      if (pending.length) await target.upsertMany(org, pending);
+      return refused;
+    } catch (err) {
+      if (!(err instanceof InvalidRecordsError)) throw err;
+      for (const f of err.failures) {
+        const write = pending[f.index];
+        if (write) refused.set(write.id, { field: f.field, reason: f.reason });
+      }
+      pending = pending.filter((w) => !refused.has(w.id));
+    }
+  }
+}
+
+/** Turns refused target writes into failures of their source records, and drops their links. */
+function rejectWrites(
+  decided: DecidePageResult,
+  refused: Map<string, { field: string; reason: string }>,
+  side: string,
+  sources: ReadonlyMap<string, Data>,
+): void {
+  for (const d of decided.decisions) {
+    const why = d.targetId ? refused.get(d.targetId) : undefined;
+    if (!why || d.outcome === 'failed') continue;
+    decided.counts[d.outcome]--;
+    decided.counts.failed++;
+    d.outcome = 'failed';
+    d.detail = `${side} refused the record: ${why.field}: ${why.reason}`;
+    decided.failures.push({
+      recordId: d.recordId,
+      field: why.field,
+      reason: `${side} refused the record: ${why.reason}`,
+      payload: sources.get(d.recordId) ?? {},
+    });
+  }
+  decided.links = decided.links.filter((l) => !refused.has(l.booksId) && !refused.has(l.crmId));
+}
+
+function specOf(kind: SyncKind): KindSpec {
+  if (kind === 'contact_person') return KIND_SPECS.contact;
+  return KIND_SPECS[kind];
+}
+
+function moduleConfigOf(config: IntegrationConfig, kind: SyncKind) {
+  return kind === 'vendor' ? config.vendors : kind === 'item' ? config.items : config.customers;
+}
+
+function toPageRecord(r: StoredRecord<Data>): PageRecord {
+  return { id: r.id, data: r.data, modifiedTime: r.modifiedTime.toISOString(), deleted: r.deleted };
+}
+
+function toLinkState(l: {
+  crmId: string;
+  booksId: string;
+  lastSynced: { crm: Record<string, unknown>; books: Record<string, unknown> };
+  contentHash: { crm?: string | undefined; books?: string | undefined };
+  deletedIn?: 'crm' | 'books' | undefined;
+}): LinkState {
+  return {
+    crmId: l.crmId,
+    booksId: l.booksId,
+    lastSynced: l.lastSynced as LinkState['lastSynced'],
+    contentHash: l.contentHash,
+    deletedIn: l.deletedIn,
+  };
+}
+
+/** Failure payloads are stored as documents: keys Mongo refuses are dropped (the record id is kept). */
+function stripDollarKeys(data: Data): FailureInput['payload'] {
+  return JSON.parse(
+    JSON.stringify(data, (key, value: unknown) =>
+      key.startsWith('$') || key.includes('.') ? undefined : value,
+    ),
+  ) as FailureInput['payload'];
+}

@@ -1,0 +1,114 @@
+import { crmValues, writeBooksFields, type ResolvedFieldMap } from './field-maps';
+import { contentHash } from './hash';
+import { newPageResult, type DecidePageResult, type LinkState, type PageRecord } from './sync-decide';
+import { createdRecordId } from './sync-kinds';
+
+/**
+ * "Accounts and their Contacts" (S2.1): a CRM contact of a synced account becomes a contact person of the
+ * account's Business customer in Books. Pure, like decidePage; the written records are the Books customers
+ * whose contact persons changed.
+ */
+export interface DecideContactPersonsInput {
+  integrationId: string;
+  maps: readonly ResolvedFieldMap[];
+  /** CRM contacts changed since the cursor. */
+  records: readonly PageRecord[];
+  inView: (data: Record<string, unknown>) => boolean;
+  /** With orphans included, contacts without an account are left to the Individuals step (not counted). */
+  includeOrphans: boolean;
+  /** Customer links (CRM account id → Books customer id) of the accounts the contacts belong to. */
+  accountLinks: readonly { crmId: string; booksId: string }[];
+  /** Contact-person links of the page's contacts. */
+  personLinks: readonly LinkState[];
+  /** The Books customers those account links point at. */
+  customers: readonly PageRecord[];
+}
+
+type Person = Record<string, unknown>;
+
+export function decideContactPersons(input: DecideContactPersonsInput): DecidePageResult {
+  const { result, decide } = newPageResult();
+  const customerOfAccount = new Map(input.accountLinks.map((l) => [l.crmId, l.booksId]));
+  const personLink = new Map(input.personLinks.map((l) => [l.crmId, l]));
+  const customers = new Map(input.customers.map((c) => [c.id, c]));
+  const working = new Map<string, Record<string, unknown>>();
+
+  for (const record of input.records) {
+    const link = personLink.get(record.id);
+    if (record.deleted) {
+      if (link && link.deletedIn === undefined) result.deletedLinks.push(record.id);
+      decide({
+        recordId: record.id,
+        outcome: link ? 'deleted' : 'skipped',
+        detail: 'deleted in the CRM; not propagated',
+      });
+      continue;
+    }
+    const account = record.data.Account_Name as { id?: unknown } | null | undefined;
+    const accountId = account && typeof account.id === 'string' ? account.id : undefined;
+    if (!accountId) {
+      if (!input.includeOrphans)
+        decide({
+          recordId: record.id,
+          outcome: 'skipped',
+          detail: 'contact has no account (orphans not included)',
+        });
+      continue;
+    }
+    if (!input.inView(record.data)) {
+      decide({ recordId: record.id, outcome: 'skipped', detail: 'not in the selected contact view' });
+      continue;
+    }
+    const customerId = customerOfAccount.get(accountId);
+    const customer = customerId ? customers.get(customerId) : undefined;
+    if (!customerId || !customer || customer.deleted) {
+      decide({
+        recordId: record.id,
+        outcome: 'skipped',
+        detail: `its account ${accountId} is not synced to Books`,
+      });
+      continue;
+    }
+    const values = crmValues(input.maps, record.data);
+    if (values.Last_Name === null) {
+      result.failures.push({
+        recordId: record.id,
+        field: 'Last_Name',
+        reason: 'the last name is required',
+        payload: record.data,
+      });
+      decide({ recordId: record.id, outcome: 'failed', detail: 'Last_Name: required' });
+      continue;
+    }
+    const hash = contentHash(values);
+    const personId =
+      link?.booksId ?? createdRecordId(input.integrationId, 'contact_person', 'books', record.id);
+    const data =
+      working.get(customerId) ?? (JSON.parse(JSON.stringify(customer.data)) as Record<string, unknown>);
+    const persons = Array.isArray(data.contact_persons) ? (data.contact_persons as Person[]) : [];
+    const index = persons.findIndex((p) => p.contact_person_id === personId);
+    if (link && index >= 0 && link.contentHash.crm === hash) {
+      decide({ recordId: record.id, outcome: 'unchanged', targetId: personId });
+      continue;
+    }
+    const base: Person = index >= 0 ? persons[index]! : { contact_person_id: personId };
+    const person = writeBooksFields(input.maps, base, values, Object.keys(values));
+    person.contact_person_id = personId;
+    if (index >= 0) persons[index] = person;
+    else {
+      person.is_primary_contact = !persons.some((p) => p.is_primary_contact === true);
+      persons.push(person);
+    }
+    data.contact_persons = persons;
+    working.set(customerId, data);
+    result.links.push({
+      crmId: record.id,
+      booksId: personId,
+      lastSynced: { crm: values, books: values },
+      contentHash: { crm: hash, books: hash },
+    });
+    decide({ recordId: record.id, outcome: index >= 0 ? 'updated' : 'added', targetId: personId });
+  }
+  for (const [id, data] of working) result.writes.push({ id, data });
+  return result;
+}

@@ -1,0 +1,363 @@
+import { reconcile } from './conflicts';
+import {
+  booksValues,
+  checkProductTypeValue,
+  crmValues,
+  ownerOf,
+  mappedCrmFields,
+  writeBooksFields,
+  writeCrmFields,
+  type FieldValues,
+  type ResolvedFieldMap,
+} from './field-maps';
+import { contentHash, stableStringify } from './hash';
+import { normalizeName } from './names';
+import { createdRecordId, syncKeyOf, type BooksContext, type KindSpec } from './sync-kinds';
+
+/**
+ * The decisions of one page of a sync step, made without I/O: for every changed source record, whether to
+ * create, update, leave, skip or fail it, what to write on the other side, and the links to keep. The activity
+ * around it reads the page and its links and duplicate candidates (one query each), calls this, and writes the
+ * result with one bulk write per collection.
+ */
+
+export type Direction = 'crm_to_books' | 'books_to_crm';
+export type DuplicatePolicy = 'clone' | 'overwrite' | 'skip';
+
+export interface PageRecord {
+  id: string;
+  data: Record<string, unknown>;
+  /** ISO */
+  modifiedTime: string;
+  deleted: boolean;
+}
+
+export interface LinkState {
+  crmId: string;
+  booksId: string;
+  lastSynced: { crm: FieldValues; books: FieldValues };
+  contentHash: { crm?: string | undefined; books?: string | undefined };
+  deletedIn?: 'crm' | 'books' | undefined;
+}
+
+export interface DecidePageInput {
+  spec: KindSpec;
+  direction: Direction;
+  integrationId: string;
+  maps: readonly ResolvedFieldMap[];
+  duplicatePolicy: DuplicatePolicy;
+  books: BooksContext;
+  /** Source records changed since the cursor. */
+  records: readonly PageRecord[];
+  /** Whether a CRM source record is in the configured view (S2.4); Books sources are not filtered. */
+  inView: (data: Record<string, unknown>) => boolean;
+  /** The links of the page's source records. */
+  links: readonly LinkState[];
+  /** The target records those links point at. */
+  linkedTargets: readonly PageRecord[];
+  /** Target records whose normalised display name equals a source record's (S2.3). */
+  candidates: readonly PageRecord[];
+  /** Of the candidates, those already linked (to anything): they are not duplicates any more. */
+  linkedCandidateIds: ReadonlySet<string>;
+  /** Source records this step leaves to another step (not counted), e.g. contacts that have an account. */
+  belongsToStep?: (data: Record<string, unknown>) => boolean;
+}
+
+export interface TargetWrite {
+  id: string;
+  data: Record<string, unknown>;
+  syncKey?: string | undefined;
+}
+
+export interface LinkWrite {
+  crmId: string;
+  booksId: string;
+  lastSynced: { crm: FieldValues; books: FieldValues };
+  contentHash: { crm: string; books: string };
+}
+
+export interface PageFailure {
+  recordId: string;
+  field: string;
+  reason: string;
+  payload: Record<string, unknown>;
+}
+
+export type Outcome = 'added' | 'updated' | 'unchanged' | 'skipped' | 'failed' | 'deleted';
+
+export interface RecordDecision {
+  recordId: string;
+  outcome: Outcome;
+  targetId?: string | undefined;
+  detail?: string | undefined;
+}
+
+export interface DecidePageResult {
+  writes: TargetWrite[];
+  links: LinkWrite[];
+  /** Source ids whose link is to be marked deleted on the source side (S3.8: nothing is deleted). */
+  deletedLinks: string[];
+  failures: PageFailure[];
+  decisions: RecordDecision[];
+  counts: Record<Outcome, number>;
+}
+
+/** An empty page result and the function that records a decision in it (and its count). */
+export function newPageResult(): { result: DecidePageResult; decide: (d: RecordDecision) => void } {
+  const result: DecidePageResult = {
+    writes: [],
+    links: [],
+    deletedLinks: [],
+    failures: [],
+    decisions: [],
+    counts: { added: 0, updated: 0, unchanged: 0, skipped: 0, failed: 0, deleted: 0 },
+  };
+  return {
+    result,
+    decide: (d) => {
+      result.decisions.push(d);
+      result.counts[d.outcome]++;
+    },
+  };
+}
+
+/** Decides one page. Pure and deterministic: the same input gives the same writes, so a retry converges. */
+export function decidePage(input: DecidePageInput): DecidePageResult {
+  const { spec, direction, maps } = input;
+  const toBooks = direction === 'crm_to_books';
+  const { result, decide } = newPageResult();
+
+  const sourceId = (l: LinkState) => (toBooks ? l.crmId : l.booksId);
+  const targetIdOf = (l: LinkState) => (toBooks ? l.booksId : l.crmId);
+  const linkBySource = new Map(input.links.map((l) => [sourceId(l), l]));
+  const targets = new Map(input.linkedTargets.map((t) => [t.id, t]));
+  const claimed = new Set(input.linkedCandidateIds);
+  const candidatesByName = new Map<string, PageRecord[]>();
+  for (const c of input.candidates) {
+    if (c.deleted) continue;
+    if (toBooks && !spec.booksInScope(c.data)) continue;
+    const key = normalizeName(toBooks ? spec.booksName(c.data) : spec.crmName(c.data));
+    candidatesByName.set(key, [...(candidatesByName.get(key) ?? []), c]);
+  }
+
+  const sourceValues = (data: Record<string, unknown>): FieldValues => {
+    if (toBooks) return crmValues(maps, data);
+    const v = booksValues(maps, data);
+    return spec.completeCrmValues ? spec.completeCrmValues(v, data) : v;
+  };
+  const targetValues = (data: Record<string, unknown>): FieldValues => {
+    if (!toBooks) return crmValues(maps, data);
+    const v = booksValues(maps, data);
+    return spec.completeCrmValues ? spec.completeCrmValues(v, data) : v;
+  };
+  const writeTarget = (data: Record<string, unknown>, values: FieldValues, fields: Iterable<string>) =>
+    toBooks
+      ? complete(spec, writeBooksFields(maps, data, values, fields))
+      : writeCrmFields(data, values, fields);
+  const fields = mappedCrmFields(maps).map((field) => ({ field, owner: ownerOf(maps, field) }));
+
+  for (const record of input.records) {
+    if (!toBooks && !spec.booksInScope(record.data)) continue; // another kind's record in a shared module
+    if (input.belongsToStep && !input.belongsToStep(record.data)) continue;
+    const link = linkBySource.get(record.id);
+
+    if (record.deleted) {
+      if (link && link.deletedIn === undefined) result.deletedLinks.push(record.id);
+      decide({
+        recordId: record.id,
+        outcome: link ? 'deleted' : 'skipped',
+        detail: 'deleted at the source; not propagated',
+      });
+      continue;
+    }
+    if (toBooks && !input.inView(record.data)) {
+      decide({ recordId: record.id, outcome: 'skipped', detail: 'not in the selected view' });
+      continue;
+    }
+
+    const values = sourceValues(record.data);
+    const issue =
+      (toBooks ? spec.validateForBooks(values, input.books) : spec.validateForCrm(values)) ??
+      (toBooks ? toIssue(checkProductTypeValue(maps, values)) : undefined);
+    if (issue) {
+      result.failures.push({
+        recordId: record.id,
+        field: issue.field,
+        reason: issue.reason,
+        payload: record.data,
+      });
+      decide({ recordId: record.id, outcome: 'failed', detail: `${issue.field}: ${issue.reason}` });
+      continue;
+    }
+    const sourceHash = contentHash(values);
+
+    if (link) {
+      const target = targets.get(targetIdOf(link));
+      if (!target || target.deleted) {
+        decide({
+          recordId: record.id,
+          outcome: 'skipped',
+          targetId: targetIdOf(link),
+          detail: `its linked ${toBooks ? 'Books' : 'CRM'} record was deleted; deletes are not propagated`,
+        });
+        continue;
+      }
+      if (sourceHash === (toBooks ? link.contentHash.crm : link.contentHash.books)) {
+        decide({ recordId: record.id, outcome: 'unchanged', targetId: target.id });
+        continue;
+      }
+      const current = targetValues(target.data);
+      const r = reconcile({
+        fields,
+        crm: toBooks ? values : current,
+        books: toBooks ? current : values,
+        base: link.lastSynced,
+        crmModified: toBooks ? record.modifiedTime : target.modifiedTime,
+        booksModified: toBooks ? target.modifiedTime : record.modifiedTime,
+        initialWinner: toBooks ? 'crm' : 'books',
+      });
+      const push = toBooks ? r.toBooks : r.toCrm;
+      const data = push.length ? writeTarget(target.data, values, push) : target.data;
+      const after = push.length ? targetValues(data) : current;
+      const linkWrite = nextLink(link, toBooks, values, after, push);
+      const changedLink =
+        stableStringify(linkWrite) !== stableStringify({ ...pick(link), deletedIn: undefined });
+      if (push.length) result.writes.push({ id: target.id, data });
+      if (push.length || changedLink) result.links.push(linkWrite);
+      decide({
+        recordId: record.id,
+        outcome: push.length ? 'updated' : 'unchanged',
+        targetId: target.id,
+        detail: r.conflicts.length
+          ? `conflicts: ${r.conflicts.map((c) => `${c.field} → ${c.winner} (${c.rule})`).join(', ')}`
+          : undefined,
+      });
+      continue;
+    }
+
+    // Not linked yet: look for a duplicate on the other side (S2.3).
+    const key = normalizeName(toBooks ? spec.crmName(record.data) : spec.booksName(record.data));
+    const dupes = (candidatesByName.get(key) ?? []).filter((c) => !claimed.has(c.id));
+    let target: PageRecord | undefined;
+    if (dupes.length > 0 && input.duplicatePolicy === 'skip') {
+      decide({
+        recordId: record.id,
+        outcome: 'skipped',
+        targetId: dupes[0]?.id,
+        detail: 'duplicate exists (policy: skip)',
+      });
+      continue;
+    }
+    if (dupes.length > 0 && input.duplicatePolicy === 'overwrite') {
+      if (dupes.length > 1) {
+        const reason = `ambiguous duplicate: ${dupes.length} ${toBooks ? 'Books' : 'CRM'} records are named "${key}" (${dupes
+          .map((d) => d.id)
+          .join(', ')}); none was overwritten`;
+        const field = toBooks ? nameField(spec, 'crm') : nameField(spec, 'books');
+        result.failures.push({ recordId: record.id, field, reason, payload: record.data });
+        decide({ recordId: record.id, outcome: 'failed', detail: reason });
+        continue;
+      }
+      target = dupes[0];
+    }
+    const side = toBooks ? 'books' : 'crm';
+    const id = target?.id ?? createdRecordId(input.integrationId, spec.entity, side, record.id);
+    const base = target?.data ?? (toBooks ? spec.newBooks() : {});
+    const data = writeTarget(base, values, mappedCrmFields(maps));
+    if (toBooks) data[spec.booksIdKey] = id;
+    else data.id = id;
+    claimed.add(id);
+    const after = targetValues(data);
+    result.writes.push({
+      id,
+      data,
+      syncKey: target ? undefined : syncKeyOf(input.integrationId, spec.entity, `${direction}:${record.id}`),
+    });
+    result.links.push({
+      crmId: toBooks ? record.id : id,
+      booksId: toBooks ? id : record.id,
+      lastSynced: toBooks ? { crm: values, books: after } : { crm: after, books: values },
+      contentHash: toBooks
+        ? { crm: sourceHash, books: contentHash(after) }
+        : { crm: contentHash(after), books: sourceHash },
+    });
+    decide({
+      recordId: record.id,
+      outcome: target ? 'updated' : 'added',
+      targetId: id,
+      detail: target
+        ? 'duplicate overwritten and linked (policy: overwrite)'
+        : dupes.length
+          ? 'cloned (policy: clone)'
+          : undefined,
+    });
+  }
+  return result;
+}
+
+function complete(spec: KindSpec, data: Record<string, unknown>): Record<string, unknown> {
+  return spec.completeBooks ? spec.completeBooks(data) : data;
+}
+
+function toIssue(reason: string | undefined): { field: string; reason: string } | undefined {
+  if (!reason) return undefined;
+  const [field, ...rest] = reason.split(': ');
+  return { field: field ?? '(record)', reason: rest.join(': ') };
+}
+
+function nameField(spec: KindSpec, side: 'crm' | 'books'): string {
+  const crm = {
+    account: 'Account_Name',
+    contact: 'Last_Name',
+    vendor: 'Vendor_Name',
+    item: 'Product_Name',
+    contact_person: 'Last_Name',
+  };
+  const books = {
+    account: 'contact_name',
+    contact: 'contact_name',
+    vendor: 'contact_name',
+    item: 'name',
+    contact_person: 'last_name',
+  };
+  return side === 'crm' ? crm[spec.kind] : books[spec.kind];
+}
+
+function pick(link: LinkState): LinkWrite {
+  return {
+    crmId: link.crmId,
+    booksId: link.booksId,
+    lastSynced: link.lastSynced,
+    contentHash: { crm: link.contentHash.crm ?? '', books: link.contentHash.books ?? '' },
+  };
+}
+
+/**
+ * The link after a step: fields now equal on both sides (pushed, or already converged) get that value as the
+ * base of both sides; fields still apart keep their old bases, so the other direction's step sees its change.
+ */
+function nextLink(
+  link: LinkState,
+  toBooks: boolean,
+  source: FieldValues,
+  targetAfter: FieldValues,
+  _pushed: readonly string[],
+): LinkWrite {
+  const crm = toBooks ? source : targetAfter;
+  const books = toBooks ? targetAfter : source;
+  const baseCrm: FieldValues = { ...link.lastSynced.crm };
+  const baseBooks: FieldValues = { ...link.lastSynced.books };
+  for (const field of new Set([...Object.keys(crm), ...Object.keys(books)])) {
+    const c = crm[field] ?? null;
+    if (stableStringify(c) === stableStringify(books[field] ?? null)) {
+      baseCrm[field] = c;
+      baseBooks[field] = c;
+    }
+  }
+  return {
+    crmId: link.crmId,
+    booksId: link.booksId,
+    lastSynced: { crm: baseCrm, books: baseBooks },
+    contentHash: { crm: contentHash(crm), books: contentHash(books) },
+  };
+}

@@ -1,0 +1,45 @@
+import type { SyncKind } from './field-maps';
+import { stepOrder } from './sync-kinds';
+
+/** One step of a sync run: a kind of record moved in one direction. Plain JSON: it crosses Temporal. */
+export interface SyncStep {
+  kind: SyncKind;
+  direction: 'crm_to_books' | 'books_to_crm';
+  /** For contacts under "Accounts and their Contacts": only contacts with no account (as Individuals). */
+  orphansOnly?: boolean;
+}
+
+interface PlanConfig {
+  customers: {
+    module: 'accounts' | 'contacts' | 'accounts_and_contacts';
+    includeOrphanContacts: boolean;
+    extent: 'fetch_from_crm' | 'both_ways';
+  };
+  vendors: { extent: 'fetch_from_crm' | 'both_ways' };
+  items: { extent: 'fetch_from_crm' | 'both_ways' };
+}
+
+/**
+ * The steps of a run in the seeds' order (S2.2): customers, then vendors, then items; customers and vendors
+ * fetch the CRM side first, items push the Books side first. Under "Accounts and their Contacts" (S2.1) the
+ * accounts come first, then their contacts as contact persons, then — if asked — contacts with no account
+ * as Individuals.
+ */
+export function planSyncSteps(config: PlanConfig): SyncStep[] {
+  const steps: SyncStep[] = [];
+  const c = config.customers;
+  for (const direction of stepOrder('customers', c.extent === 'both_ways')) {
+    if (c.module === 'accounts') steps.push({ kind: 'account', direction });
+    else if (c.module === 'contacts') steps.push({ kind: 'contact', direction });
+    else {
+      steps.push({ kind: 'account', direction });
+      if (direction === 'crm_to_books') steps.push({ kind: 'contact_person', direction });
+      if (c.includeOrphanContacts) steps.push({ kind: 'contact', direction, orphansOnly: true });
+    }
+  }
+  for (const direction of stepOrder('vendors', config.vendors.extent === 'both_ways'))
+    steps.push({ kind: 'vendor', direction });
+  for (const direction of stepOrder('items', config.items.extent === 'both_ways'))
+    steps.push({ kind: 'item', direction });
+  return steps;
+}

@@ -1,0 +1,255 @@
+import type { Db } from 'mongodb';
+import { z } from 'zod';
+import {
+  BOOKS_CONTACT_TYPES,
+  BOOKS_ID_KEYS,
+  BOOKS_MODULES,
+  BooksCurrencyDocSchema,
+  BooksOrganizationDocSchema,
+  BooksRoleDocSchema,
+  BooksTaxDocSchema,
+  type BooksContact,
+  type BooksCurrency,
+  type BooksModule,
+  type BooksOrganization,
+  type BooksRole,
+  type BooksTax,
+} from '../domain/books-schemas';
+import { DISPLAY_NAME_OF } from '../domain/names';
+import { safeKeys } from '../domain/safe-keys';
+import { JsonScalarSchema, RecordIdSchema } from '../domain/validation';
+import {
+  createRecordCollection,
+  createSettingsCollection,
+  type MongoRecordCollection,
+  type RecordIndexSpec,
+  type SaveResult,
+  type SettingsCollection,
+} from './record-collection';
+import type { RecordCollection, StoredRecord } from './record-store';
+
+/*
+ * The Books store (ARCHITECTURE §4): one collection per Books record module holding Zoho Books API v3
+ * documents in the envelope of record-store.ts — customers and vendors together in `books_contacts`, as Books
+ * keeps them — and the organization's settings (organization, roles, currencies, taxes, custom fields).
+ */
+
+/** The Books modules kept as record collections (delta reads, duplicate lookups); the rest are settings. */
+export const BOOKS_RECORD_MODULES = [
+  'contacts',
+  'items',
+  'estimates',
+  'salesorders',
+  'invoices',
+  'purchaseorders',
+  'customerpayments',
+  'creditnotes',
+  'users',
+] as const satisfies readonly BooksModule[];
+export type BooksRecordModule = (typeof BOOKS_RECORD_MODULES)[number];
+
+/** A Books module's document type, as its schema parses it. */
+export type BooksRecordOf<M extends BooksModule> = z.output<(typeof BOOKS_MODULES)[M]>;
+
+/** The MongoDB collection of each Books record module. */
+export const BOOKS_COLLECTIONS: Readonly<Record<BooksRecordModule, string>> = {
+  contacts: 'books_contacts',
+  items: 'books_items',
+  estimates: 'books_estimates',
+  salesorders: 'books_salesorders',
+  invoices: 'books_invoices',
+  purchaseorders: 'books_purchaseorders',
+  customerpayments: 'books_customerpayments',
+  creditnotes: 'books_creditnotes',
+  users: 'books_users',
+};
+
+export const BOOKS_SETTINGS_COLLECTIONS = {
+  organization: 'books_organization',
+  roles: 'books_roles',
+  currencies: 'books_currencies',
+  taxes: 'books_taxes',
+  customFields: 'books_custom_fields',
+} as const;
+
+/** Duplicate lookups among customers or among vendors (S2.3): a customer never matches a vendor. */
+export const CONTACT_TYPE_NAME_INDEX: RecordIndexSpec = {
+  name: 'org_contactType_normName',
+  key: { org: 1, 'data.contact_type': 1, normName: 1 },
+};
+
+const str = (value: unknown) => (typeof value === 'string' ? value : '');
+
+const DISPLAY_NAMES: { [M in BooksRecordModule]: (data: BooksRecordOf<M>) => string } = {
+  contacts: DISPLAY_NAME_OF.contacts,
+  items: DISPLAY_NAME_OF.items,
+  estimates: (d) => str(d.estimate_number),
+  salesorders: (d) => str(d.salesorder_number),
+  invoices: (d) => str(d.invoice_number),
+  purchaseorders: (d) => str(d.purchaseorder_number),
+  customerpayments: (d) => str(d.payment_number),
+  creditnotes: (d) => str(d.creditnote_number),
+  users: (d) => str(d.name),
+};
+
+/**
+ * A custom field's definition (Books settings, `GET /settings/fields?entity=…`): what a user's field map may
+ * target (S2.5). The module it belongs to is the scope it is saved under.
+ */
+export const BooksCustomFieldDefSchema = safeKeys(
+  z.looseObject({
+    customfield_id: RecordIdSchema,
+    label: z.string().min(1),
+    api_name: z.string().min(1).optional(),
+    data_type: z.string().min(1),
+    is_active: z.boolean().optional(),
+    is_mandatory: z.boolean().optional(),
+    show_in_all_pdf: z.boolean().optional(),
+    default_value: JsonScalarSchema.optional(),
+    /** Dropdown and multiselect options. */
+    values: z.array(z.looseObject({ name: z.string() })).optional(),
+  }),
+);
+export type BooksCustomFieldDef = z.infer<typeof BooksCustomFieldDefSchema>;
+
+export type BooksCollections = { [M in BooksRecordModule]: MongoRecordCollection<BooksRecordOf<M>> };
+
+export type BooksContactType = (typeof BOOKS_CONTACT_TYPES)[number];
+
+export interface BooksStore {
+  /** The record collection of a module, typed by it: `store.module('contacts')`. */
+  module<M extends BooksRecordModule>(name: M): RecordCollection<BooksRecordOf<M>>;
+  /** Creates every index of the store. Idempotent; awaited once at start-up; fails on a server error. */
+  ensureIndexes(): Promise<void>;
+
+  /** Live contacts of one type (customers or vendors) whose normalised name is one of `normNames`. Indexed. */
+  findContactsByNormNames(
+    org: string,
+    contactType: BooksContactType,
+    normNames: readonly string[],
+  ): Promise<StoredRecord<BooksContact>[]>;
+
+  /** The organization's settings (base currency, country, quote preference, …); undefined when absent. */
+  getOrganization(org: string): Promise<BooksOrganization | undefined>;
+  /** Saves them under their own `organization_id`. Idempotent. Throws InvalidRecordsError for a bad doc. */
+  saveOrganization(doc: BooksOrganization): Promise<SaveResult>;
+
+  listRoles(org: string): Promise<BooksRole[]>;
+  saveRoles(org: string, roles: readonly BooksRole[]): Promise<SaveResult>;
+  listCurrencies(org: string): Promise<BooksCurrency[]>;
+  saveCurrencies(org: string, currencies: readonly BooksCurrency[]): Promise<SaveResult>;
+  listTaxes(org: string): Promise<BooksTax[]>;
+  saveTaxes(org: string, taxes: readonly BooksTax[]): Promise<SaveResult>;
+
+  /** The custom fields defined on one module (`contacts`, `items`, `invoices`, …). */
+  listCustomFields(org: string, module: BooksRecordModule): Promise<BooksCustomFieldDef[]>;
+  /** Idempotent; unchanged definitions are not written. Throws InvalidRecordsError (nothing written). */
+  saveCustomFields(
+    org: string,
+    module: BooksRecordModule,
+    fields: readonly BooksCustomFieldDef[],
+  ): Promise<SaveResult>;
+}
+
+const RecordModuleSchema = z.enum(BOOKS_RECORD_MODULES);
+
+/** The MongoDB implementation, over an injected Books `Db`. `now` is injectable for tests. */
+export function createBooksStore(
+  db: Db,
+  options: { now?: () => Date } = {},
+): BooksStore & {
+  readonly collections: BooksCollections;
+  readonly settings: {
+    organization: SettingsCollection<BooksOrganization>;
+    roles: SettingsCollection<BooksRole>;
+    currencies: SettingsCollection<BooksCurrency>;
+    taxes: SettingsCollection<BooksTax>;
+    customFields: SettingsCollection<BooksCustomFieldDef>;
+  };
+} {
+  const record = <M extends BooksRecordModule>(module: M): MongoRecordCollection<BooksRecordOf<M>> =>
+    createRecordCollection<BooksRecordOf<M>>(db, {
+      name: BOOKS_COLLECTIONS[module],
+      schema: BOOKS_MODULES[module] as unknown as z.ZodType<BooksRecordOf<M>>,
+      displayName: DISPLAY_NAMES[module],
+      modifiedField: 'last_modified_time',
+      idKey: BOOKS_ID_KEYS[module],
+      ...(module === 'contacts'
+        ? { lookups: [{ field: 'data.contact_type', index: CONTACT_TYPE_NAME_INDEX }] }
+        : {}),
+      ...options,
+    });
+  const collections: BooksCollections = {
+    contacts: record('contacts'),
+    items: record('items'),
+    estimates: record('estimates'),
+    salesorders: record('salesorders'),
+    invoices: record('invoices'),
+    purchaseorders: record('purchaseorders'),
+    customerpayments: record('customerpayments'),
+    creditnotes: record('creditnotes'),
+    users: record('users'),
+  };
+  const settings = {
+    organization: createSettingsCollection<BooksOrganization>(db, {
+      name: BOOKS_SETTINGS_COLLECTIONS.organization,
+      schema: BooksOrganizationDocSchema,
+      idOf: (o) => o.organization_id,
+      ...options,
+    }),
+    roles: createSettingsCollection<BooksRole>(db, {
+      name: BOOKS_SETTINGS_COLLECTIONS.roles,
+      schema: BooksRoleDocSchema,
+      idOf: (r) => r.role_id,
+      ...options,
+    }),
+    currencies: createSettingsCollection<BooksCurrency>(db, {
+      name: BOOKS_SETTINGS_COLLECTIONS.currencies,
+      schema: BooksCurrencyDocSchema,
+      idOf: (c) => c.currency_id,
+      ...options,
+    }),
+    taxes: createSettingsCollection<BooksTax>(db, {
+      name: BOOKS_SETTINGS_COLLECTIONS.taxes,
+      schema: BooksTaxDocSchema,
+      idOf: (t) => t.tax_id,
+      ...options,
+    }),
+    customFields: createSettingsCollection<BooksCustomFieldDef>(db, {
+      name: BOOKS_SETTINGS_COLLECTIONS.customFields,
+      schema: BooksCustomFieldDefSchema,
+      idOf: (f) => f.customfield_id,
+      ...options,
+    }),
+  };
+
+  return {
+    collections,
+    settings,
+    module: (name) => collections[name],
+
+    async ensureIndexes() {
+      for (const c of [...Object.values(collections), ...Object.values(settings)]) await c.ensureIndexes();
+    },
+
+    findContactsByNormNames(org, contactType, normNames) {
+      if (normNames.length === 0) return Promise.resolve([]);
+      return collections.contacts.findWhere(org, {
+        'data.contact_type': z.enum(BOOKS_CONTACT_TYPES).parse(contactType),
+        normName: normNames,
+      });
+    },
+
+    getOrganization: (org) => settings.organization.get(org, org),
+    saveOrganization: (doc) => settings.organization.saveMany(doc.organization_id, [doc]),
+    listRoles: (org) => settings.roles.list(org),
+    saveRoles: (org, roles) => settings.roles.saveMany(org, roles),
+    listCurrencies: (org) => settings.currencies.list(org),
+    saveCurrencies: (org, currencies) => settings.currencies.saveMany(org, currencies),
+    listTaxes: (org) => settings.taxes.list(org),
+    saveTaxes: (org, taxes) => settings.taxes.saveMany(org, taxes),
+    listCustomFields: (org, module) => settings.customFields.list(org, RecordModuleSchema.parse(module)),
+    saveCustomFields: (org, module, fields) =>
+      settings.customFields.saveMany(org, fields, RecordModuleSchema.parse(module)),
+  };
+}

@@ -1,0 +1,614 @@
+import { createHash } from 'node:crypto';
+import {
+  MongoServerError,
+  type AnyBulkWriteOperation,
+  type Collection,
+  type Db,
+  type Document,
+  type Filter,
+  type IndexDirection,
+} from 'mongodb';
+import { z } from 'zod';
+import { normalizeName } from '../domain/names';
+import { RecordIdSchema, describeFirstIssue, type RecordFailure } from '../domain/validation';
+import { DELTA_INDEX_KEY, DELTA_INDEX_NAME, findChangedSince, nextModifiedTime } from './delta';
+import type { ChangedPage, RecordCollection, RecordWrite, StoredRecord, UpsertResult } from './record-store';
+
+/*
+ * The MongoDB implementation of RecordCollection (record-store.ts) for one module of the CRM or Books store,
+ * and a smaller keyed collection for settings (org, roles, pipelines, views, currencies, …) that need no delta
+ * reads. Both validate every record with the module's zod schema before writing anything, skip writes whose
+ * content hash equals the stored one, and parse every document they read.
+ */
+
+// ---------------------------------------------------------------------------------------------------------
+// Limits, errors, helpers
+
+/** The most records one call reads or writes: larger batches belong in several calls. */
+export const MAX_BATCH = 10_000;
+
+/** Org ids and record ids: the API's id format, which has no `|`, so `${org}|${id}` is unambiguous. */
+export const OrgIdSchema = RecordIdSchema;
+
+const IdListSchema = z.array(RecordIdSchema).max(MAX_BATCH);
+const NormNameListSchema = z.array(z.string().max(1000)).max(MAX_BATCH);
+const LookupValueSchema = z.union([
+  z.string().max(1000),
+  z.array(z.string().max(1000)).min(1).max(MAX_BATCH),
+]);
+
+/** Some records of a write were refused; nothing of the write was stored. */
+export class InvalidRecordsError extends Error {
+  override readonly name = 'InvalidRecords';
+  constructor(
+    readonly collection: string,
+    readonly failures: RecordFailure[],
+  ) {
+    const shown = failures.slice(0, 5).map(describeFailure).join('; ');
+    super(
+      `${collection}: ${failures.length} invalid record(s), nothing written: ${shown}` +
+        (failures.length > 5 ? `; and ${failures.length - 5} more` : ''),
+    );
+  }
+}
+
+/** `#3 (id 42) Last_Name: required` */
+export function describeFailure(failure: RecordFailure): string {
+  const id = failure.id === undefined ? '' : ` (id ${failure.id})`;
+  return `#${failure.index}${id} ${failure.field}: ${failure.reason}`;
+}
+
+/** JSON with object keys sorted at every level: equal content gives equal text whatever the key order. */
+export function canonicalJson(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) =>
+    v !== null && typeof v === 'object' && !Array.isArray(v)
+      ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+      : v,
+  );
+}
+
+/**
+ * The content hash of a record: SHA-256 of the canonical JSON of its data without the API's modified-time
+ * field, which the store itself stamps on every write and so must not make a repeated write look changed.
+ */
+export function contentHashOf(data: unknown, modifiedField: string): string {
+  const rest =
+    data !== null && typeof data === 'object' && !Array.isArray(data)
+      ? Object.fromEntries(Object.entries(data).filter(([key]) => key !== modifiedField))
+      : data;
+  return createHash('sha256').update(canonicalJson(rest)).digest('hex');
+}
+
+/** The API's own modified-time text for a store time: CRM `…+00:00`, Books `…+0000` (their styles, in UTC). */
+export function apiTimestamp(time: Date, modifiedField: ModifiedField): string {
+  const seconds = time.toISOString().slice(0, 19);
+  return modifiedField === 'Modified_Time' ? `${seconds}+00:00` : `${seconds}+0000`;
+}
+
+/** The path of the first key containing "." (FerretDB v1 refuses such keys on write; MongoDB reads them badly). */
+function dottedKeyPath(value: unknown, path: string[] = []): string | undefined {
+  if (value === null || typeof value !== 'object') return undefined;
+  for (const [key, child] of Object.entries(value)) {
+    if (key.includes('.')) return [...path, key].join('.');
+    const found = dottedKeyPath(child, [...path, key]);
+    if (found !== undefined) return found;
+  }
+  return undefined;
+}
+
+/** Validates a batch of writes with `schema`; every failure, with index, id, field and reason. */
+function validateWrites<T>(
+  schema: z.ZodType<T>,
+  writes: readonly { id: unknown; data: unknown }[],
+  idKey: string | undefined,
+): { parsed: T[]; failures: RecordFailure[] } {
+  const parsed: T[] = [];
+  const failures: RecordFailure[] = [];
+  const firstIndexOf = new Map<string, number>();
+  writes.forEach((write, index) => {
+    const idResult = RecordIdSchema.safeParse(write.id);
+    if (!idResult.success) {
+      failures.push({ index, ...describeFirstIssue(idResult.error, write.id), field: 'id' });
+      return;
+    }
+    const id = idResult.data;
+    const fail = (field: string, reason: string) => failures.push({ index, id, field, reason });
+    const earlier = firstIndexOf.get(id);
+    if (earlier !== undefined) return fail(idKey ?? 'id', `duplicate id: record #${earlier} has it too`);
+    firstIndexOf.set(id, index);
+    const result = schema.safeParse(write.data);
+    if (!result.success) {
+      const { field, reason } = describeFirstIssue(result.error, write.data);
+      return fail(field, reason);
+    }
+    const dotted = dottedKeyPath(result.data);
+    if (dotted !== undefined) return fail(dotted, 'key contains "." (not storable)');
+    if (idKey !== undefined) {
+      const inner = (result.data as Record<string, unknown>)[idKey];
+      if (inner !== id) return fail(idKey, `must equal the record id ${JSON.stringify(id)}`);
+    }
+    parsed.push(result.data);
+  });
+  return { parsed, failures };
+}
+
+/** Drops undefined members: the driver would store them as null. */
+function defined<T extends object>(value: T): T {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
+}
+
+/** MongoDB answers "not implemented" with code 238 (FerretDB v1 does so for `partialFilterExpression`). */
+function isNotImplemented(error: unknown): boolean {
+  return (
+    error instanceof MongoServerError &&
+    (error.code === 238 || /not implemented/i.test(error.message) || error.codeName === 'NotImplemented')
+  );
+}
+
+export interface RecordIndexSpec {
+  name: string;
+  key: Record<string, IndexDirection>;
+  unique?: true;
+  /**
+   * Unique only among documents that have the key's last field: a partial index on MongoDB
+   * (`{field: {$type: "string"}}`), a sparse one where partial indexes are not implemented (FerretDB v1).
+   */
+  partialOnField?: string;
+}
+
+/** Creates one index; falls back from a partial to a sparse index where the server lacks partial ones. */
+async function createIndex(collection: Collection<Document>, spec: RecordIndexSpec): Promise<void> {
+  const base = { name: spec.name, ...(spec.unique ? { unique: true } : {}) };
+  if (spec.partialOnField === undefined) {
+    await collection.createIndex(spec.key, base);
+    return;
+  }
+  try {
+    await collection.createIndex(spec.key, {
+      ...base,
+      partialFilterExpression: { [spec.partialOnField]: { $type: 'string' } },
+    });
+  } catch (error) {
+    if (!isNotImplemented(error)) throw error;
+    // FerretDB v1: its SQLite unique indexes treat a missing field as NULL, and NULLs never collide there, so
+    // sparse gives the same meaning. (On MongoDB a sparse compound index would still index every document,
+    // because `org` is always present; that is why the partial form is tried first.)
+    await collection.createIndex(spec.key, { ...base, sparse: true });
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Record collections
+
+export type ModifiedField = 'Modified_Time' | 'last_modified_time';
+
+export interface RecordCollectionOptions<T> {
+  /** The MongoDB collection name, e.g. `crm_accounts`. */
+  name: string;
+  /** The module's record schema (validates writes and re-parses reads). */
+  schema: z.ZodType<T>;
+  /** The display name duplicates are matched on (S2.3); stored normalised as `normName`. */
+  displayName: (data: T) => string;
+  /** The API's modified-time field the store stamps on every write. */
+  modifiedField: ModifiedField;
+  /** Where the record's own id is in `data` (`id`, `contact_id`, …): a write's id must equal it. */
+  idKey?: string;
+  /**
+   * Further indexed paths `findWhere` may filter on (e.g. `data.Account_Name.id`), each with its index.
+   * `normName` is always allowed.
+   */
+  lookups?: readonly { field: string; index: RecordIndexSpec }[];
+  /** Injectable clock for tests. */
+  now?: () => Date;
+}
+
+/** A record collection plus what the stores built on it need. */
+export interface MongoRecordCollection<T> extends RecordCollection<T> {
+  readonly name: string;
+  /** Every index of the collection, as `ensureIndexes` creates them. */
+  readonly indexes: readonly RecordIndexSpec[];
+  /** Creates the indexes. Idempotent; awaited once at start-up; fails on a server error. */
+  ensureIndexes(): Promise<void>;
+  /**
+   * Live records of `org` whose allow-listed `fields` equal the given string (or one of the given strings).
+   * One query over the lookup's index. Throws for a field that is not allow-listed or a non-string value.
+   */
+  findWhere(
+    org: string,
+    fields: Readonly<Record<string, string | readonly string[]>>,
+  ): Promise<StoredRecord<T>[]>;
+  /** Records of `org`, including deleted ones. */
+  countAll(org: string): Promise<number>;
+}
+
+/** The stored envelope: see record-store.ts. */
+interface RecordEnvelope {
+  _id: string;
+  org: string;
+  id: string;
+  modifiedTime: Date;
+  createdTime: Date;
+  normName: string;
+  deleted: boolean;
+  syncKey?: string;
+  contentHash: string;
+  data: Document;
+}
+
+/** What upsertMany reads of an existing record to decide whether and how to write it. */
+const ExistingSchema = z.object({
+  _id: z.string(),
+  modifiedTime: z.date(),
+  contentHash: z.string(),
+  deleted: z.boolean(),
+  syncKey: z.string().optional(),
+});
+
+/** The `_id` of a record: org and id, which cannot contain `|`. */
+export const recordKey = (org: string, id: string) => `${org}|${id}`;
+
+/** The filter of a duplicate-name lookup (exported so tests can `explain` exactly what the store runs). */
+export function normNameFilter(org: string, normNames: readonly string[]): Document {
+  return {
+    org: OrgIdSchema.parse(org),
+    normName: { $in: NormNameListSchema.parse(normNames) },
+    deleted: false,
+  };
+}
+
+/** The indexes of every record collection. */
+export function recordIndexes(extra: readonly RecordIndexSpec[] = []): RecordIndexSpec[] {
+  return [
+    { name: DELTA_INDEX_NAME, key: { ...DELTA_INDEX_KEY } },
+    { name: 'org_normName', key: { org: 1, normName: 1 } },
+    { name: 'org_syncKey', key: { org: 1, syncKey: 1 }, unique: true, partialOnField: 'syncKey' },
+    { name: 'org_id', key: { org: 1, id: 1 }, unique: true },
+    ...extra,
+  ];
+}
+
+/** The MongoDB implementation of one module's RecordCollection over an injected `Db`. */
+export function createRecordCollection<T>(
+  db: Db,
+  options: RecordCollectionOptions<T>,
+): MongoRecordCollection<T> {
+  const { name, schema, displayName, modifiedField, idKey } = options;
+  const now = options.now ?? (() => new Date());
+  const collection = db.collection<RecordEnvelope>(name);
+  const lookups = new Set(['normName', ...(options.lookups ?? []).map((l) => l.field)]);
+  const indexes = recordIndexes((options.lookups ?? []).map((l) => l.index));
+
+  const EnvelopeSchema = z.object({
+    _id: z.string(),
+    org: z.string(),
+    id: z.string(),
+    modifiedTime: z.date(),
+    normName: z.string(),
+    deleted: z.boolean(),
+    syncKey: z.string().optional(),
+    contentHash: z.string(),
+    data: schema,
+  });
+
+  function parse(doc: unknown): StoredRecord<T> {
+    const result = EnvelopeSchema.safeParse(doc);
+    if (!result.success) {
+      const { field, reason } = describeFirstIssue(result.error, doc);
+      const id = doc !== null && typeof doc === 'object' && '_id' in doc ? String(doc._id) : '?';
+      throw new Error(`${name}: stored document ${id} does not parse: ${field}: ${reason}`);
+    }
+    const { org, id, modifiedTime, normName, deleted, syncKey, data } = result.data;
+    return defined({ id, org, modifiedTime, normName, deleted, syncKey, data }) as StoredRecord<T>;
+  }
+
+  const find = async (filter: Document, sort: Document = { _id: 1 }) =>
+    (
+      await collection
+        .find(filter as Filter<RecordEnvelope>)
+        .sort(sort)
+        .toArray()
+    ).map(parse);
+
+  return {
+    name,
+    indexes,
+
+    async ensureIndexes() {
+      for (const spec of indexes) await createIndex(collection as unknown as Collection<Document>, spec);
+    },
+
+    async findChangedSince(org, after, limit): Promise<ChangedPage<T>> {
+      const page = await findChangedSince(collection, { org: OrgIdSchema.parse(org), after, limit });
+      return { records: page.docs.map(parse), next: page.next, position: page.position };
+    },
+
+    async findByIds(org, ids) {
+      const o = OrgIdSchema.parse(org);
+      const list = IdListSchema.parse(ids);
+      if (list.length === 0) return [];
+      return find({ _id: { $in: list.map((id) => recordKey(o, id)) } });
+    },
+
+    async findByNormNames(org, normNames) {
+      if (normNames.length === 0) return [];
+      return find(normNameFilter(org, normNames), { normName: 1, _id: 1 });
+    },
+
+    async findWhere(org, fields) {
+      const filter: Document = { org: OrgIdSchema.parse(org), deleted: false };
+      for (const [field, raw] of Object.entries(fields)) {
+        if (!lookups.has(field)) throw new Error(`${name}: ${field} is not a lookup field`);
+        const value = LookupValueSchema.parse(raw);
+        filter[field] = typeof value === 'string' ? value : { $in: value };
+      }
+      return find(filter);
+    },
+
+    async upsertMany(org, records: readonly RecordWrite<T>[]): Promise<UpsertResult> {
+      const o = OrgIdSchema.parse(org);
+      if (records.length > MAX_BATCH) throw new Error(`${name}: at most ${MAX_BATCH} records per write`);
+      const { parsed, failures } = validateWrites(schema, records, idKey);
+      if (failures.length > 0) throw new InvalidRecordsError(name, failures);
+      if (parsed.length === 0) return { inserted: 0, updated: 0, unchanged: 0 };
+
+      const writes = records.map((record, index) => ({
+        key: recordKey(o, record.id),
+        id: record.id,
+        syncKey: record.syncKey === undefined ? undefined : z.string().min(1).max(600).parse(record.syncKey),
+        data: parsed[index] as T,
+      }));
+      const existing = new Map(
+        (
+          await collection
+            .find(
+              { _id: { $in: writes.map((w) => w.key) } },
+              { projection: { modifiedTime: 1, contentHash: 1, deleted: 1, syncKey: 1 } },
+            )
+            .toArray()
+        ).map((doc) => {
+          const e = ExistingSchema.parse(doc);
+          return [e._id, e] as const;
+        }),
+      );
+
+      const time = now();
+      let unchanged = 0;
+      const ops: AnyBulkWriteOperation<RecordEnvelope>[] = [];
+      for (const write of writes) {
+        const hash = contentHashOf(write.data, modifiedField);
+        const current = existing.get(write.key);
+        const sameSyncKey = write.syncKey === undefined || write.syncKey === current?.syncKey;
+        if (current && current.contentHash === hash && !current.deleted && sameSyncKey) {
+          unchanged++;
+          continue;
+        }
+        const modifiedTime = nextModifiedTime(current?.modifiedTime, time);
+        const data = {
+          ...(write.data as Document),
+          [modifiedField]: apiTimestamp(modifiedTime, modifiedField),
+        };
+        ops.push({
+          updateOne: {
+            filter: { _id: write.key },
+            update: {
+              $set: defined({
+                modifiedTime,
+                normName: normalizeName(displayName(write.data)),
+                deleted: false,
+                syncKey: write.syncKey,
+                contentHash: hash,
+                data,
+              }),
+              $setOnInsert: { org: o, id: write.id, createdTime: time },
+            },
+            upsert: true,
+          },
+        });
+      }
+      if (ops.length === 0) return { inserted: 0, updated: 0, unchanged };
+      const result = await collection.bulkWrite(ops, { ordered: false });
+      return { inserted: result.upsertedCount, updated: result.matchedCount, unchanged };
+    },
+
+    async markDeleted(org, ids) {
+      const o = OrgIdSchema.parse(org);
+      const list = IdListSchema.parse(ids);
+      if (list.length === 0) return 0;
+      const live = await collection
+        .find(
+          { _id: { $in: list.map((id) => recordKey(o, id)) }, deleted: false },
+          { projection: { modifiedTime: 1 } },
+        )
+        .toArray();
+      if (live.length === 0) return 0;
+      const time = now();
+      const result = await collection.bulkWrite(
+        live.map((doc) => {
+          const modifiedTime = nextModifiedTime(z.date().parse(doc.modifiedTime), time);
+          return {
+            updateOne: {
+              filter: { _id: doc._id, deleted: false },
+              update: {
+                $set: {
+                  deleted: true,
+                  modifiedTime,
+                  [`data.${modifiedField}`]: apiTimestamp(modifiedTime, modifiedField),
+                },
+              },
+            },
+          };
+        }),
+        { ordered: false },
+      );
+      return result.modifiedCount;
+    },
+
+    async count(org) {
+      return collection.countDocuments({ org: OrgIdSchema.parse(org), deleted: false });
+    },
+
+    async countAll(org) {
+      return collection.countDocuments({ org: OrgIdSchema.parse(org) });
+    },
+  };
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Settings collections
+
+export interface SettingsCollectionOptions<T> {
+  name: string;
+  schema: z.ZodType<T>;
+  /** The document's id, unique within its org (`id`, `currency_id`, `customfield_id`, …). */
+  idOf: (doc: T) => string;
+  /** What `list` can narrow by, when the document says it itself (a view's module); a save may also give it. */
+  scopeOf?: (doc: T) => string | undefined;
+  now?: () => Date;
+}
+
+export interface SaveResult {
+  inserted: number;
+  updated: number;
+  unchanged: number;
+}
+
+/** Keyed documents of an org (settings and metadata): saved whole, read whole. */
+export interface SettingsCollection<T> {
+  readonly name: string;
+  readonly indexes: readonly RecordIndexSpec[];
+  /** Creates the indexes. Idempotent; awaited once at start-up. */
+  ensureIndexes(): Promise<void>;
+  /** The document, parsed; undefined when absent. Throws a ZodError for a malformed org or id. */
+  get(org: string, id: string): Promise<T | undefined>;
+  /** Every document of `org` (of one scope when given), in id order. One indexed query. */
+  list(org: string, scope?: string): Promise<T[]>;
+  /**
+   * Inserts or replaces documents by id in one unordered bulk write; unchanged ones are not written.
+   * Idempotent. Throws InvalidRecordsError (nothing written) when any document fails the schema.
+   */
+  saveMany(org: string, docs: readonly unknown[], scope?: string): Promise<SaveResult>;
+}
+
+interface SettingsEnvelope {
+  _id: string;
+  org: string;
+  id: string;
+  scope?: string;
+  modifiedTime: Date;
+  contentHash: string;
+  data: Document;
+}
+
+const ScopeSchema = z.string().regex(/^[A-Za-z0-9_]{1,64}$/, 'must be 1-64 letters, digits or "_"');
+
+/** The MongoDB implementation of a settings collection over an injected `Db`. */
+export function createSettingsCollection<T>(
+  db: Db,
+  options: SettingsCollectionOptions<T>,
+): SettingsCollection<T> {
+  const { name, schema, idOf, scopeOf } = options;
+  const now = options.now ?? (() => new Date());
+  const collection = db.collection<SettingsEnvelope>(name);
+  const indexes: RecordIndexSpec[] = [{ name: 'org_scope_id', key: { org: 1, scope: 1, id: 1 } }];
+  const parse = (doc: unknown): T => z.object({ data: schema }).parse(doc).data;
+
+  return {
+    name,
+    indexes,
+
+    async ensureIndexes() {
+      for (const spec of indexes) await createIndex(collection as unknown as Collection<Document>, spec);
+    },
+
+    async get(org, id) {
+      const doc = await collection.findOne({
+        _id: recordKey(OrgIdSchema.parse(org), RecordIdSchema.parse(id)),
+      });
+      return doc ? parse(doc) : undefined;
+    },
+
+    async list(org, scope) {
+      const filter: Filter<SettingsEnvelope> = { org: OrgIdSchema.parse(org) };
+      if (scope !== undefined) filter.scope = ScopeSchema.parse(scope);
+      return (await collection.find(filter).sort({ org: 1, scope: 1, id: 1 }).toArray()).map(parse);
+    },
+
+    async saveMany(org, docs, scope) {
+      const o = OrgIdSchema.parse(org);
+      const given = scope === undefined ? undefined : ScopeSchema.parse(scope);
+      if (docs.length > MAX_BATCH) throw new Error(`${name}: at most ${MAX_BATCH} documents per save`);
+      const failures: RecordFailure[] = [];
+      const parsed: { id: string; scope: string | undefined; data: T }[] = [];
+      const seen = new Map<string, number>();
+      docs.forEach((raw, index) => {
+        const result = schema.safeParse(raw);
+        if (!result.success) {
+          failures.push({ index, ...describeFirstIssue(result.error, raw) });
+          return;
+        }
+        const rawId = idOf(result.data);
+        const id = RecordIdSchema.safeParse(rawId);
+        const s = given ?? scopeOf?.(result.data);
+        const scoped = s === undefined ? undefined : ScopeSchema.safeParse(s);
+        if (!id.success) {
+          failures.push({ index, field: 'id', reason: describeFirstIssue(id.error, rawId).reason });
+        } else if (scoped && !scoped.success) {
+          const reason = describeFirstIssue(scoped.error, s).reason;
+          failures.push({ index, id: id.data, field: 'scope', reason });
+        } else {
+          const earlier = seen.get(id.data);
+          if (earlier !== undefined)
+            failures.push({
+              index,
+              id: id.data,
+              field: 'id',
+              reason: `duplicate id: #${earlier} has it too`,
+            });
+          seen.set(id.data, index);
+          parsed.push({ id: id.data, scope: scoped?.data, data: result.data });
+        }
+      });
+      if (failures.length > 0) throw new InvalidRecordsError(name, failures);
+      if (parsed.length === 0) return { inserted: 0, updated: 0, unchanged: 0 };
+
+      const hashes = new Map(
+        (
+          await collection
+            .find({ _id: { $in: parsed.map((p) => recordKey(o, p.id)) } }, { projection: { contentHash: 1 } })
+            .toArray()
+        ).map((doc) => [doc._id, doc.contentHash] as const),
+      );
+      const time = now();
+      let unchanged = 0;
+      const ops: AnyBulkWriteOperation<SettingsEnvelope>[] = [];
+      for (const p of parsed) {
+        const key = recordKey(o, p.id);
+        // The scope is part of what is saved: a view moved to another module is a change.
+        const hash = contentHashOf({ scope: p.scope, data: p.data }, '');
+        if (hashes.get(key) === hash) {
+          unchanged++;
+          continue;
+        }
+        ops.push({
+          updateOne: {
+            filter: { _id: key },
+            update: {
+              $set: defined({
+                modifiedTime: time,
+                contentHash: hash,
+                scope: p.scope,
+                data: p.data as Document,
+              }),
+              ...(p.scope === undefined ? { $unset: { scope: '' } } : {}),
+              $setOnInsert: { org: o, id: p.id },
+            },
+            upsert: true,
+          },
+        });
+      }
+      if (ops.length === 0) return { inserted: 0, updated: 0, unchanged };
+      const result = await collection.bulkWrite(ops, { ordered: false });
+      return { inserted: result.upsertedCount, updated: result.matchedCount, unchanged };
+    },
+  };
+}

@@ -1,0 +1,127 @@
+import {
+  allHandlersFinished,
+  condition,
+  continueAsNew,
+  proxyActivities,
+  setHandler,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { Activities } from '../activities';
+import { syncRunWorkflowId } from '../domain/ids';
+import type { SyncStep } from '../domain/sync-plan';
+import type { DeltaCursor, RunCountsByModule } from '../domain/sync-state-schemas';
+import { syncRunProgressQuery, type SyncRunProgress } from './messages';
+
+export interface SyncRunInput {
+  integrationId: string;
+  runNumber: number;
+  trigger: 'initial' | 'periodic' | 'instant' | 'reprocess';
+  /** Records per syncStep activity (default 2,000) and per chunk inside it (default 500). */
+  maxRecordsPerActivity?: number;
+  chunkSize?: number;
+  /** Set by continue-as-new: where the previous execution stopped. */
+  resume?: { steps: SyncStep[]; stepIndex: number; cursor: DeltaCursor | null; records: number };
+}
+
+export interface SyncRunResult {
+  runId: string;
+  status: string;
+  reason?: string;
+  /** By module, then direction. */
+  counts: RunCountsByModule;
+  failureCount: number;
+}
+
+const { prepareSyncRun, finishSyncRun } = proxyActivities<Activities>({
+  // A few small reads and writes: seconds at most.
+  startToCloseTimeout: '1 minute',
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1 minute' },
+});
+
+const { syncStep } = proxyActivities<Activities>({
+  // Up to a few thousand records in chunks; on FerretDB a chunk of 500 takes a few seconds.
+  startToCloseTimeout: '15 minutes',
+  // The activity heartbeats after every chunk: a worker that dies is noticed within a minute, and the retry
+  // resumes after the last chunk it finished.
+  heartbeatTimeout: '1 minute',
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1 minute' },
+});
+
+/** Activities per execution before continuing as new, so each execution's history stays well under 2,000 events. */
+const ACTIVITIES_PER_EXECUTION = 250;
+
+/**
+ * One pass over the configured modules in the seeds' order (S2.2, S3.1): prerequisites (S1.2), then each
+ * step paged through bulk activities over the delta cursor, then the history entry's totals (S3.5). Records
+ * never pass through the workflow: only cursors and counts do. Deterministic; a refused run ends as a
+ * failed run with its reason rather than a failed workflow.
+ */
+export async function syncRunWorkflow(input: SyncRunInput): Promise<SyncRunResult> {
+  const runId = syncRunWorkflowId(input.integrationId, input.runNumber);
+  const progress: SyncRunProgress = {
+    runId,
+    phase: 'preparing',
+    step: null,
+    stepIndex: input.resume?.stepIndex ?? 0,
+    steps: input.resume?.steps.length ?? 0,
+    records: input.resume?.records ?? 0,
+  };
+  setHandler(syncRunProgressQuery, () => progress);
+
+  let steps: SyncStep[];
+  let stepIndex: number;
+  let cursor: DeltaCursor | null | undefined;
+  if (input.resume) {
+    ({ steps, stepIndex, cursor } = input.resume);
+  } else {
+    const prepared = await prepareSyncRun({
+      integrationId: input.integrationId,
+      runId,
+      runNumber: input.runNumber,
+      trigger: input.trigger,
+    });
+    if (!prepared.ok) {
+      progress.phase = 'finished';
+      const done = await finishSyncRun({ runId, status: 'failed', reason: prepared.reason });
+      return { runId, ...done, reason: prepared.reason };
+    }
+    steps = prepared.steps;
+    stepIndex = 0;
+    cursor = undefined;
+  }
+  progress.steps = steps.length;
+  progress.phase = 'syncing';
+
+  let activities = 0;
+  for (; stepIndex < steps.length; stepIndex++) {
+    const step = steps[stepIndex]!;
+    progress.step = step;
+    progress.stepIndex = stepIndex;
+    for (;;) {
+      const res = await syncStep({
+        integrationId: input.integrationId,
+        runId,
+        step,
+        ...(cursor !== undefined && { cursor }),
+        ...(input.maxRecordsPerActivity !== undefined && { maxRecords: input.maxRecordsPerActivity }),
+        ...(input.chunkSize !== undefined && { chunkSize: input.chunkSize }),
+      });
+      activities++;
+      progress.records += res.records;
+      if (res.next === null) break;
+      cursor = res.next;
+      if (workflowInfo().continueAsNewSuggested || activities >= ACTIVITIES_PER_EXECUTION) {
+        await condition(allHandlersFinished);
+        return continueAsNew<typeof syncRunWorkflow>({
+          ...input,
+          resume: { steps, stepIndex, cursor, records: progress.records },
+        });
+      }
+    }
+    cursor = undefined;
+  }
+  progress.phase = 'finishing';
+  const done = await finishSyncRun({ runId, status: 'completed' });
+  progress.phase = 'finished';
+  return { runId, ...done };
+}
