@@ -11,6 +11,8 @@ const base = {
 /** @type {import('jest').Config} */
 module.exports = {
   transform: ts,
+  // Integration tests run several workflows end to end on real servers; unit tests finish in milliseconds.
+  testTimeout: 120_000,
   projects: [
     { ...base, displayName: 'unit', testMatch: ['<rootDir>/test/unit/**/*.test.ts'] },
     {

@@ -341,6 +341,12 @@ export function createSyncActivities(deps: SyncDeps) {
       integrationId: c.integrationId,
       maps: c.maps,
       duplicatePolicy: policy,
+      // Overwrite acts in the module's first direction (S2.3): CRM → Books for customers and vendors; for
+      // items, Books → CRM when syncing both ways.
+      overwriteHere:
+        c.spec.kind === 'item' && moduleConfigOf(c.config, 'item').extent === 'both_ways'
+          ? c.step.direction === 'books_to_crm'
+          : c.step.direction === 'crm_to_books',
       books: c.books,
       records: c.page.map(toPageRecord),
       inView: (data) => (c.view ? c.view.matches(data) : true),

@@ -199,21 +199,30 @@ export function resolveFieldMaps(
       );
     }
   });
-  const userBooksFields = new Set(userMaps.map((m) => m.booksField));
   const dupes = userMaps.map((m) => m.booksField).filter((f, i, all) => all.indexOf(f) !== i);
   for (const f of new Set(dupes)) problems.push(`the Books field "${f}" is mapped more than once`);
 
-  const defaults = DEFAULT_FIELD_MAPS[kind]
-    .filter((d) => !userBooksFields.has(d.booksField))
-    .map((d) => resolved(d, false));
-  const users = userMaps.map((m) => {
-    const d = DEFAULT_FIELD_MAPS[kind].find((x) => x.booksField === m.booksField);
-    return resolved({ ...m, mandatory: m.mandatory ?? d?.mandatory ?? false }, true);
-  });
-  const maps = [...defaults, ...users];
-  const mandatory = DEFAULT_FIELD_MAPS[kind].find((d) => d.mandatory);
-  if (mandatory && !maps.some((m) => m.booksField === mandatory.booksField))
-    problems.push(`the mandatory Books field "${mandatory.booksField}" must stay mapped`);
+  // A user map takes the place of the default of the same Books field (so the first-mapped rule holds),
+  // inheriting its mandatory flag; the user's other maps follow the defaults.
+  const byBooksField = new Map(userMaps.map((m) => [m.booksField, m]));
+  const maps = [
+    ...DEFAULT_FIELD_MAPS[kind].map((d) => {
+      const user = byBooksField.get(d.booksField);
+      return user
+        ? resolved({ ...user, mandatory: user.mandatory || (d.mandatory ?? false) }, true)
+        : resolved(d, false);
+    }),
+    ...userMaps
+      .filter((m) => !DEFAULT_FIELD_MAPS[kind].some((d) => d.booksField === m.booksField))
+      .map((m) => resolved(m, true)),
+  ];
+  for (const crmField of new Set(maps.map((m) => m.crmField))) {
+    const owners = new Set(
+      maps.filter((m) => m.crmField === crmField && m.owner !== 'latest').map((m) => m.owner),
+    );
+    if (owners.size > 1)
+      problems.push(`${crmField} is owned by both the CRM and Books in different maps; choose one`);
+  }
   if (problems.length) throw new FieldMapError(kind, problems);
   return maps;
 }
@@ -344,6 +353,8 @@ function writeBooksField(record: Record<string, unknown>, path: string, value: J
   }
   const [head, sub] = path.split('.', 2) as [string, string | undefined];
   if (sub === undefined) {
+    // An empty CRM checkbox does not deactivate a Books record: status keeps its value.
+    if (value === null && head === 'status') return;
     if (value === null) delete record[head];
     else record[head] = value;
     return;

@@ -59,6 +59,8 @@ export interface DecidePageInput {
   candidates: readonly PageRecord[];
   /** Of the candidates, those already linked (to anything): they are not duplicates any more. */
   linkedCandidateIds: ReadonlySet<string>;
+  /** False on the module's second direction, where overwrite does not apply (S2.3). Default true. */
+  overwriteHere?: boolean;
   /** Source records this step leaves to another step (not counted), e.g. contacts that have an account. */
   belongsToStep?: (data: Record<string, unknown>) => boolean;
 }
@@ -150,9 +152,9 @@ export function decidePage(input: DecidePageInput): DecidePageResult {
     const v = booksValues(maps, data);
     return spec.completeCrmValues ? spec.completeCrmValues(v, data) : v;
   };
-  const writeTarget = (data: Record<string, unknown>, values: FieldValues, fields: Iterable<string>) =>
+  const writeTarget = (data: Record<string, unknown>, values: FieldValues, fields: readonly string[]) =>
     toBooks
-      ? complete(spec, writeBooksFields(maps, data, values, fields))
+      ? complete(spec, writeBooksFields(maps, data, values, fields), fields)
       : writeCrmFields(data, values, fields);
   const fields = mappedCrmFields(maps).map((field) => ({ field, owner: ownerOf(maps, field) }));
 
@@ -216,7 +218,7 @@ export function decidePage(input: DecidePageInput): DecidePageResult {
         booksModified: toBooks ? target.modifiedTime : record.modifiedTime,
         initialWinner: toBooks ? 'crm' : 'books',
       });
-      const push = toBooks ? r.toBooks : r.toCrm;
+      const push = withGroups(spec, toBooks ? r.toBooks : r.toCrm);
       const data = push.length ? writeTarget(target.data, values, push) : target.data;
       const after = push.length ? targetValues(data) : current;
       const linkWrite = nextLink(link, toBooks, values, after, push);
@@ -237,9 +239,17 @@ export function decidePage(input: DecidePageInput): DecidePageResult {
 
     // Not linked yet: look for a duplicate on the other side (S2.3).
     const key = normalizeName(toBooks ? spec.crmName(record.data) : spec.booksName(record.data));
-    const dupes = (candidatesByName.get(key) ?? []).filter((c) => !claimed.has(c.id));
+    // Our own creation from an earlier attempt (a crash between the write and the link) is no duplicate: the
+    // creation below rebuilds the same record under the same id and links it.
+    const ownId = createdRecordId(input.integrationId, spec.entity, toBooks ? 'books' : 'crm', record.id);
+    const ownEarlier = input.candidates.some((c) => c.id === ownId && !c.deleted);
+    const dupes = ownEarlier ? [] : (candidatesByName.get(key) ?? []).filter((c) => !claimed.has(c.id));
     let target: PageRecord | undefined;
-    if (dupes.length > 0 && input.duplicatePolicy === 'skip') {
+    // Overwrite acts in the module's first direction only (S2.3); a duplicate met on the way back was left
+    // unlinked on purpose (outside the view, or invalid) and is not replaced by the other side's data.
+    const policy =
+      input.duplicatePolicy === 'overwrite' && input.overwriteHere === false ? 'skip' : input.duplicatePolicy;
+    if (dupes.length > 0 && policy === 'skip') {
       decide({
         recordId: record.id,
         outcome: 'skipped',
@@ -248,7 +258,7 @@ export function decidePage(input: DecidePageInput): DecidePageResult {
       });
       continue;
     }
-    if (dupes.length > 0 && input.duplicatePolicy === 'overwrite') {
+    if (dupes.length > 0 && policy === 'overwrite') {
       if (dupes.length > 1) {
         const reason = `ambiguous duplicate: ${dupes.length} ${toBooks ? 'Books' : 'CRM'} records are named "${key}" (${dupes
           .map((d) => d.id)
@@ -295,8 +305,19 @@ export function decidePage(input: DecidePageInput): DecidePageResult {
   return result;
 }
 
-function complete(spec: KindSpec, data: Record<string, unknown>): Record<string, unknown> {
-  return spec.completeBooks ? spec.completeBooks(data) : data;
+function complete(
+  spec: KindSpec,
+  data: Record<string, unknown>,
+  written: Iterable<string>,
+): Record<string, unknown> {
+  return spec.completeBooks ? spec.completeBooks(data, new Set(written)) : data;
+}
+
+/** The fields to write, widened to the groups the kind writes together. */
+function withGroups(spec: KindSpec, fields: readonly string[]): string[] {
+  const group = spec.writtenTogether;
+  if (!group || !fields.some((f) => group.includes(f))) return [...fields];
+  return [...new Set([...fields, ...group])];
 }
 
 function toIssue(reason: string | undefined): { field: string; reason: string } | undefined {
@@ -354,10 +375,16 @@ function nextLink(
       baseBooks[field] = c;
     }
   }
+  // The source side is hashed as it is now (seen), the target side as its new base: a change on the target
+  // side this step did not move keeps its hash apart, so the other direction's step still picks it up.
+  const project = (base: FieldValues, shape: FieldValues): FieldValues =>
+    Object.fromEntries(Object.keys(shape).map((k) => [k, base[k] ?? null]));
   return {
     crmId: link.crmId,
     booksId: link.booksId,
     lastSynced: { crm: baseCrm, books: baseBooks },
-    contentHash: { crm: contentHash(crm), books: contentHash(books) },
+    contentHash: toBooks
+      ? { crm: contentHash(source), books: contentHash(project(baseBooks, targetAfter)) }
+      : { crm: contentHash(project(baseCrm, targetAfter)), books: contentHash(source) },
   };
 }

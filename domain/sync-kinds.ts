@@ -44,7 +44,9 @@ export interface KindSpec {
   /** Checks before posting to the CRM, on the Books values in the CRM representation. */
   validateForCrm(values: FieldValues): FieldIssue | undefined;
   /** Derived Books fields after the mapped ones are written (an Individual's display name). */
-  completeBooks?(data: Record<string, unknown>): Record<string, unknown>;
+  completeBooks?(data: Record<string, unknown>, written: ReadonlySet<string>): Record<string, unknown>;
+  /** CRM fields always written together (an Individual's first and last name make its display name). */
+  writtenTogether?: readonly string[];
   /** Values the CRM needs that Books holds only in another form (an Individual's last name). */
   completeCrmValues?(values: FieldValues, booksData: Record<string, unknown>): FieldValues;
 }
@@ -105,12 +107,16 @@ export const KIND_SPECS: Readonly<Record<Exclude<SyncKind, 'contact_person'>, Ki
     newBooks: () => ({ contact_type: 'customer', customer_sub_type: 'individual', status: 'active' }),
     validateForBooks: (v, ctx) => required(v, 'Last_Name', 'the last name') ?? currency(v, ctx),
     validateForCrm: (v) => required(v, 'Last_Name', 'the last name (CRM contacts require it)'),
-    completeBooks: (d) => ({
-      ...d,
-      contact_name:
-        crmContactFullName({ First_Name: text(d.first_name), Last_Name: text(d.last_name) }) ||
-        d.contact_name,
-    }),
+    writtenTogether: ['First_Name', 'Last_Name'],
+    completeBooks: (d, written) =>
+      !written.has('First_Name') && !written.has('Last_Name') && d.contact_name
+        ? d
+        : {
+            ...d,
+            contact_name:
+              crmContactFullName({ First_Name: text(d.first_name), Last_Name: text(d.last_name) }) ||
+              d.contact_name,
+          },
     completeCrmValues: (v, d) => {
       if (v.Last_Name !== null && v.Last_Name !== undefined) return v;
       // A Books Individual may carry only a display name: its last word becomes the CRM last name.
