@@ -1,4 +1,4 @@
-import { ApplicationFailure, Context } from '@temporalio/activity';
+import { ApplicationFailure, CancelledFailure, Context } from '@temporalio/activity';
 import { ErrorType } from '../domain/errors';
 import { FieldMapError, resolveFieldMaps, type ResolvedFieldMap, type SyncKind } from '../domain/field-maps';
 import { normalizeName } from '../domain/names';
@@ -197,6 +197,8 @@ export function createSyncActivities(deps: SyncDeps) {
       let records = 0;
 
       while (records < maxRecords) {
+        // A worker shutting down cancels us between chunks; the retry resumes from the heartbeated cursor.
+        if (ctx.cancellationSignal.aborted) throw new CancelledFailure('the worker is shutting down');
         const page = await source.findChangedSince(sourceOrg, cursor, chunkSize);
         if (page.records.length > 0) {
           const decided = await decideChunk({

@@ -696,22 +696,23 @@ export function createSyncStateStore(db: Db, options: { now?: () => Date } = {})
           }
         }
         const key = { integrationId: link.integrationId, entity: link.entity, crmId: link.crmId };
+        // Filter on _id (derived from the key): FerretDB v1 answers only _id equality without a full scan.
         ops.push(
           current
             ? {
                 updateOne: {
-                  filter: key,
+                  filter: { _id: id },
                   update: {
                     $set: { ...content, modifiedTime: nextModifiedTime(current.modifiedTime, time) },
-                    $setOnInsert: { _id: id, createdTime: time },
+                    $setOnInsert: { ...key, createdTime: time },
                   },
                   upsert: true,
                 },
               }
             : {
                 updateOne: {
-                  filter: key,
-                  update: { $setOnInsert: { _id: id, ...content, createdTime: time, modifiedTime: time } },
+                  filter: { _id: id },
+                  update: { $setOnInsert: { ...key, ...content, createdTime: time, modifiedTime: time } },
                   upsert: true,
                 },
               },

@@ -40,6 +40,8 @@ export interface SyncBench {
   };
   /** Starts a second worker (e.g. after the first was shut down mid-run). */
   startWorker(): Promise<{ worker: Worker; run: Promise<void> }>;
+  /** Shuts every running worker down (in-flight activities are cancelled) and waits until they stopped. */
+  stopWorkers(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -187,6 +189,12 @@ export async function createSyncBench(
         module === 'items' ? 'item_id' : 'contact_id',
       ),
     startWorker,
+    async stopWorkers() {
+      for (const w of workers) {
+        if (w.worker.getState() === 'RUNNING') w.worker.shutdown();
+        await w.run.catch(() => undefined);
+      }
+    },
     async close() {
       for (const w of workers) {
         if (w.worker.getState() === 'RUNNING') w.worker.shutdown();
