@@ -1,3 +1,5 @@
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
 import type { Client } from '@temporalio/client';
 import { NativeConnection, type Worker } from '@temporalio/worker';
 import { connectClient } from '../../client/temporal';
@@ -40,6 +42,8 @@ export interface SyncBench {
   };
   /** Starts a second worker (e.g. after the first was shut down mid-run). */
   startWorker(): Promise<{ worker: Worker; run: Promise<void> }>;
+  /** With CBS_RECORD_HISTORIES=1, saves run n's history for the replay tests. */
+  recordHistory(name: string, runNumber: number): Promise<void>;
   /** Shuts every running worker down (in-flight activities are cancelled) and waits until they stopped. */
   stopWorkers(): Promise<void>;
   close(): Promise<void>;
@@ -189,6 +193,13 @@ export async function createSyncBench(
         module === 'items' ? 'item_id' : 'contact_id',
       ),
     startWorker,
+    async recordHistory(name, n) {
+      if (process.env.CBS_RECORD_HISTORIES !== '1') return;
+      const workflowId = syncRunWorkflowId(integrationId, n);
+      const history = await client.workflow.getHandle(workflowId).fetchHistory();
+      const file = path.join(__dirname, '..', 'replay', 'histories', `${name}.json`);
+      await fs.writeFile(file, JSON.stringify({ workflowId, history }, null, 1));
+    },
     async stopWorkers() {
       for (const w of workers) {
         if (w.worker.getState() === 'RUNNING') w.worker.shutdown();
