@@ -1,3 +1,4 @@
+import type { temporal } from '@temporalio/proto';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import type { Activities } from '../../activities';
@@ -101,8 +102,10 @@ describe('syncRunWorkflow (time-skipping)', () => {
     const lengths: number[] = [];
     let runId: string | undefined = handle.firstExecutionRunId;
     while (runId) {
-      const history = await env.client.workflow.getHandle(workflowId, runId).fetchHistory();
-      const events = history.events ?? [];
+      const history: temporal.api.history.v1.IHistory = await env.client.workflow
+        .getHandle(workflowId, runId)
+        .fetchHistory();
+      const events: temporal.api.history.v1.IHistoryEvent[] = history.events ?? [];
       lengths.push(events.length);
       runId =
         events[events.length - 1]?.workflowExecutionContinuedAsNewEventAttributes?.newExecutionRunId ??
