@@ -1,3 +1,4 @@
+import type { temporal } from '@temporalio/proto';
 import { Client, Connection, WorkflowIdReusePolicy } from '@temporalio/client';
 import type { ClientConnectConfig } from '@temporalio/envconfig';
 import { wiringCheckWorkflowId } from '../domain/ids';
@@ -33,4 +34,28 @@ export async function startWiringCheck(client: Client, taskQueue: string, input:
 /** The progress of a running or finished wiring check. */
 export async function wiringCheckProgress(client: Client, checkId: string): Promise<WiringCheckProgress> {
   return client.workflow.getHandle(wiringCheckWorkflowId(checkId)).query(wiringCheckProgressQuery);
+}
+
+/**
+ * The number of history events of each execution of a workflow, following its continue-as-new chain from the
+ * first run: how operators check that long runs keep their histories small.
+ */
+export async function historyLengths(
+  client: Client,
+  workflowId: string,
+  firstRunId: string,
+): Promise<number[]> {
+  const lengths: number[] = [];
+  let runId: string | undefined = firstRunId;
+  while (runId) {
+    const history: temporal.api.history.v1.IHistory = await client.workflow
+      .getHandle(workflowId, runId)
+      .fetchHistory();
+    const events: temporal.api.history.v1.IHistoryEvent[] = history.events ?? [];
+    lengths.push(events.length);
+    runId =
+      events[events.length - 1]?.workflowExecutionContinuedAsNewEventAttributes?.newExecutionRunId ??
+      undefined;
+  }
+  return lengths;
 }

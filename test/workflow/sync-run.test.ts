@@ -1,9 +1,9 @@
-import type { temporal } from '@temporalio/proto';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import type { Activities } from '../../activities';
 import type { SyncStepInput } from '../../activities/sync';
 import type { SyncStep } from '../../domain/sync-plan';
+import { historyLengths } from '../../client/temporal';
 import { syncRunWorkflow } from '../../workflows';
 import { createTimeSkippingEnv, unique } from '../helpers';
 
@@ -98,19 +98,7 @@ describe('syncRunWorkflow (time-skipping)', () => {
       'saved',
       ...Array.from({ length: 599 }, (_, i) => String(i + 1)),
     ]);
-    // Walk the chain of executions from the first run.
-    const lengths: number[] = [];
-    let runId: string | undefined = handle.firstExecutionRunId;
-    while (runId) {
-      const history: temporal.api.history.v1.IHistory = await env.client.workflow
-        .getHandle(workflowId, runId)
-        .fetchHistory();
-      const events: temporal.api.history.v1.IHistoryEvent[] = history.events ?? [];
-      lengths.push(events.length);
-      runId =
-        events[events.length - 1]?.workflowExecutionContinuedAsNewEventAttributes?.newExecutionRunId ??
-        undefined;
-    }
+    const lengths = await historyLengths(env.client, workflowId, handle.firstExecutionRunId);
     expect(lengths.length).toBeGreaterThanOrEqual(3);
     for (const n of lengths) expect(n).toBeLessThan(2000);
   });
