@@ -181,12 +181,8 @@ const scenarios: Record<string, { describe: string; defaultN: number; run: Scena
         const b0 = Date.now();
         for (let i = 0; i < docs.length; i += 1000) {
           await target.bulkWrite(
-            docs.slice(i, i + 1000).map((d) => ({
-              updateOne: {
-                filter: { _id: String(d._id) },
-                update: { $set: { ...d, _id: undefined } },
-                upsert: true,
-              },
+            docs.slice(i, i + 1000).map(({ _id, ...fields }) => ({
+              updateOne: { filter: { _id: String(_id) }, update: { $set: fields }, upsert: true },
             })),
             { ordered: false },
           );
