@@ -1,4 +1,5 @@
 import { ApplicationFailure, CancelledFailure, Context } from '@temporalio/activity';
+import { ZodError } from 'zod';
 import { ErrorType } from '../domain/errors';
 import { FieldMapError, resolveFieldMaps, type ResolvedFieldMap, type SyncKind } from '../domain/field-maps';
 import { normalizeName } from '../domain/names';
@@ -15,7 +16,7 @@ import type {
   RunCountsByModule,
 } from '../domain/sync-state-schemas';
 import { CRM_EDITIONS } from '../domain/crm-schemas';
-import { compileView, type ViewFilter } from '../domain/views';
+import { compileView, ViewError, type ViewFilter } from '../domain/views';
 import { InvalidRecordsError } from '../stores/record-collection';
 import type { RecordCollection, StoredRecord } from '../stores/record-store';
 import type { SyncStateStore } from '../stores/sync-state-store';
@@ -153,9 +154,15 @@ export function createSyncActivities(deps: SyncDeps) {
         );
       const steps = planSyncSteps(integration.config);
       try {
-        for (const step of steps) await resolveMaps(integration.booksOrgId, integration.config, step.kind);
+        for (const step of steps) {
+          await resolveMaps(integration.booksOrgId, integration.config, step.kind);
+          if (step.direction === 'crm_to_books') await viewFor(integration, integration.config, step.kind);
+        }
       } catch (err) {
-        if (err instanceof FieldMapError) return refuse(err.message, ErrorType.ConfigInvalid);
+        if (err instanceof FieldMapError || err instanceof ViewError)
+          return refuse(err.message, ErrorType.ConfigInvalid);
+        if (err instanceof ApplicationFailure)
+          return refuse(err.message, err.type ?? ErrorType.ConfigInvalid);
         throw err;
       }
       return { ok: true, steps };
@@ -169,80 +176,14 @@ export function createSyncActivities(deps: SyncDeps) {
      * derived from their source, and a chunk's counts are recorded once.
      */
     async syncStep(input: SyncStepInput): Promise<SyncStepResult> {
-      const ctx = Context.current();
-      const integration = await loadIntegration(input.integrationId);
-      const config = await runConfig(input.runId);
-      const { step } = input;
-      const spec = specOf(step.kind);
-      const maps = await resolveMaps(integration.booksOrgId, config, step.kind);
-      const books = await booksContext(integration.booksOrgId);
-      const view =
-        step.direction === 'crm_to_books' ? await viewFor(integration, config, step.kind) : undefined;
-      const toBooks = step.direction === 'crm_to_books';
-      const source = toBooks ? deps.crm.records(spec.crmModule) : deps.books.records(spec.booksModule);
-      const target = toBooks ? deps.books.records(spec.booksModule) : deps.crm.records(spec.crmModule);
-      const sourceOrg = toBooks ? integration.crmOrgId : integration.booksOrgId;
-      const targetOrg = toBooks ? integration.booksOrgId : integration.crmOrgId;
-      const cursorModule = `${step.kind}`;
-
-      const heartbeat = ctx.info.heartbeatDetails as { cursor: DeltaCursor | null } | undefined;
-      let cursor: DeltaCursor | null =
-        heartbeat?.cursor ??
-        (input.cursor !== undefined
-          ? input.cursor
-          : ((await state.getCursor(input.integrationId, cursorModule, step.direction)) ?? null));
-      const maxRecords = input.maxRecords ?? 2000;
-      const chunkSize = Math.min(input.chunkSize ?? 500, maxRecords);
-      const counts: RunCounts = { ...EMPTY_COUNTS };
-      let records = 0;
-
-      while (records < maxRecords) {
-        // A worker shutting down cancels us between chunks; the retry resumes from the heartbeated cursor.
-        if (ctx.cancellationSignal.aborted) throw new CancelledFailure('the worker is shutting down');
-        const page = await source.findChangedSince(sourceOrg, cursor, chunkSize);
-        if (page.records.length > 0) {
-          const decided = await decideChunk({
-            spec,
-            step,
-            integrationId: input.integrationId,
-            maps,
-            config,
-            books,
-            view,
-            page: page.records,
-            target,
-            targetOrg,
-          });
-          await applyChunk(decided, {
-            spec,
-            step,
-            integrationId: input.integrationId,
-            runId: input.runId,
-            target,
-            targetOrg,
-            sources: new Map(page.records.map((r) => [r.id, r.data])),
-          });
-          await state.addRunCounts({
-            runId: input.runId,
-            pageKey:
-              `${step.kind}.${step.direction}.${cursor ? `${cursor.modifiedTime}.${cursor.id}` : 'start'}`.replace(
-                /[^A-Za-z0-9._:/|#-]/g,
-                '_',
-              ),
-            module: spec.module,
-            direction: step.direction,
-            counts: decided.counts,
-          });
-          for (const k of Object.keys(counts) as (keyof RunCounts)[]) counts[k] += decided.counts[k];
-          records += page.records.length;
-        }
-        if (page.position)
-          await state.saveCursor(input.integrationId, cursorModule, step.direction, page.position);
-        cursor = page.position;
-        ctx.heartbeat({ cursor });
-        if (!page.next) return { next: null, counts, records };
+      try {
+        return await runStep(input);
+      } catch (err) {
+        // Bad configuration or data that no retry can fix fails the step at once, with its reason.
+        if (err instanceof ZodError || err instanceof ViewError || err instanceof FieldMapError)
+          throw ApplicationFailure.nonRetryable(err.message, ErrorType.ValidationFailed);
+        throw err;
       }
-      return { next: cursor, counts, records };
     },
 
     /** Ends the run's history entry with its totals. Idempotent. */
@@ -254,6 +195,84 @@ export function createSyncActivities(deps: SyncDeps) {
       return { status: run.status, counts: run.counts, failureCount: run.failureCount };
     },
   };
+
+  /** The body of syncStep (see there). */
+  async function runStep(input: SyncStepInput): Promise<SyncStepResult> {
+    const ctx = Context.current();
+    const integration = await loadIntegration(input.integrationId);
+    const config = await runConfig(input.runId);
+    const { step } = input;
+    const spec = specOf(step.kind);
+    const maps = await resolveMaps(integration.booksOrgId, config, step.kind);
+    const books = await booksContext(integration.booksOrgId);
+    const view =
+      step.direction === 'crm_to_books' ? await viewFor(integration, config, step.kind) : undefined;
+    const toBooks = step.direction === 'crm_to_books';
+    const source = toBooks ? deps.crm.records(spec.crmModule) : deps.books.records(spec.booksModule);
+    const target = toBooks ? deps.books.records(spec.booksModule) : deps.crm.records(spec.crmModule);
+    const sourceOrg = toBooks ? integration.crmOrgId : integration.booksOrgId;
+    const targetOrg = toBooks ? integration.booksOrgId : integration.crmOrgId;
+    const cursorModule = `${step.kind}`;
+
+    const heartbeat = ctx.info.heartbeatDetails as { cursor: DeltaCursor | null } | undefined;
+    let cursor: DeltaCursor | null =
+      heartbeat?.cursor ??
+      (input.cursor !== undefined
+        ? input.cursor
+        : ((await state.getCursor(input.integrationId, cursorModule, step.direction)) ?? null));
+    const maxRecords = input.maxRecords ?? 2000;
+    const chunkSize = Math.min(input.chunkSize ?? 500, maxRecords);
+    const counts: RunCounts = { ...EMPTY_COUNTS };
+    let records = 0;
+
+    while (records < maxRecords) {
+      // A worker shutting down cancels us between chunks; the retry resumes from the heartbeated cursor.
+      if (ctx.cancellationSignal.aborted) throw new CancelledFailure('the worker is shutting down');
+      const page = await source.findChangedSince(sourceOrg, cursor, chunkSize);
+      if (page.records.length > 0) {
+        const decided = await decideChunk({
+          spec,
+          step,
+          integrationId: input.integrationId,
+          maps,
+          config,
+          books,
+          view,
+          page: page.records,
+          target,
+          targetOrg,
+        });
+        await applyChunk(decided, {
+          spec,
+          step,
+          integrationId: input.integrationId,
+          runId: input.runId,
+          target,
+          targetOrg,
+          sources: new Map(page.records.map((r) => [r.id, r.data])),
+        });
+        await state.addRunCounts({
+          runId: input.runId,
+          pageKey:
+            `${step.kind}.${step.direction}.${cursor ? `${cursor.modifiedTime}.${cursor.id}` : 'start'}`.replace(
+              /[^A-Za-z0-9._:/|#-]/g,
+              '_',
+            ),
+          module: spec.module,
+          direction: step.direction,
+          counts: decided.counts,
+        });
+        for (const k of Object.keys(counts) as (keyof RunCounts)[]) counts[k] += decided.counts[k];
+        records += page.records.length;
+      }
+      if (page.position)
+        await state.saveCursor(input.integrationId, cursorModule, step.direction, page.position);
+      cursor = page.position;
+      ctx.heartbeat({ cursor });
+      if (!page.next) return { next: null, counts, records };
+    }
+    return { next: cursor, counts, records };
+  }
 
   async function resolveMaps(
     booksOrgId: string,
