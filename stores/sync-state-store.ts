@@ -404,27 +404,41 @@ interface BulkOutcome {
  * counts, so neither its indexes nor its counts can be trusted. Replaying is safe because every op is an
  * upsert keyed on a unique index; other errors are thrown as they are (retryable by the caller).
  */
+const MAX_OPS_PER_COMMAND = 50;
+
+/**
+ * An insert as the equivalent insert-if-absent upsert: replaying it after a partly applied batch is then
+ * harmless (FerretDB may have stored some of a batch it reported as failed).
+ */
+function asUpsert(op: AnyBulkWriteOperation<Stored>): AnyBulkWriteOperation<Stored> {
+  if (!('insertOne' in op)) return op;
+  const { _id, ...fields } = op.insertOne.document as Stored;
+  return { updateOne: { filter: { _id }, update: { $setOnInsert: fields }, upsert: true } };
+}
+
 async function bulkUpsert(
   collection: Collection<Stored>,
   ops: AnyBulkWriteOperation<Stored>[],
 ): Promise<BulkOutcome> {
   if (ops.length === 0) return { upserted: 0, modified: 0, duplicates: [], replayed: false };
   try {
-    const result = await collection.bulkWrite(ops, { ordered: false });
-    return {
-      upserted: result.upsertedCount,
-      modified: result.modifiedCount,
-      duplicates: [],
-      replayed: false,
-    };
+    // FerretDB v1 (SQLite) never answers an update command whose statements match 100 or more stored
+    // documents, so writes go out in commands of at most 50 operations (one command on small batches).
+    const total = { upserted: 0, modified: 0 };
+    for (let i = 0; i < ops.length; i += MAX_OPS_PER_COMMAND) {
+      const result = await collection.bulkWrite(ops.slice(i, i + MAX_OPS_PER_COMMAND), { ordered: false });
+      total.upserted += result.upsertedCount + result.insertedCount;
+      total.modified += result.modifiedCount;
+    }
+    return { ...total, duplicates: [], replayed: false };
   } catch (error) {
     if (!isDuplicateKey(error)) throw error;
   }
   const outcome: BulkOutcome = { upserted: 0, modified: 0, duplicates: [], replayed: true };
   for (const [index, op] of ops.entries()) {
     try {
-      const result = await collection.bulkWrite([op], { ordered: true });
-      outcome.upserted += result.upsertedCount;
+      const result = await collection.bulkWrite([asUpsert(op)], { ordered: true });
+      outcome.upserted += result.upsertedCount + result.insertedCount;
       outcome.modified += result.modifiedCount;
     } catch (error) {
       if (!isDuplicateKey(error)) throw error;
@@ -709,11 +723,11 @@ export function createSyncStateStore(db: Db, options: { now?: () => Date } = {})
                   upsert: true,
                 },
               }
-            : {
-                updateOne: {
-                  filter: { _id: id },
-                  update: { $setOnInsert: { ...key, ...content, createdTime: time, modifiedTime: time } },
-                  upsert: true,
+            : // A new link is an insert: on FerretDB an upsert is an update, many times slower. A concurrent
+              // insert of the same link is refused by the _id and reported like any duplicate key.
+              {
+                insertOne: {
+                  document: { _id: id, ...key, ...content, createdTime: time, modifiedTime: time } as Stored,
                 },
               },
         );
