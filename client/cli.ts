@@ -7,6 +7,7 @@ import { attachOrStartServices, servicesDown, servicesStatus, servicesUp } from 
 import { loadConfig } from '../workers/config';
 import { createLogger } from '../workers/logging';
 import { startWorker } from '../workers/service';
+import { registerDataCommands } from './data-commands';
 import { runDemo, type DemoSummary } from './demo';
 
 /** Exit statuses, documented in the README. */
@@ -153,6 +154,8 @@ async function main(argv: string[]): Promise<void> {
       else printDemo(summary);
       if (!summary.ok) process.exitCode = EXIT.failed;
     });
+
+  registerDataCommands(program);
 
   await program.parseAsync(argv);
 }

@@ -232,8 +232,8 @@ export function createBooksStore(
       for (const c of [...Object.values(collections), ...Object.values(settings)]) await c.ensureIndexes();
     },
 
-    findContactsByNormNames(org, contactType, normNames) {
-      if (normNames.length === 0) return Promise.resolve([]);
+    async findContactsByNormNames(org, contactType, normNames) {
+      if (normNames.length === 0) return [];
       return collections.contacts.findWhere(org, {
         'data.contact_type': z.enum(BOOKS_CONTACT_TYPES).parse(contactType),
         normName: normNames,
@@ -248,8 +248,11 @@ export function createBooksStore(
     saveCurrencies: (org, currencies) => settings.currencies.saveMany(org, currencies),
     listTaxes: (org) => settings.taxes.list(org),
     saveTaxes: (org, taxes) => settings.taxes.saveMany(org, taxes),
-    listCustomFields: (org, module) => settings.customFields.list(org, RecordModuleSchema.parse(module)),
-    saveCustomFields: (org, module, fields) =>
-      settings.customFields.saveMany(org, fields, RecordModuleSchema.parse(module)),
+    async listCustomFields(org, module) {
+      return settings.customFields.list(org, RecordModuleSchema.parse(module));
+    },
+    async saveCustomFields(org, module, fields) {
+      return settings.customFields.saveMany(org, fields, RecordModuleSchema.parse(module));
+    },
   };
 }

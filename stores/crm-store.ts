@@ -197,8 +197,8 @@ export function createCrmStore(
         await c.ensureIndexes();
     },
 
-    findContactsByAccountIds(org, accountIds) {
-      if (accountIds.length === 0) return Promise.resolve([]);
+    async findContactsByAccountIds(org, accountIds) {
+      if (accountIds.length === 0) return [];
       return collections.Contacts.findWhere(org, { 'data.Account_Name.id': accountIds });
     },
 

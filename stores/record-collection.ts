@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import {
+  MongoBulkWriteError,
   MongoServerError,
   type AnyBulkWriteOperation,
   type Collection,
@@ -31,6 +32,7 @@ export const MAX_BATCH = 10_000;
 export const OrgIdSchema = RecordIdSchema;
 
 const IdListSchema = z.array(RecordIdSchema).max(MAX_BATCH);
+const SyncKeySchema = z.string().min(1).max(600);
 const NormNameListSchema = z.array(z.string().max(1000)).max(MAX_BATCH);
 const LookupValueSchema = z.union([
   z.string().max(1000),
@@ -178,6 +180,135 @@ async function createIndex(collection: Collection<Document>, spec: RecordIndexSp
 }
 
 // ---------------------------------------------------------------------------------------------------------
+// Writing on both servers
+
+/**
+ * FerretDB v1.24.2 (SQLite) never answers an `update` command whose statements match 100 or more existing
+ * documents (99 take ~0.15 s; 100 hang until the client gives up), so on FerretDB updates go in commands of
+ * at most this many. MongoDB gets all of a write in one bulkWrite.
+ */
+export const FERRETDB_MAX_UPDATES_PER_COMMAND = 50;
+
+const serverKinds = new WeakMap<Db, Promise<number>>();
+
+/** How many matching updates one command may carry on this database's server (read once per `Db`). */
+function maxUpdatesPerCommand(db: Db): Promise<number> {
+  let known = serverKinds.get(db);
+  if (!known) {
+    known = db
+      .admin()
+      .command({ buildInfo: 1 })
+      .then((info) =>
+        typeof info.ferretdbVersion === 'string'
+          ? FERRETDB_MAX_UPDATES_PER_COMMAND
+          : Number.POSITIVE_INFINITY,
+      );
+    // A failed probe is not remembered: the next write asks again.
+    known.catch(() => serverKinds.delete(db));
+    serverKinds.set(db, known);
+  }
+  return known;
+}
+
+function chunks<T>(items: readonly T[], size: number): T[][] {
+  if (items.length === 0) return [];
+  if (!Number.isFinite(size) || items.length <= size) return [[...items]];
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
+
+const DUPLICATE_KEY = 11000;
+
+function isDuplicateKey(error: unknown): boolean {
+  if (error instanceof MongoBulkWriteError) {
+    if (error.writeConcernError) return false;
+    const errors = [error.writeErrors].flat().filter((e) => e !== undefined);
+    return errors.length > 0 ? errors.every((e) => e.code === DUPLICATE_KEY) : error.code === DUPLICATE_KEY;
+  }
+  return error instanceof MongoServerError && error.code === DUPLICATE_KEY;
+}
+
+/** A planned insert (of a record not yet stored) or versioned replacement, with what it sets. */
+interface Planned {
+  key: string;
+  modifiedTime: Date;
+  contentHash: string;
+  op: AnyBulkWriteOperation<RecordEnvelope>;
+}
+
+const isInsert = (p: Planned) => 'insertOne' in p.op;
+
+/**
+ * Writes the planned ops: inserts (fast everywhere; an upsert is an update on FerretDB, 40× slower there) and
+ * versioned replacements, in one unordered bulkWrite on MongoDB, in bounded commands on FerretDB. Returns the
+ * keys whose write lost a race — an insert refused as a duplicate (both servers report those by index), or a
+ * replacement whose version had moved, found by reading back what is stored — for the caller to plan again.
+ * Two writers storing the same content at the same instant cannot be told apart, and both count the write.
+ * On the last attempt a lost race is thrown instead: a duplicate key of another unique index (a sync key in
+ * use by another record) ends there.
+ */
+async function applyPlanned(
+  collection: Collection<RecordEnvelope>,
+  planned: readonly Planned[],
+  maxUpdates: number,
+  lastAttempt: boolean,
+): Promise<Set<string>> {
+  const inserts = planned.filter(isInsert);
+  const replaces = planned.filter((p) => !isInsert(p));
+  const batches = Number.isFinite(maxUpdates)
+    ? [...(inserts.length > 0 ? [inserts] : []), ...chunks(replaces, maxUpdates)]
+    : planned.length > 0
+      ? [[...planned]]
+      : [];
+  const lost = new Set<string>();
+  const suspects: Planned[] = [];
+  let refused: unknown;
+  for (const batch of batches) {
+    const replacing = batch.filter((p) => !isInsert(p));
+    try {
+      const result = await collection.bulkWrite(
+        batch.map((p) => p.op),
+        { ordered: false },
+      );
+      if (result.matchedCount < replacing.length) suspects.push(...replacing);
+    } catch (error) {
+      if (!isDuplicateKey(error) || !(error instanceof MongoBulkWriteError)) throw error;
+      refused = error;
+      const failed = [error.writeErrors].flat().filter((e) => e !== undefined);
+      if (failed.length === 0) suspects.push(...batch);
+      for (const e of failed) {
+        const p = batch[e.index];
+        if (p) lost.add(p.key);
+      }
+      suspects.push(...replacing.filter((p) => !lost.has(p.key)));
+    }
+  }
+  if (suspects.length > 0) {
+    const stored = new Map(
+      (
+        await collection
+          .find(
+            { _id: { $in: suspects.map((p) => p.key) } },
+            { projection: { modifiedTime: 1, contentHash: 1 } },
+          )
+          .toArray()
+      ).map((doc) => [doc._id, doc] as const),
+    );
+    for (const p of suspects) {
+      const doc = stored.get(p.key);
+      if (doc?.modifiedTime.getTime() !== p.modifiedTime.getTime() || doc.contentHash !== p.contentHash)
+        lost.add(p.key);
+    }
+  }
+  if (lost.size > 0 && lastAttempt)
+    throw (
+      refused ?? new Error(`${collection.collectionName}: ${lost.size} record(s) kept changing concurrently`)
+    );
+  return lost;
+}
+
+// ---------------------------------------------------------------------------------------------------------
 // Record collections
 
 export type ModifiedField = 'Modified_Time' | 'last_modified_time';
@@ -239,6 +370,7 @@ interface RecordEnvelope {
 const ExistingSchema = z.object({
   _id: z.string(),
   modifiedTime: z.date(),
+  createdTime: z.date().optional(),
   contentHash: z.string(),
   deleted: z.boolean(),
   syncKey: z.string().optional(),
@@ -349,65 +481,83 @@ export function createRecordCollection<T>(
       if (records.length > MAX_BATCH) throw new Error(`${name}: at most ${MAX_BATCH} records per write`);
       const { parsed, failures } = validateWrites(schema, records, idKey);
       if (failures.length > 0) throw new InvalidRecordsError(name, failures);
-      if (parsed.length === 0) return { inserted: 0, updated: 0, unchanged: 0 };
 
-      const writes = records.map((record, index) => ({
-        key: recordKey(o, record.id),
-        id: record.id,
-        syncKey: record.syncKey === undefined ? undefined : z.string().min(1).max(600).parse(record.syncKey),
-        data: parsed[index] as T,
-      }));
-      const existing = new Map(
-        (
-          await collection
-            .find(
-              { _id: { $in: writes.map((w) => w.key) } },
-              { projection: { modifiedTime: 1, contentHash: 1, deleted: 1, syncKey: 1 } },
-            )
-            .toArray()
-        ).map((doc) => {
-          const e = ExistingSchema.parse(doc);
-          return [e._id, e] as const;
-        }),
-      );
-
-      const time = now();
-      let unchanged = 0;
-      const ops: AnyBulkWriteOperation<RecordEnvelope>[] = [];
-      for (const write of writes) {
-        const hash = contentHashOf(write.data, modifiedField);
-        const current = existing.get(write.key);
-        const sameSyncKey = write.syncKey === undefined || write.syncKey === current?.syncKey;
-        if (current && current.contentHash === hash && !current.deleted && sameSyncKey) {
-          unchanged++;
-          continue;
-        }
-        const modifiedTime = nextModifiedTime(current?.modifiedTime, time);
-        const data = {
-          ...(write.data as Document),
-          [modifiedField]: apiTimestamp(modifiedTime, modifiedField),
+      const result: UpsertResult = { inserted: 0, updated: 0, unchanged: 0 };
+      let pending = records.map((record, index) => {
+        const data = parsed[index] as T;
+        return {
+          key: recordKey(o, record.id),
+          id: record.id,
+          syncKey: record.syncKey === undefined ? undefined : SyncKeySchema.parse(record.syncKey),
+          data,
+          hash: contentHashOf(data, modifiedField),
+          normName: normalizeName(displayName(data)),
         };
-        ops.push({
-          updateOne: {
-            filter: { _id: write.key },
-            update: {
-              $set: defined({
-                modifiedTime,
-                normName: normalizeName(displayName(write.data)),
-                deleted: false,
-                syncKey: write.syncKey,
-                contentHash: hash,
-                data,
-              }),
-              $setOnInsert: { org: o, id: write.id, createdTime: time },
-            },
-            upsert: true,
-          },
-        });
+      });
+      // A write that lost a race with a concurrent writer of the same record is planned again on what that
+      // writer stored; a few rounds settle any realistic contention.
+      for (let attempt = 1; pending.length > 0; attempt++) {
+        const existing = new Map(
+          (
+            await collection
+              .find(
+                { _id: { $in: pending.map((w) => w.key) } },
+                { projection: { modifiedTime: 1, createdTime: 1, contentHash: 1, deleted: 1, syncKey: 1 } },
+              )
+              .toArray()
+          ).map((doc) => {
+            const e = ExistingSchema.parse(doc);
+            return [e._id, e] as const;
+          }),
+        );
+        const time = now();
+        const planned: Planned[] = [];
+        for (const write of pending) {
+          const current = existing.get(write.key);
+          const sameSyncKey = write.syncKey === undefined || write.syncKey === current?.syncKey;
+          if (current && current.contentHash === write.hash && !current.deleted && sameSyncKey) {
+            result.unchanged++;
+            continue;
+          }
+          const modifiedTime = nextModifiedTime(current?.modifiedTime, time);
+          const envelope: RecordEnvelope = defined({
+            _id: write.key,
+            org: o,
+            id: write.id,
+            createdTime: current?.createdTime ?? time,
+            modifiedTime,
+            normName: write.normName,
+            deleted: false,
+            // A write without a sync key keeps the one the record has.
+            syncKey: write.syncKey ?? current?.syncKey,
+            contentHash: write.hash,
+            data: { ...(write.data as Document), [modifiedField]: apiTimestamp(modifiedTime, modifiedField) },
+          });
+          planned.push({
+            key: write.key,
+            modifiedTime,
+            contentHash: write.hash,
+            op: current
+              ? {
+                  // Whole-document replacement (half the cost of a $set on FerretDB v1), guarded by the version
+                  // read above: a concurrent write in between makes it match nothing, and it is planned again.
+                  replaceOne: {
+                    filter: { _id: write.key, modifiedTime: current.modifiedTime },
+                    replacement: envelope,
+                  },
+                }
+              : { insertOne: { document: envelope } },
+          });
+        }
+        const lost = await applyPlanned(collection, planned, await maxUpdatesPerCommand(db), attempt >= 3);
+        for (const p of planned) {
+          if (lost.has(p.key)) continue;
+          if ('insertOne' in p.op) result.inserted++;
+          else result.updated++;
+        }
+        pending = pending.filter((w) => lost.has(w.key));
       }
-      if (ops.length === 0) return { inserted: 0, updated: 0, unchanged };
-      const result = await collection.bulkWrite(ops, { ordered: false });
-      return { inserted: result.upsertedCount, updated: result.matchedCount, unchanged };
+      return result;
     },
 
     async markDeleted(org, ids) {
@@ -420,27 +570,26 @@ export function createRecordCollection<T>(
           { projection: { modifiedTime: 1 } },
         )
         .toArray();
-      if (live.length === 0) return 0;
       const time = now();
-      const result = await collection.bulkWrite(
-        live.map((doc) => {
-          const modifiedTime = nextModifiedTime(z.date().parse(doc.modifiedTime), time);
-          return {
-            updateOne: {
-              filter: { _id: doc._id, deleted: false },
-              update: {
-                $set: {
-                  deleted: true,
-                  modifiedTime,
-                  [`data.${modifiedField}`]: apiTimestamp(modifiedTime, modifiedField),
-                },
+      const ops = live.map((doc): AnyBulkWriteOperation<RecordEnvelope> => {
+        const modifiedTime = nextModifiedTime(z.date().parse(doc.modifiedTime), time);
+        return {
+          updateOne: {
+            filter: { _id: doc._id, deleted: false },
+            update: {
+              $set: {
+                deleted: true,
+                modifiedTime,
+                [`data.${modifiedField}`]: apiTimestamp(modifiedTime, modifiedField),
               },
             },
-          };
-        }),
-        { ordered: false },
-      );
-      return result.modifiedCount;
+          },
+        };
+      });
+      let marked = 0;
+      for (const chunk of chunks(ops, await maxUpdatesPerCommand(db)))
+        marked += (await collection.bulkWrite(chunk, { ordered: false })).modifiedCount;
+      return marked;
     },
 
     async count(org) {
@@ -606,9 +755,14 @@ export function createSettingsCollection<T>(
           },
         });
       }
-      if (ops.length === 0) return { inserted: 0, updated: 0, unchanged };
-      const result = await collection.bulkWrite(ops, { ordered: false });
-      return { inserted: result.upsertedCount, updated: result.matchedCount, unchanged };
+      const saved = { inserted: 0, updated: 0, unchanged };
+      // Settings are few: idempotent upserts (no insert race to handle), bounded per command on FerretDB.
+      for (const chunk of chunks(ops, await maxUpdatesPerCommand(db))) {
+        const result = await collection.bulkWrite(chunk, { ordered: false });
+        saved.inserted += result.upsertedCount;
+        saved.updated += result.matchedCount;
+      }
+      return saved;
     },
   };
 }

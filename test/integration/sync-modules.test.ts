@@ -30,18 +30,16 @@ describe('vendors, items, views and field maps on the real servers', () => {
   it('Vendors → Books vendors with address fields', async () => {
     bench = await createSyncBench();
     await bench.configure({});
-    await bench
-      .crm('Vendors')
-      .put([
-        {
-          id: 'v1',
-          Vendor_Name: 'Parts Ltd',
-          Email: 'ap@parts.test',
-          City: 'Leeds',
-          Zip_Code: 'LS1',
-          Country: 'UK',
-        },
-      ]);
+    await bench.crm('Vendors').put([
+      {
+        id: 'v1',
+        Vendor_Name: 'Parts Ltd',
+        Email: 'ap@parts.test',
+        City: 'Leeds',
+        Zip_Code: 'LS1',
+        Country: 'UK',
+      },
+    ]);
     const run = await bench.sync();
     expect(run.counts.vendors?.crm_to_books).toMatchObject({ added: 1 });
     const [vendor] = await bench.books('contacts').all();
