@@ -9,28 +9,12 @@ import { createLogger } from '../workers/logging';
 import { startWorker } from '../workers/service';
 import { registerDataCommands } from './data-commands';
 import { runDemo, type DemoSummary } from './demo';
+import { table } from './format';
 
 /** Exit statuses, documented in the README. */
 export const EXIT = { ok: 0, failed: 1, config: 2, provision: 3 } as const;
 
 const progress = (line: string) => process.stderr.write(`${line}\n`);
-
-function table(rows: Record<string, unknown>[]): string {
-  if (rows.length === 0) return '(none)';
-  const cols = Object.keys(rows[0] ?? {});
-  const cell = (v: unknown) => (v === undefined ? '' : String(v));
-  const widths = cols.map((c) => Math.max(c.length, ...rows.map((r) => cell(r[c]).length)));
-  const line = (vals: string[]) =>
-    vals
-      .map((v, i) => v.padEnd(widths[i] ?? 0))
-      .join('  ')
-      .trimEnd();
-  return [
-    line(cols),
-    line(widths.map((w) => '-'.repeat(w))),
-    ...rows.map((r) => line(cols.map((c) => cell(r[c])))),
-  ].join('\n');
-}
 
 function printDemo(summary: DemoSummary): void {
   const out = [

@@ -1,8 +1,7 @@
-/* eslint-disable @typescript-eslint/no-restricted-imports -- like cli.ts, these commands compose the stores
-   directly (no Temporal involved): seeding, import and export are operator tools over the databases. */
 import { createWriteStream, promises as fs } from 'node:fs';
 import { once } from 'node:events';
-import { InvalidArgumentError, type Command } from 'commander';
+import type { Command } from 'commander';
+import { table } from './format';
 import { MongoClient } from 'mongodb';
 import { z } from 'zod';
 import { BOOKS_ID_KEYS, BOOKS_MODULES } from '../domain/books-schemas';
@@ -548,18 +547,12 @@ async function connect(): Promise<{ stores: DataStores; close(): Promise<void> }
   }
 }
 
-function integer(name: string) {
-  return (value: string): number => {
-    if (!/^\d+$/.test(value)) throw new InvalidArgumentError(`${name} must be a whole number`);
-    return Number(value);
-  };
-}
-
-function fraction(value: string): number {
-  const n = Number(value);
-  if (value.trim() === '' || !Number.isFinite(n) || n < 0 || n > 1)
-    throw new InvalidArgumentError('must be a number from 0 to 1');
-  return n;
+/**
+ * A numeric option as a number (NaN when it is none). Checking is left to seedOptions, so every bad option is
+ * reported at once, with exit status 2, rather than the first one by commander with status 1.
+ */
+function numeric(value: string): number {
+  return value.trim() === '' ? Number.NaN : Number(value);
 }
 
 function printJson(value: unknown): void {
@@ -593,46 +586,26 @@ export function registerDataCommands(program: Command): void {
     .description(
       'write a deterministic, Zoho-shaped dataset into the CRM and Books stores (progress on stderr)',
     )
-    .option('--seed <n>', `seed of the generator (default ${d.seed})`, integer('--seed'))
-    .option(
-      '--accounts <n>',
-      `CRM accounts, each with 0-4 contacts (default ${d.accounts})`,
-      integer('--accounts'),
-    )
-    .option(
-      '--orphan-contacts <n>',
-      `CRM contacts without an account (default ${d.orphanContacts})`,
-      integer('--orphan-contacts'),
-    )
-    .option('--vendors <n>', `CRM vendors (default ${d.vendors})`, integer('--vendors'))
-    .option('--products <n>', `CRM products (default ${d.products})`, integer('--products'))
-    .option('--deals <n>', `CRM deals (default ${d.deals})`, integer('--deals'))
-    .option('--users <n>', `users of both orgs (default ${d.users})`, integer('--users'))
-    .option(
-      '--books-customers <n>',
-      `Books-only customers (default ${d.booksCustomers})`,
-      integer('--books-customers'),
-    )
-    .option(
-      '--books-vendors <n>',
-      `Books-only vendors (default ${d.booksVendors})`,
-      integer('--books-vendors'),
-    )
-    .option('--books-items <n>', `Books-only items (default ${d.booksItems})`, integer('--books-items'))
-    .option(
-      '--duplicates <n>',
-      `Books records named like CRM ones (default ${d.duplicates})`,
-      integer('--duplicates'),
-    )
-    .option(
-      '--invalid-fraction <f>',
-      `share of invalid records, 0-1 (default ${d.invalidFraction})`,
-      fraction,
-    )
-    .option('--batch-size <n>', `records per write (default ${d.batchSize})`, integer('--batch-size'))
+    .option('--seed <n>', `seed of the generator (default ${d.seed})`, numeric)
+    .option('--accounts <n>', `CRM accounts, each with 0-4 contacts (default ${d.accounts})`, numeric)
+    .option('--orphan-contacts <n>', `CRM contacts without an account (default ${d.orphanContacts})`, numeric)
+    .option('--vendors <n>', `CRM vendors (default ${d.vendors})`, numeric)
+    .option('--products <n>', `CRM products (default ${d.products})`, numeric)
+    .option('--deals <n>', `CRM deals (default ${d.deals})`, numeric)
+    .option('--users <n>', `users of both orgs (default ${d.users})`, numeric)
+    .option('--books-customers <n>', `Books-only customers (default ${d.booksCustomers})`, numeric)
+    .option('--books-vendors <n>', `Books-only vendors (default ${d.booksVendors})`, numeric)
+    .option('--books-items <n>', `Books-only items (default ${d.booksItems})`, numeric)
+    .option('--duplicates <n>', `Books records named like CRM ones (default ${d.duplicates})`, numeric)
+    .option('--invalid-fraction <f>', `share of invalid records, 0-1 (default ${d.invalidFraction})`, numeric)
+    .option('--batch-size <n>', `records per write (default ${d.batchSize})`, numeric)
     .option('--crm-org <id>', `CRM org id (default ${d.crmOrg})`)
     .option('--books-org <id>', `Books org id (default ${d.booksOrg})`)
     .option('--json', 'print the summary as one JSON object')
+    .addHelpText(
+      'after',
+      '\nExit status: 0 seeded; 2 bad options, nothing written; 1 failure (e.g. server unreachable).',
+    )
     .action(async (flags: SeedFlags) => {
       const { json, ...options } = flags;
       let checked: SeedOptions;
@@ -708,6 +681,10 @@ export function registerDataCommands(program: Command): void {
     .requiredOption('--org <id>', 'the org to export')
     .option('--format <format>', 'api (the list response) or ndjson', 'api')
     .option('--out <file>', 'write to this file instead of stdout')
+    .addHelpText(
+      'after',
+      '\nExit status: 0 exported; 2 unknown system, module or format, or bad org id; 1 failure.',
+    )
     .action(async (system: string, module: string, flags: { org: string; format: string; out?: string }) => {
       if (flags.format !== 'api' && flags.format !== 'ndjson') {
         progressLine(`export: --format must be api or ndjson`);
@@ -751,18 +728,10 @@ export function formatSeedReport(report: SeedReport): string {
     ...Object.entries(report.crm).map(([m, c]) => ({ system: 'crm', module: m, ...c })),
     ...Object.entries(report.books).map(([m, c]) => ({ system: 'books', module: m, ...c })),
   ];
-  const cols = ['system', 'module', 'written', 'inserted', 'updated', 'unchanged', 'invalid'] as const;
-  const cell = (row: Record<string, unknown>, c: string) => String(row[c] ?? '');
-  const widths = cols.map((c) => Math.max(c.length, ...rows.map((r) => cell(r, c).length)));
-  const line = (vals: string[]) =>
-    vals
-      .map((v, i) => v.padEnd(widths[i] ?? 0))
-      .join('  ')
-      .trimEnd();
+  const cols = ['system', 'module', 'written', 'inserted', 'updated', 'unchanged', 'invalid'];
   return [
     `Seeded CRM org ${report.options.crmOrg} and Books org ${report.options.booksOrg} (seed ${report.options.seed})`,
-    line([...cols]),
-    ...rows.map((r) => line(cols.map((c) => cell(r, c)))),
+    table(rows, cols),
     `settings: ${Object.entries(report.settings)
       .map(([k, v]) => `${k} ${v}`)
       .join(', ')}`,

@@ -308,6 +308,30 @@ async function applyPlanned(
   return lost;
 }
 
+/**
+ * Inserts records believed new in one unordered bulk; returns the keys the server refused as duplicates
+ * (stored already, or a sync key in use), which FerretDB and MongoDB both report by index for inserts. When
+ * a refusal names no index, every key is returned: the caller's read then finds which landed.
+ */
+async function insertNew(
+  collection: Collection<RecordEnvelope>,
+  planned: readonly Planned[],
+): Promise<Set<string>> {
+  if (planned.length === 0) return new Set();
+  try {
+    await collection.bulkWrite(
+      planned.map((p) => p.op),
+      { ordered: false },
+    );
+    return new Set();
+  } catch (error) {
+    if (!isDuplicateKey(error) || !(error instanceof MongoBulkWriteError)) throw error;
+    const failed = [error.writeErrors].flat().filter((e) => e !== undefined);
+    if (failed.length === 0) return new Set(planned.map((p) => p.key));
+    return new Set(failed.map((e) => planned[e.index]?.key).filter((key) => key !== undefined));
+  }
+}
+
 // ---------------------------------------------------------------------------------------------------------
 // Record collections
 
@@ -476,6 +500,12 @@ export function createRecordCollection<T>(
       return find(filter);
     },
 
+    /**
+     * RecordCollection.upsertMany. On MongoDB: one read of the stored versions, then one unordered bulkWrite
+     * of inserts and version-guarded replacements. On FerretDB v1: inserts first, then the read and the
+     * replacements in commands of at most FERRETDB_MAX_UPDATES_PER_COMMAND (see above for why). Idempotent.
+     * An invalid record throws InvalidRecordsError naming index, id, field and reason, and nothing is written.
+     */
     async upsertMany(org, records: readonly RecordWrite<T>[]): Promise<UpsertResult> {
       const o = OrgIdSchema.parse(org);
       if (records.length > MAX_BATCH) throw new Error(`${name}: at most ${MAX_BATCH} records per write`);
@@ -494,6 +524,56 @@ export function createRecordCollection<T>(
           normName: normalizeName(displayName(data)),
         };
       });
+      type Pending = (typeof pending)[number];
+      const plan = (
+        write: Pending,
+        current: z.infer<typeof ExistingSchema> | undefined,
+        time: Date,
+      ): Planned => {
+        const modifiedTime = nextModifiedTime(current?.modifiedTime, time);
+        const envelope: RecordEnvelope = defined({
+          _id: write.key,
+          org: o,
+          id: write.id,
+          createdTime: current?.createdTime ?? time,
+          modifiedTime,
+          normName: write.normName,
+          deleted: false,
+          // A write without a sync key keeps the one the record has.
+          syncKey: write.syncKey ?? current?.syncKey,
+          contentHash: write.hash,
+          data: { ...(write.data as Document), [modifiedField]: apiTimestamp(modifiedTime, modifiedField) },
+        });
+        return {
+          key: write.key,
+          modifiedTime,
+          contentHash: write.hash,
+          op: current
+            ? {
+                // Whole-document replacement, guarded by the version read: a concurrent write in between makes
+                // it match nothing (on MongoDB; see the test on FerretDB v1), and it is planned again.
+                replaceOne: {
+                  filter: { _id: write.key, modifiedTime: current.modifiedTime },
+                  replacement: envelope,
+                },
+              }
+            : { insertOne: { document: envelope } },
+        };
+      };
+
+      const maxUpdates = await maxUpdatesPerCommand(db);
+      if (Number.isFinite(maxUpdates)) {
+        // FerretDB v1 answers the read below by decoding the whole collection (it pushes no `$in` down): about
+        // 0.2-0.4 ms per stored record, every call. Inserting first costs nothing for records that are new, and
+        // it reports refused duplicates by index, so only records already stored go on to the read.
+        const time = now();
+        const refused = await insertNew(
+          collection,
+          pending.map((write) => plan(write, undefined, time)),
+        );
+        result.inserted += pending.length - refused.size;
+        pending = pending.filter((w) => refused.has(w.key));
+      }
       // A write that lost a race with a concurrent writer of the same record is planned again on what that
       // writer stored; a few rounds settle any realistic contention.
       for (let attempt = 1; pending.length > 0; attempt++) {
@@ -519,40 +599,12 @@ export function createRecordCollection<T>(
             result.unchanged++;
             continue;
           }
-          const modifiedTime = nextModifiedTime(current?.modifiedTime, time);
-          const envelope: RecordEnvelope = defined({
-            _id: write.key,
-            org: o,
-            id: write.id,
-            createdTime: current?.createdTime ?? time,
-            modifiedTime,
-            normName: write.normName,
-            deleted: false,
-            // A write without a sync key keeps the one the record has.
-            syncKey: write.syncKey ?? current?.syncKey,
-            contentHash: write.hash,
-            data: { ...(write.data as Document), [modifiedField]: apiTimestamp(modifiedTime, modifiedField) },
-          });
-          planned.push({
-            key: write.key,
-            modifiedTime,
-            contentHash: write.hash,
-            op: current
-              ? {
-                  // Whole-document replacement (half the cost of a $set on FerretDB v1), guarded by the version
-                  // read above: a concurrent write in between makes it match nothing, and it is planned again.
-                  replaceOne: {
-                    filter: { _id: write.key, modifiedTime: current.modifiedTime },
-                    replacement: envelope,
-                  },
-                }
-              : { insertOne: { document: envelope } },
-          });
+          planned.push(plan(write, current, time));
         }
-        const lost = await applyPlanned(collection, planned, await maxUpdatesPerCommand(db), attempt >= 3);
+        const lost = await applyPlanned(collection, planned, maxUpdates, attempt >= 3);
         for (const p of planned) {
           if (lost.has(p.key)) continue;
-          if ('insertOne' in p.op) result.inserted++;
+          if (isInsert(p)) result.inserted++;
           else result.updated++;
         }
         pending = pending.filter((w) => lost.has(w.key));

@@ -58,7 +58,8 @@ export interface RecordCollection<T> {
    * Inserts or replaces records by id in one unordered bulk write. Idempotent: a record whose data equals the
    * stored data is not written (its modified time stays). A write bumps `modifiedTime` past the previous one
    * and stamps the API's own modified-time field in `data` (CRM `Modified_Time`, Books `last_modified_time`).
-   * Fails with the driver's error (retryable) or a ZodError for an invalid record (not written).
+   * Fails with the driver's error (retryable) or an InvalidRecordsError listing every invalid record (then
+   * nothing is written).
    */
   upsertMany(org: string, records: readonly RecordWrite<T>[]): Promise<UpsertResult>;
   /** Marks records deleted (kept, never removed: deletes are not propagated, S3.8). Idempotent. */
