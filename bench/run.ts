@@ -194,7 +194,7 @@ const scenarios: Record<string, { describe: string; defaultN: number; run: Scena
           baseline: {
             name: `driver bulk upsert of the ${docs.length} Books documents the sync produced`,
             wallMs: baseMs,
-            perSecond: perSecond(n, baseMs),
+            perSecond: perSecond(docs.length, baseMs),
           },
           ratio: Math.round((oursMs / baseMs) * 100) / 100,
           historyEventsPerExecution: events,

@@ -21,6 +21,32 @@ export interface Launched {
  */
 export const TEMPORAL_SQLITE_PRAGMAS = ['journal_mode=wal', 'synchronous=normal'];
 
+/** Servers started attached to this process, killed when it exits or is told to terminate. */
+const attached = new Set<number>();
+let reaperInstalled = false;
+
+function installReaper(): void {
+  if (reaperInstalled) return;
+  reaperInstalled = true;
+  const reap = () => {
+    for (const pid of attached) if (isAlive(pid)) process.kill(pid, 'SIGKILL');
+  };
+  process.once('exit', reap);
+  // Node exits on SIGTERM/SIGHUP without an 'exit' event; unless a command handles the signal itself
+  // (`start` drains its worker first), reap the servers and exit as the signal would have.
+  for (const [signal, code] of [
+    ['SIGTERM', 143],
+    ['SIGHUP', 129],
+  ] as const) {
+    const onSignal = () => {
+      if (process.listenerCount(signal) > 1) return;
+      reap();
+      process.exit(code);
+    };
+    process.on(signal, onSignal);
+  }
+}
+
 function launch(bin: string, args: string[], logFile: string, detached: boolean): Launched {
   const fd = openSync(logFile, 'a');
   const child = spawn(bin, args, { stdio: ['ignore', fd, fd], detached });
@@ -30,11 +56,9 @@ function launch(bin: string, args: string[], logFile: string, detached: boolean)
   if (detached) child.unref();
   else {
     // An attached server must not outlive us, even if we exit without stopping it.
-    const reap = () => {
-      if (isAlive(pid)) process.kill(pid, 'SIGKILL');
-    };
-    process.once('exit', reap);
-    child.once('exit', () => process.removeListener('exit', reap));
+    attached.add(pid);
+    child.once('exit', () => attached.delete(pid));
+    installReaper();
   }
   child.on('error', () => undefined);
   return { pid, logFile, stop: () => stopPid(pid) };
