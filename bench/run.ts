@@ -2,7 +2,7 @@
 import { MongoClient } from 'mongodb';
 import { TEMPORAL_SQLITE_PRAGMAS } from '../scripts/launch';
 import { startEphemeralServices } from '../scripts/services';
-import { loadConfig } from '../workers/config';
+import { loadConfig, type LoadedConfig } from '../workers/config';
 import { createLogger } from '../workers/logging';
 import { startWorker } from '../workers/service';
 import { connectClient, historyLengths, startWiringCheck } from '../client/temporal';
@@ -30,6 +30,21 @@ type Scenario = (ctx: {
 }) => Promise<Omit<Figures, 'servers' | 'scenario'>>;
 
 const perSecond = (n: number, ms: number) => Math.round((n / ms) * 1000 * 10) / 10;
+
+/** The production worker and a client against the bench's servers. */
+async function startBenchWorker(config: LoadedConfig, temporal: string, mongoUri: string) {
+  const endpoints = {
+    temporal: { address: temporal, uiUrl: undefined, description: '' },
+    mongo: { uri: mongoUri, description: '' },
+  };
+  const running = await startWorker(config, endpoints, createLogger('warn'));
+  const client = await connectClient({
+    connect: config.temporalConnect,
+    address: temporal,
+    namespace: 'default',
+  });
+  return { running, client };
+}
 
 /** CRM master data of an initial sync: accounts with contacts, orphan contacts, vendors, products. */
 function crmDataset(n: number) {
@@ -94,16 +109,7 @@ const scenarios: Record<string, { describe: string; defaultN: number; run: Scena
         CBS_TASK_QUEUE: tag,
         TEMPORAL_ADDRESS: '',
       });
-      const endpoints = {
-        temporal: { address: temporal, uiUrl: undefined, description: '' },
-        mongo: { uri: mongoUri, description: '' },
-      };
-      const running = await startWorker(config, endpoints, createLogger('warn'));
-      const client = await connectClient({
-        connect: config.temporalConnect,
-        address: temporal,
-        namespace: 'default',
-      });
+      const { running, client } = await startBenchWorker(config, temporal, mongoUri);
       const { deps } = running;
       try {
         const crmOrg = 'bench-crm';
@@ -221,16 +227,7 @@ const scenarios: Record<string, { describe: string; defaultN: number; run: Scena
         CBS_TASK_QUEUE: `bench-${Date.now()}`,
         TEMPORAL_ADDRESS: '',
       });
-      const endpoints = {
-        temporal: { address: temporal, uiUrl: undefined, description: '' },
-        mongo: { uri: mongoUri, description: '' },
-      };
-      const running = await startWorker(config, endpoints, createLogger('warn'));
-      const client = await connectClient({
-        connect: config.temporalConnect,
-        address: temporal,
-        namespace: 'default',
-      });
+      const { running, client } = await startBenchWorker(config, temporal, mongoUri);
       const mongo = await MongoClient.connect(mongoUri);
       try {
         const t0 = Date.now();
