@@ -97,6 +97,8 @@ export interface RecordDecision {
 export interface DecidePageResult {
   writes: TargetWrite[];
   links: LinkWrite[];
+  /** Links of another entity made along the way (contact persons embedded in new customers). */
+  extraLinks?: { entity: 'contact_person'; crmModule: 'Contacts'; links: LinkWrite[] } | undefined;
   /** Source ids whose link is to be marked deleted on the source side (S3.8: nothing is deleted). */
   deletedLinks: string[];
   failures: PageFailure[];

@@ -2,7 +2,7 @@ import { MongoClient } from 'mongodb';
 import type { ActivityDeps } from '../activities';
 import type { SyncDeps } from '../activities/sync';
 import type { AppConfig } from '../domain/config';
-import type { RecordCollection } from '../stores/record-store';
+import type { RecordCollection, StoredRecord } from '../stores/record-store';
 import { createBooksStore, type BooksStore } from '../stores/books-store';
 import { createCrmStore, type CrmStore } from '../stores/crm-store';
 import { createDiagnosticsStore } from '../stores/diagnostics-store';
@@ -27,6 +27,8 @@ export function syncDepsOf(crm: CrmStore, books: BooksStore, syncState: SyncStat
       records: (module) => crm.module(module) as unknown as RecordCollection<Data>,
       getOrg: async (org) => (await crm.getOrg(org)) as Data | undefined,
       getView: async (org, viewId) => (await crm.getView(org, viewId)) as Data | undefined,
+      findContactsByAccountIds: async (org, accountIds) =>
+        (await crm.findContactsByAccountIds(org, accountIds)) as unknown as StoredRecord<Data>[],
     },
     books: {
       records: (module) => books.module(module) as unknown as RecordCollection<Data>,
