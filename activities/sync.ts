@@ -11,6 +11,7 @@ import type {
   DeltaCursor,
   FailureInput,
   IntegrationConfig,
+  IntegrationDoc,
   LinkEntity,
   RunCounts,
   RunCountsByModule,
@@ -234,6 +235,7 @@ export function createSyncActivities(deps: SyncDeps) {
         const decided = await decideChunk({
           spec,
           step,
+          integration,
           integrationId: input.integrationId,
           maps,
           config,
@@ -319,6 +321,7 @@ export function createSyncActivities(deps: SyncDeps) {
   async function decideChunk(c: {
     spec: KindSpec;
     step: SyncStep;
+    integration: IntegrationDoc;
     integrationId: string;
     maps: ResolvedFieldMap[];
     config: IntegrationConfig;
@@ -341,15 +344,17 @@ export function createSyncActivities(deps: SyncDeps) {
         c.page.map((r) => normalizeName(toBooks ? c.spec.crmName(r.data) : c.spec.booksName(r.data))),
       ),
     ].filter(Boolean);
-    const [linkedTargets, candidates] = await Promise.all([
-      linkedTargetIds.length ? c.target.findByIds(c.targetOrg, linkedTargetIds) : Promise.resolve([]),
+    // Our own earlier creations (a retry after the write but before the link) are found by their derived id,
+    // in the same read as the linked targets.
+    const ownIds = new Set(
+      c.page.map((r) => createdRecordId(c.integrationId, c.spec.entity, toBooks ? 'books' : 'crm', r.id)),
+    );
+    const [byId, candidates] = await Promise.all([
+      c.target.findByIds(c.targetOrg, [...new Set([...linkedTargetIds, ...ownIds])]),
       names.length ? c.target.findByNormNames(c.targetOrg, names) : Promise.resolve([]),
     ]);
-    // Our own earlier creations (a retry after the write but before the link) are found by their derived id.
-    const ownIds = c.page.map((r) =>
-      createdRecordId(c.integrationId, c.spec.entity, toBooks ? 'books' : 'crm', r.id),
-    );
-    const own = await c.target.findByIds(c.targetOrg, ownIds);
+    const linkedTargets = byId.filter((r) => linkedTargetIds.includes(r.id));
+    const own = byId.filter((r) => ownIds.has(r.id));
     const candidateIds = [...new Set([...candidates, ...own].map((r) => r.id))];
     const candidateLinks = candidateIds.length
       ? toBooks
@@ -390,13 +395,13 @@ export function createSyncActivities(deps: SyncDeps) {
    */
   async function embedContactPersons(
     decided: DecidePageResult,
-    c: { integrationId: string; config: IntegrationConfig; page: StoredRecord<Data>[] },
+    c: { integration: IntegrationDoc; integrationId: string; config: IntegrationConfig },
   ): Promise<void> {
     const created = decided.decisions.flatMap((d) =>
       d.outcome === 'added' && d.targetId ? [{ crmId: d.recordId, booksId: d.targetId }] : [],
     );
     if (created.length === 0) return;
-    const integration = await loadIntegration(c.integrationId);
+    const { integration } = c;
     const contacts = await deps.crm.findContactsByAccountIds(
       integration.crmOrgId,
       created.map((a) => a.crmId),
