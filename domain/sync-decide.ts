@@ -223,7 +223,7 @@ export function decidePage(input: DecidePageInput): DecidePageResult {
       const push = withGroups(spec, toBooks ? r.toBooks : r.toCrm);
       const data = push.length ? writeTarget(target.data, values, push) : target.data;
       const after = push.length ? targetValues(data) : current;
-      const linkWrite = nextLink(link, toBooks, values, after, push);
+      const linkWrite = nextLink(link, toBooks, values, after);
       const changedLink =
         stableStringify(linkWrite) !== stableStringify({ ...pick(link), deletedIn: undefined });
       if (push.length) result.writes.push({ id: target.id, data });
@@ -364,7 +364,6 @@ function nextLink(
   toBooks: boolean,
   source: FieldValues,
   targetAfter: FieldValues,
-  _pushed: readonly string[],
 ): LinkWrite {
   const crm = toBooks ? source : targetAfter;
   const books = toBooks ? targetAfter : source;
