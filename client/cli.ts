@@ -30,7 +30,7 @@ function printDemo(summary: DemoSummary): void {
     ),
     `  list runs  ${summary.listCommand}`,
     summary.servicesLeftRunning
-      ? '  The servers keep running for inspection; stop them with `crm-books-sync services down`.'
+      ? '  The servers keep running for inspection; stop them with `npm run services -- down`.'
       : '',
   ];
   process.stdout.write(`${out.join('\n')}\n`);
