@@ -18,10 +18,23 @@ export interface UnsafeKey {
   reason: string;
 }
 
+/**
+ * Stricter rules for documents stored as they are (sync state, store envelopes): `.` is a path separator to
+ * MongoDB and FerretDB v1 refuses it on write; `maxDepth` caps nesting below BSON's own limit.
+ */
+export interface KeyRules {
+  forbidDots?: boolean;
+  maxDepth?: number;
+}
+
+/** The rules for documents written to MongoDB as they are: no dotted keys, at most 64 levels. */
+export const STORED_KEY_RULES: KeyRules = { forbidDots: true, maxDepth: 64 };
+
 /** Why a single key is refused, or undefined when it is safe. */
-export function unsafeKeyReason(key: string): string | undefined {
+export function unsafeKeyReason(key: string, rules: KeyRules = {}): string | undefined {
   if (key.startsWith('$'))
     return `key ${JSON.stringify(key)} starts with "$" (reserved for MongoDB operators)`;
+  if (rules.forbidDots && key.includes('.')) return `key ${JSON.stringify(key)} contains "."`;
   if (key.includes('\0')) return `key ${JSON.stringify(key)} contains a NUL character`;
   if (key === '__proto__') return 'key "__proto__" is not allowed';
   return undefined;
@@ -32,7 +45,8 @@ export function unsafeKeyReason(key: string): string | undefined {
  * Stops after `limit` findings. Also reports nesting deeper than MAX_DOCUMENT_DEPTH and circular
  * references, which no JSON document can contain.
  */
-export function findUnsafeKeys(value: unknown, limit = 20): UnsafeKey[] {
+export function findUnsafeKeys(value: unknown, limit = 20, rules: KeyRules = {}): UnsafeKey[] {
+  const maxDepth = rules.maxDepth ?? MAX_DOCUMENT_DEPTH;
   const found: UnsafeKey[] = [];
   const ancestors: object[] = [];
 
@@ -42,8 +56,8 @@ export function findUnsafeKeys(value: unknown, limit = 20): UnsafeKey[] {
       found.push({ path, reason: 'circular reference' });
       return;
     }
-    if (ancestors.length >= MAX_DOCUMENT_DEPTH) {
-      found.push({ path, reason: `nested deeper than ${MAX_DOCUMENT_DEPTH} levels` });
+    if (ancestors.length >= maxDepth) {
+      found.push({ path, reason: `nested deeper than ${maxDepth} levels` });
       return;
     }
     ancestors.push(node);
@@ -52,7 +66,7 @@ export function findUnsafeKeys(value: unknown, limit = 20): UnsafeKey[] {
     } else {
       for (const key of Object.keys(node)) {
         if (found.length >= limit) break;
-        const reason = unsafeKeyReason(key);
+        const reason = unsafeKeyReason(key, rules);
         if (reason !== undefined) found.push({ path: [...path, key], reason });
         else walk((node as Record<string, unknown>)[key], [...path, key]);
       }
@@ -65,13 +79,13 @@ export function findUnsafeKeys(value: unknown, limit = 20): UnsafeKey[] {
 }
 
 /** The first unsafe key in a value, or undefined when every key is safe. */
-export function findUnsafeKey(value: unknown): UnsafeKey | undefined {
-  return findUnsafeKeys(value, 1)[0];
+export function findUnsafeKey(value: unknown, rules: KeyRules = {}): UnsafeKey | undefined {
+  return findUnsafeKeys(value, 1, rules)[0];
 }
 
 /** A zod refinement adding one issue per unsafe key, at the key's path. */
-export function refineSafeKeys(value: unknown, ctx: z.RefinementCtx): void {
-  for (const unsafe of findUnsafeKeys(value)) {
+export function refineSafeKeys(value: unknown, ctx: z.RefinementCtx, rules: KeyRules = {}): void {
+  for (const unsafe of findUnsafeKeys(value, 20, rules)) {
     ctx.addIssue({ code: 'custom', path: unsafe.path, message: unsafe.reason, input: value });
   }
 }
@@ -82,8 +96,11 @@ export function refineSafeKeys(value: unknown, ctx: z.RefinementCtx): void {
  * stripping schema drops unknown keys silently: a refused key must be reported, not lost. The wrapped
  * object schema stays reachable as `.out` (for `.shape`, `.partial()`, …).
  */
-export function safeKeys<T extends z.ZodType>(schema: T): z.ZodPipe<z.ZodUnknown, T> {
-  return z.unknown().superRefine(refineSafeKeys).pipe(schema);
+export function safeKeys<T extends z.ZodType>(schema: T, rules: KeyRules = {}): z.ZodPipe<z.ZodUnknown, T> {
+  return z
+    .unknown()
+    .superRefine((value, ctx) => refineSafeKeys(value, ctx, rules))
+    .pipe(schema);
 }
 
 /**

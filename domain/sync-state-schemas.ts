@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { safeKeys, STORED_KEY_RULES, unsafeKeyReason } from './safe-keys';
 
 /*
  * The stored shapes of the sync-state database (ARCHITECTURE §4): integrations, links (the identity map),
@@ -11,51 +12,16 @@ import { z } from 'zod';
 // Keys that must never be stored
 
 /**
- * Why a key may not appear in a stored document, or undefined when it may. A leading `$` is read as an
- * operator by MongoDB, a `.` is a path separator (FerretDB v1 refuses both on write), a NUL truncates the key
- * in BSON, and `__proto__` rewrites the prototype of any object a naive merge copies it into.
+ * Why a key may not appear in a stored document, or undefined when it may: the rules of domain/safe-keys.ts
+ * for documents stored as they are (no `$`, `.`, NUL or `__proto__`).
  */
 export function forbiddenKeyReason(key: string): string | undefined {
-  if (key.startsWith('$')) return `key ${JSON.stringify(key)} starts with "$"`;
-  if (key.includes('.')) return `key ${JSON.stringify(key)} contains "."`;
-  if (key.includes('\0')) return `key ${JSON.stringify(key)} contains a NUL character`;
-  if (key === '__proto__') return 'key "__proto__" is not allowed';
-  return undefined;
+  return unsafeKeyReason(key, STORED_KEY_RULES);
 }
 
-const MAX_DEPTH = 64;
-
-/** Adds one issue per forbidden key found anywhere in `value`, at the key's path. */
-function refineNoForbiddenKeys(value: unknown, ctx: z.RefinementCtx): void {
-  const seen: object[] = [];
-  const walk = (node: unknown, path: (string | number)[]): void => {
-    if (node === null || typeof node !== 'object' || node instanceof Date) return;
-    if (seen.includes(node) || seen.length >= MAX_DEPTH) {
-      ctx.addIssue({ code: 'custom', path, message: 'is circular or nested too deeply', input: node });
-      return;
-    }
-    seen.push(node);
-    if (Array.isArray(node)) {
-      node.forEach((item, index) => walk(item, [...path, index]));
-    } else {
-      for (const key of Object.keys(node)) {
-        const reason = forbiddenKeyReason(key);
-        if (reason !== undefined)
-          ctx.addIssue({ code: 'custom', path: [...path, key], message: reason, input: key });
-        else walk((node as Record<string, unknown>)[key], [...path, key]);
-      }
-    }
-    seen.pop();
-  };
-  walk(value, []);
-}
-
-/**
- * Checks the RAW input for forbidden keys before `schema` parses it: an object schema strips unknown keys
- * silently, and a refused key must be reported, not lost.
- */
+/** Checks the RAW input for forbidden keys before `schema` parses it (see safeKeys). */
 function withoutForbiddenKeys<T extends z.ZodType>(schema: T): z.ZodPipe<z.ZodUnknown, T> {
-  return z.unknown().superRefine(refineNoForbiddenKeys).pipe(schema);
+  return safeKeys(schema, STORED_KEY_RULES);
 }
 
 // ---------------------------------------------------------------------------------------------------------

@@ -11,6 +11,7 @@ import {
 } from 'mongodb';
 import { z } from 'zod';
 import { normalizeName } from '../domain/names';
+import { findUnsafeKey } from '../domain/safe-keys';
 import { RecordIdSchema, describeFirstIssue, type RecordFailure } from '../domain/validation';
 import { DELTA_INDEX_KEY, DELTA_INDEX_NAME, findChangedSince, nextModifiedTime } from './delta';
 import type { ChangedPage, RecordCollection, RecordWrite, StoredRecord, UpsertResult } from './record-store';
@@ -87,17 +88,6 @@ export function apiTimestamp(time: Date, modifiedField: ModifiedField): string {
   return modifiedField === 'Modified_Time' ? `${seconds}+00:00` : `${seconds}+0000`;
 }
 
-/** The path of the first key containing "." (FerretDB v1 refuses such keys on write; MongoDB reads them badly). */
-function dottedKeyPath(value: unknown, path: string[] = []): string | undefined {
-  if (value === null || typeof value !== 'object') return undefined;
-  for (const [key, child] of Object.entries(value)) {
-    if (key.includes('.')) return [...path, key].join('.');
-    const found = dottedKeyPath(child, [...path, key]);
-    if (found !== undefined) return found;
-  }
-  return undefined;
-}
-
 /** Validates a batch of writes with `schema`; every failure, with index, id, field and reason. */
 function validateWrites<T>(
   schema: z.ZodType<T>,
@@ -123,8 +113,8 @@ function validateWrites<T>(
       const { field, reason } = describeFirstIssue(result.error, write.data);
       return fail(field, reason);
     }
-    const dotted = dottedKeyPath(result.data);
-    if (dotted !== undefined) return fail(dotted, 'key contains "." (not storable)');
+    const dotted = findUnsafeKey(result.data, { forbidDots: true });
+    if (dotted !== undefined) return fail(dotted.path.join('.'), `${dotted.reason} (not storable)`);
     if (idKey !== undefined) {
       const inner = (result.data as Record<string, unknown>)[idKey];
       if (inner !== id) return fail(idKey, `must equal the record id ${JSON.stringify(id)}`);
