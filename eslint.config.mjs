@@ -90,6 +90,13 @@ export default tseslint.config(
     ),
   },
   {
+    files: ['api/**/*.ts'],
+    rules: restrict(
+      ['**/activities/**', '**/workers/**', '**/scripts/**'],
+      'api/ composes the Temporal client and the stores; it never runs activities or workers.',
+    ),
+  },
+  {
     files: ['client/**/*.ts'],
     ignores: ['client/cli.ts', 'client/demo.ts', 'client/data-commands.ts'],
     rules: restrict(

@@ -1,4 +1,5 @@
 import type { DiagnosticsStore } from '../stores/diagnostics-store';
+import { createIntegrationActivities } from './integration';
 import { createSyncActivities, type SyncDeps } from './sync';
 import { createWiringActivities } from './wiring';
 
@@ -12,6 +13,7 @@ export function createActivities(deps: ActivityDeps) {
   return {
     ...createWiringActivities(deps),
     ...createSyncActivities(deps),
+    ...createIntegrationActivities(deps),
   };
 }
 

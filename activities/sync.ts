@@ -3,7 +3,7 @@ import { ZodError } from 'zod';
 import { ErrorType } from '../domain/errors';
 import { FieldMapError, resolveFieldMaps, type ResolvedFieldMap, type SyncKind } from '../domain/field-maps';
 import { normalizeName } from '../domain/names';
-import { planSyncSteps, type SyncStep } from '../domain/sync-plan';
+import { planSyncSteps, targetSteps, type StepTarget, type SyncStep } from '../domain/sync-plan';
 import { decideContactPersons } from '../domain/sync-contact-persons';
 import { decidePage, type DecidePageResult, type LinkState, type PageRecord } from '../domain/sync-decide';
 import { KIND_SPECS, createdRecordId, type BooksContext, type KindSpec } from '../domain/sync-kinds';
@@ -19,17 +19,25 @@ import type {
 import { CRM_EDITIONS } from '../domain/crm-schemas';
 import { compileView, ViewError, type ViewFilter } from '../domain/views';
 import { InvalidRecordsError } from '../stores/record-collection';
-import type { RecordCollection, StoredRecord } from '../stores/record-store';
+import type { ChangedPage, RecordCollection, StoredRecord } from '../stores/record-store';
 import type { SyncStateStore } from '../stores/sync-state-store';
 
 type Data = Record<string, unknown>;
+
+/** The CRM's finance modules (S4.1): copies of Books documents, deleted when the integration is disabled. */
+export const CRM_FINANCE_MODULES = ['Quotes', 'Sales_Orders', 'Invoices', 'Purchase_Orders'] as const;
+export type CrmFinanceModule = (typeof CRM_FINANCE_MODULES)[number];
 
 /** What the sync activities need from the stores; built in workers/deps.ts. */
 export interface SyncDeps {
   syncState: SyncStateStore;
   crm: {
-    records(module: 'Accounts' | 'Contacts' | 'Vendors' | 'Products'): RecordCollection<Data>;
+    records(
+      module: 'Accounts' | 'Contacts' | 'Vendors' | 'Products' | CrmFinanceModule,
+    ): RecordCollection<Data>;
     getOrg(orgId: string): Promise<Data | undefined>;
+    /** Saves the org document (S1.3 shows the connected Books orgs on it). */
+    saveOrg(doc: Data): Promise<unknown>;
     getView(orgId: string, viewId: string): Promise<Data | undefined>;
     findContactsByAccountIds(orgId: string, accountIds: readonly string[]): Promise<StoredRecord<Data>[]>;
   };
@@ -46,6 +54,8 @@ export interface PrepareSyncRunInput {
   runId: string;
   runNumber: number;
   trigger: 'initial' | 'periodic' | 'instant' | 'reprocess';
+  /** A targeted run: only these records (fetch one record S3.3, import S3.4, reprocess S9.6). */
+  targets?: StepTarget[];
 }
 
 export type PrepareSyncRunResult =
@@ -154,7 +164,16 @@ export function createSyncActivities(deps: SyncDeps) {
             `base currency ${String(booksOrg.currency_code)}`,
           ErrorType.PrerequisiteFailed,
         );
-      const steps = planSyncSteps(integration.config);
+      let steps = planSyncSteps(integration.config);
+      if (input.targets) {
+        const targeted = targetSteps(steps, await withContactPersons(integration, input.targets));
+        if (targeted.unmatched.length > 0)
+          return refuse(
+            `the configuration does not sync ${targeted.unmatched.map((t) => `${t.kind} ${t.direction.replace(/_/g, ' ')}`).join(', ')}`,
+            ErrorType.ConfigInvalid,
+          );
+        steps = targeted.steps;
+      }
       try {
         for (const step of steps) {
           await resolveMaps(integration.booksOrgId, integration.config, step.kind);
@@ -230,7 +249,9 @@ export function createSyncActivities(deps: SyncDeps) {
     while (records < maxRecords) {
       // A worker shutting down cancels us between chunks; the retry resumes from the heartbeated cursor.
       if (ctx.cancellationSignal.aborted) throw new CancelledFailure('the worker is shutting down');
-      const page = await source.findChangedSince(sourceOrg, cursor, chunkSize);
+      const page = step.ids
+        ? await targetedPage(source, sourceOrg, step.ids, cursor, chunkSize)
+        : await source.findChangedSince(sourceOrg, cursor, chunkSize);
       if (page.records.length > 0) {
         const decided = await decideChunk({
           spec,
@@ -268,13 +289,34 @@ export function createSyncActivities(deps: SyncDeps) {
         for (const k of Object.keys(counts) as (keyof RunCounts)[]) counts[k] += decided.counts[k];
         records += page.records.length;
       }
-      if (page.position)
+      if (page.position && !step.ids)
         await state.saveCursor(input.integrationId, cursorModule, step.direction, page.position);
       cursor = page.position;
       ctx.heartbeat({ cursor });
       if (!page.next) return { next: null, counts, records };
     }
     return { next: cursor, counts, records };
+  }
+
+  /**
+   * Under "Accounts and their Contacts", fetching an account fetches its contacts as contact persons too:
+   * the contact-person step gets the ids of the targeted accounts' contacts.
+   */
+  async function withContactPersons(
+    integration: IntegrationDoc,
+    targets: StepTarget[],
+  ): Promise<StepTarget[]> {
+    if (integration.config.customers.module !== 'accounts_and_contacts') return targets;
+    const accountIds = targets
+      .filter((t) => t.kind === 'account' && t.direction === 'crm_to_books')
+      .flatMap((t) => t.ids);
+    if (accountIds.length === 0) return targets;
+    const contacts = await deps.crm.findContactsByAccountIds(integration.crmOrgId, accountIds);
+    if (contacts.length === 0) return targets;
+    return [
+      ...targets,
+      { kind: 'contact_person', direction: 'crm_to_books', ids: contacts.map((c) => c.id) },
+    ];
   }
 
   async function resolveMaps(
@@ -517,6 +559,7 @@ export function createSyncActivities(deps: SyncDeps) {
           integrationId: c.integrationId,
           runId: c.runId,
           module: c.spec.module,
+          kind: c.spec.kind,
           direction: c.step.direction,
           recordId: f.recordId,
           payloadId: f.recordId,
@@ -526,6 +569,25 @@ export function createSyncActivities(deps: SyncDeps) {
         })),
       );
   }
+}
+
+/**
+ * A targeted step's records as a page: the ids in chunks, the cursor's `id` holding the offset reached (a
+ * targeted run saves no delta cursor, so the cursor only resumes the activity after a retry).
+ */
+async function targetedPage(
+  source: RecordCollection<Data>,
+  org: string,
+  ids: readonly string[],
+  after: DeltaCursor | null,
+  limit: number,
+): Promise<ChangedPage<Data>> {
+  const from = after ? Number(after.id) : 0;
+  const slice = ids.slice(from, from + limit);
+  const found = await source.findByIds(org, slice);
+  const to = from + slice.length;
+  const next = to < ids.length ? { modifiedTime: new Date(0).toISOString(), id: String(to) } : null;
+  return { records: found, next, position: next };
 }
 
 /**

@@ -1,8 +1,21 @@
 import type { temporal } from '@temporalio/proto';
-import { Client, Connection, WorkflowIdReusePolicy } from '@temporalio/client';
+import {
+  Client,
+  Connection,
+  WithStartWorkflowOperation,
+  WorkflowIdReusePolicy,
+  type WorkflowHandle,
+} from '@temporalio/client';
 import type { ClientConnectConfig } from '@temporalio/envconfig';
-import { wiringCheckWorkflowId } from '../domain/ids';
-import { wiringCheckProgressQuery, type WiringCheckProgress } from '../workflows/messages';
+import { integrationWorkflowId, wiringCheckWorkflowId } from '../domain/ids';
+import type { IntegrationWorkflowInput, integrationWorkflow } from '../workflows/integration';
+import {
+  enableUpdate,
+  wiringCheckProgressQuery,
+  type EnableRequest,
+  type EnableResult,
+  type WiringCheckProgress,
+} from '../workflows/messages';
 import type { WiringCheckInput, WiringCheckResult } from '../workflows/wiring-check';
 
 /** A Temporal client for services: the resolved address plus the profile's TLS / API key and namespace. */
@@ -58,4 +71,48 @@ export async function historyLengths(
       undefined;
   }
   return lengths;
+}
+
+/** The integration's entity workflow, by its deterministic id. */
+export function integrationHandle(
+  client: Client,
+  ref: { crmOrgId: string; booksOrgId: string; environment: string },
+): WorkflowHandle<typeof integrationWorkflow> {
+  return client.workflow.getHandle(integrationWorkflowId(ref.crmOrgId, ref.booksOrgId, ref.environment));
+}
+
+/**
+ * Enables an integration: starts its entity workflow if it is not running (with its search attributes and a
+ * summary for the Temporal UI) and sends the `enable` update in the same call, so the caller gets the
+ * validated result — or the refusal — at once. Enabling again after a disable reaches the running workflow.
+ */
+export async function enableIntegration(
+  client: Client,
+  taskQueue: string,
+  request: EnableRequest,
+): Promise<EnableResult> {
+  const input: IntegrationWorkflowInput = {
+    crmOrgId: request.crmOrgId,
+    booksOrgId: request.booksOrgId,
+    environment: request.environment,
+  };
+  const start = new WithStartWorkflowOperation<typeof integrationWorkflow>('integrationWorkflow', {
+    taskQueue,
+    workflowId: integrationWorkflowId(request.crmOrgId, request.booksOrgId, request.environment),
+    args: [input],
+    workflowIdConflictPolicy: 'USE_EXISTING',
+    staticSummary: `Integration CRM ${request.crmOrgId} ↔ Books ${request.booksOrgId} (${request.environment})`,
+    staticDetails:
+      'Entity workflow: the 2-hour periodic sync, instant syncs and one sync run at a time as child workflows. ' +
+      'Query integrationStatus for its state.',
+    searchAttributes: {
+      CrmOrg: [request.crmOrgId],
+      BooksOrg: [request.booksOrgId],
+      SyncEnv: [request.environment],
+    },
+  });
+  return client.workflow.executeUpdateWithStart(enableUpdate, {
+    args: [request],
+    startWorkflowOperation: start,
+  });
 }

@@ -34,6 +34,9 @@ export const ENV_DOC: Record<string, string> = {
   CBS_BOOKS_DB: 'database of the Books store (default "books")',
   CBS_SYNC_DB: 'database of the sync-state store (default "sync_state")',
   CBS_HTTP_PORT: 'port of the HTTP API (default 3000)',
+  CBS_HTTP_HOST: 'interface the HTTP API listens on (default "127.0.0.1"; "0.0.0.0" for all)',
+  CBS_WEBHOOK_TOKEN:
+    'verification token CRM change notifications must carry (secret; unset: the webhook refuses every call)',
   CBS_LOG_LEVEL: `log level: ${LOG_LEVELS.join(', ')} (default "info")`,
   CBS_CACHE_DIR: 'where provisioned server binaries and local data live (default ~/.cache/crm-books-sync)',
   CBS_TEMPORAL_PORT: 'gRPC port of the local Temporal dev server (default 7233)',
@@ -56,6 +59,11 @@ const EnvSchema = z.object({
   CBS_BOOKS_DB: dbName('books'),
   CBS_SYNC_DB: dbName('sync_state'),
   CBS_HTTP_PORT: port(3000),
+  CBS_HTTP_HOST: z
+    .string()
+    .regex(/^[A-Za-z0-9.:-]{1,255}$/, 'must be a host name or IP address')
+    .default('127.0.0.1'),
+  CBS_WEBHOOK_TOKEN: optionalText.pipe(z.string().min(16, 'must be at least 16 characters').optional()),
   CBS_LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
   CBS_CACHE_DIR: optionalText,
   CBS_TEMPORAL_PORT: port(7233),
@@ -96,7 +104,7 @@ export interface AppConfig {
     tls: unknown;
   };
   mongo: { uri: string | undefined; crmDb: string; booksDb: string; syncDb: string };
-  http: { port: number };
+  http: { port: number; host: string; webhookToken: string | undefined };
   logLevel: (typeof LOG_LEVELS)[number];
   local: { cacheDir: string | undefined; temporalPort: number; temporalUiPort: number; mongoPort: number };
 }
@@ -139,7 +147,7 @@ export function parseConfig(
       tls: t.tls,
     },
     mongo: { uri: e.MONGODB_URI, crmDb: e.CBS_CRM_DB, booksDb: e.CBS_BOOKS_DB, syncDb: e.CBS_SYNC_DB },
-    http: { port: e.CBS_HTTP_PORT },
+    http: { port: e.CBS_HTTP_PORT, host: e.CBS_HTTP_HOST, webhookToken: e.CBS_WEBHOOK_TOKEN },
     logLevel: e.CBS_LOG_LEVEL,
     local: {
       cacheDir: e.CBS_CACHE_DIR,
@@ -165,5 +173,6 @@ export function describeConfig(config: AppConfig): Record<string, unknown> {
       tls: Boolean(config.temporal.tls),
     },
     mongo: { ...config.mongo, uri: config.mongo.uri ? redactUri(config.mongo.uri) : undefined },
+    http: { ...config.http, webhookToken: config.http.webhookToken ? '***' : undefined },
   };
 }

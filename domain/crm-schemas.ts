@@ -317,6 +317,19 @@ export const CrmOrgDocSchema = doc({
   time_zone: text,
   primary_email: email,
   domain_name: text,
+  /** S1.3: the Books orgs connected to this CRM org, as the CRM shows them. */
+  books_organizations: z
+    .array(
+      z.object({
+        organization_id: id,
+        name: z.string().min(1),
+        email: email,
+        country: text,
+        environment: z.enum(['production', 'sandbox']),
+        direction: z.enum(['two_way', 'one_way']),
+      }),
+    )
+    .optional(),
 });
 export type CrmOrg = z.infer<typeof CrmOrgDocSchema>;
 

@@ -10,6 +10,10 @@ export const ErrorType = {
   ConfigInvalid: 'ConfigInvalid',
   /** A prerequisite of S1.2 (edition, base currency) is not met. */
   PrerequisiteFailed: 'PrerequisiteFailed',
+  /** An org, integration or record named by a request does not exist. */
+  NotFound: 'NotFound',
+  /** The request conflicts with the state of another integration (S1.1: one two-way Books org per CRM org). */
+  Conflict: 'Conflict',
   /** A write read back something other than what it wrote. */
   StoreMismatch: 'StoreMismatch',
 } as const;
@@ -22,4 +26,11 @@ export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
     super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
   }
+}
+
+/** The message of an error's innermost cause: what actually went wrong under the wrapping failures. */
+export function rootCauseMessage(err: unknown): string {
+  let e: unknown = err;
+  while (e instanceof Error && e.cause instanceof Error) e = e.cause;
+  return e instanceof Error ? e.message : String(e);
 }

@@ -7,6 +7,15 @@ export interface SyncStep {
   direction: 'crm_to_books' | 'books_to_crm';
   /** For contacts under "Accounts and their Contacts": only contacts with no account (as Individuals). */
   orphansOnly?: boolean;
+  /** A targeted run (fetch one record, import, reprocess) moves only these source records. */
+  ids?: string[];
+}
+
+/** Records a targeted run moves: a kind, a direction and the source ids. */
+export interface StepTarget {
+  kind: SyncKind;
+  direction: SyncStep['direction'];
+  ids: readonly string[];
 }
 
 interface PlanConfig {
@@ -42,4 +51,32 @@ export function planSyncSteps(config: PlanConfig): SyncStep[] {
   for (const direction of stepOrder('items', config.items.extent === 'both_ways'))
     steps.push({ kind: 'item', direction });
   return steps;
+}
+
+/**
+ * The steps of a targeted run: the planned steps (in their order) that a target names, each carrying its ids.
+ * Targets the configuration does not sync (a contact while customers sync Accounts only, an item pushed to
+ * Books on a one-way integration) come back in `unmatched`, so the caller can say why.
+ */
+export function targetSteps(
+  planned: readonly SyncStep[],
+  targets: readonly StepTarget[],
+): { steps: SyncStep[]; unmatched: StepTarget[] } {
+  const ids = new Map<string, Set<string>>();
+  for (const t of targets) {
+    const key = `${t.kind}|${t.direction}`;
+    const set = ids.get(key) ?? new Set<string>();
+    for (const id of t.ids) set.add(id);
+    ids.set(key, set);
+  }
+  const steps: SyncStep[] = [];
+  const matched = new Set<string>();
+  for (const step of planned) {
+    const key = `${step.kind}|${step.direction}`;
+    const set = ids.get(key);
+    if (!set || set.size === 0) continue;
+    matched.add(key);
+    steps.push({ ...step, ids: [...set] });
+  }
+  return { steps, unmatched: targets.filter((t) => !matched.has(`${t.kind}|${t.direction}`)) };
 }

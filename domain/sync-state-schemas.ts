@@ -429,6 +429,8 @@ const FailureFieldsSchema = z.object({
   integrationId: DocIdSchema,
   runId: RunIdSchema,
   module: ModuleNameSchema,
+  /** The kind of record within the module (an account or a contact under customers): what reprocessing reads. */
+  kind: z.enum(['account', 'contact', 'contact_person', 'vendor', 'item']).optional(),
   direction: SyncDirectionSchema,
   recordId: KeyPartSchema,
   payloadId: z.string().min(1).max(200).optional(),

@@ -480,6 +480,22 @@ export function createRecordCollection<T>(
       return find(normNameFilter(org, normNames), { normName: 1, _id: 1 });
     },
 
+    async searchByName(org, text, limit) {
+      const needle = normalizeName(z.string().min(1).max(200).parse(text));
+      const n = z.number().int().positive().max(1000).parse(limit);
+      const escaped = needle.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+      const found = await collection
+        .find({
+          org: OrgIdSchema.parse(org),
+          deleted: false,
+          normName: { $regex: escaped },
+        } as Filter<RecordEnvelope>)
+        .sort({ normName: 1, _id: 1 })
+        .limit(n)
+        .toArray();
+      return found.map(parse);
+    },
+
     async findWhere(org, fields) {
       const filter: Document = { org: OrgIdSchema.parse(org), deleted: false };
       for (const [field, raw] of Object.entries(fields)) {

@@ -55,6 +55,11 @@ export interface RecordCollection<T> {
   /** The live (not deleted) records whose normalised display name is one of `normNames`. One indexed query. */
   findByNormNames(org: string, normNames: readonly string[]): Promise<StoredRecord<T>[]>;
   /**
+   * Up to `limit` live records whose normalised display name contains `text` (normalised the same way), by
+   * name. A search for people (S3.4), not for sync: it may scan the org's records.
+   */
+  searchByName(org: string, text: string, limit: number): Promise<StoredRecord<T>[]>;
+  /**
    * Inserts or replaces records by id in one unordered bulk write. Idempotent: a record whose data equals the
    * stored data is not written (its modified time stays). A write bumps `modifiedTime` past the previous one
    * and stamps the API's own modified-time field in `data` (CRM `Modified_Time`, Books `last_modified_time`).

@@ -944,6 +944,7 @@ export function createSyncStateStore(db: Db, options: { now?: () => Date } = {})
           update: {
             $set: defined({
               runId: f.runId,
+              kind: f.kind,
               payloadId: f.payloadId,
               field: f.field,
               reason: f.reason,

@@ -26,6 +26,7 @@ export function syncDepsOf(crm: CrmStore, books: BooksStore, syncState: SyncStat
     crm: {
       records: (module) => crm.module(module) as unknown as RecordCollection<Data>,
       getOrg: async (org) => (await crm.getOrg(org)) as Data | undefined,
+      saveOrg: (doc) => crm.saveOrg(doc as never),
       getView: async (org, viewId) => (await crm.getView(org, viewId)) as Data | undefined,
       findContactsByAccountIds: async (org, accountIds) =>
         (await crm.findContactsByAccountIds(org, accountIds)) as unknown as StoredRecord<Data>[],

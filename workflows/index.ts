@@ -1,3 +1,4 @@
 // The worker's only workflowsPath: every workflow type is exported from here.
 export { wiringCheckWorkflow } from './wiring-check';
 export { syncRunWorkflow } from './sync-run';
+export { integrationWorkflow } from './integration';

@@ -1,4 +1,4 @@
-import { defineQuery } from '@temporalio/workflow';
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 
 /** Shared by workflows and the client: the signal, query and update definitions. */
 
@@ -22,3 +22,123 @@ export interface SyncRunProgress {
 }
 
 export const syncRunProgressQuery = defineQuery<SyncRunProgress>('syncRunProgress');
+
+// ---------------------------------------------------------------------------------------------------------
+// The integration entity workflow
+
+/** Who asked for a change; written to the audit log (S9.8). */
+export interface Actor {
+  id: string;
+  name?: string;
+}
+
+export type IntegrationStatusName = 'new' | 'active' | 'paused' | 'disabled';
+
+/** One record set a targeted run moves: a kind, a direction and the source record ids. */
+export interface RunTarget {
+  kind: 'account' | 'contact' | 'contact_person' | 'vendor' | 'item';
+  direction: 'crm_to_books' | 'books_to_crm';
+  ids: string[];
+}
+
+export interface RunSummary {
+  runId: string;
+  runNumber: number;
+  trigger: string;
+  status: string;
+  reason?: string;
+  startedAt: string;
+  finishedAt: string | null;
+  failureCount: number;
+  /** Added + updated over every module and direction. */
+  changed: number;
+}
+
+export interface IntegrationStatus {
+  integrationId: string;
+  status: IntegrationStatusName;
+  direction: 'two_way' | 'one_way' | null;
+  configVersion: number;
+  periodicSyncMinutes: number;
+  /** Runs started so far; the next run is number runsStarted + 1. */
+  runsStarted: number;
+  /** The run in progress, with its workflow's progress id. */
+  running: { runId: string; trigger: string; startedAt: string } | null;
+  lastRun: RunSummary | null;
+  /** ISO time of the next periodic sync; null before the initial sync and while not active. */
+  nextPeriodicSyncAt: string | null;
+  pendingInstantSync: boolean;
+  pendingTargetedRequests: number;
+  /** CRM change notifications received (webhook) and how many of them queued a sync. */
+  notifications: { received: number; queuedSync: number };
+}
+
+export interface EnableRequest {
+  crmOrgId: string;
+  booksOrgId: string;
+  environment: 'production' | 'sandbox';
+  /** The configuration as given; validated by the update validator and again by the activity. */
+  config: unknown;
+  /** S2.8: save and sync now, or save and sync at the next periodic time. */
+  syncNow: boolean;
+  actor?: Actor;
+}
+
+export interface EnableResult {
+  status: IntegrationStatusName;
+  direction: 'two_way' | 'one_way';
+  configVersion: number;
+  reEnabled: boolean;
+  /** Whether a sync run was queued right away. */
+  syncQueued: boolean;
+}
+
+export interface ConfigureRequest {
+  config: unknown;
+  syncNow: boolean;
+  actor?: Actor;
+}
+
+export interface InstantSyncResult {
+  /** False when a requested sync was already waiting: this request joined it. */
+  queued: boolean;
+  coalesced: boolean;
+  /** The run that will carry the request (the next one). */
+  runNumber: number;
+  message: string;
+}
+
+export interface TargetedRunResult {
+  runId: string;
+  status: string;
+  reason?: string;
+  failureCount: number;
+  changed: number;
+}
+
+/** A CRM change notification (webhook): which module and records changed. Queues an instant sync when active. */
+export interface CrmChange {
+  module: string;
+  operation: string;
+  ids: string[];
+}
+
+export const integrationStatusQuery = defineQuery<IntegrationStatus>('integrationStatus');
+export const enableUpdate = defineUpdate<EnableResult, [EnableRequest]>('enable');
+export const configureUpdate = defineUpdate<
+  { configVersion: number; syncQueued: boolean },
+  [ConfigureRequest]
+>('configure');
+export const pauseUpdate = defineUpdate<IntegrationStatus, [{ actor?: Actor }]>('pause');
+export const resumeUpdate = defineUpdate<IntegrationStatus, [{ actor?: Actor }]>('resume');
+export const disableUpdate = defineUpdate<IntegrationStatus, [{ actor?: Actor }]>('disable');
+export const instantSyncUpdate = defineUpdate<InstantSyncResult, [{ actor?: Actor }]>('instantSync');
+/** Fetch one record now, import a searched record, or reprocess failures: a run over just those records. */
+export interface TargetedRunRequest {
+  targets: RunTarget[];
+  /** What the run is for: "fetch", "import" or "reprocess" (a reprocess run is recorded as such). */
+  reason: 'fetch' | 'import' | 'reprocess';
+  actor?: Actor;
+}
+export const targetedRunUpdate = defineUpdate<TargetedRunResult, [TargetedRunRequest]>('targetedRun');
+export const crmChangedSignal = defineSignal<[CrmChange]>('crmChanged');

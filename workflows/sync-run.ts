@@ -1,21 +1,27 @@
 import {
+  CancellationScope,
+  ContinueAsNew,
   allHandlersFinished,
   condition,
+  isCancellation,
   continueAsNew,
   proxyActivities,
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
+import { rootCauseMessage } from '../domain/errors';
 import { syncRunWorkflowId } from '../domain/ids';
 import type { SyncStep } from '../domain/sync-plan';
 import type { DeltaCursor, RunCountsByModule } from '../domain/sync-state-schemas';
-import { syncRunProgressQuery, type SyncRunProgress } from './messages';
+import { syncRunProgressQuery, type RunTarget, type SyncRunProgress } from './messages';
 
 export interface SyncRunInput {
   integrationId: string;
   runNumber: number;
   trigger: 'initial' | 'periodic' | 'instant' | 'reprocess';
+  /** A targeted run (fetch one record, import, reprocess) moves only these records, whatever changed. */
+  targets?: RunTarget[];
   /** Records per syncStep activity (default 2,000) and per chunk inside it (default 500). */
   maxRecordsPerActivity?: number;
   chunkSize?: number;
@@ -58,6 +64,22 @@ const ACTIVITIES_PER_EXECUTION = 250;
  */
 export async function syncRunWorkflow(input: SyncRunInput): Promise<SyncRunResult> {
   const runId = syncRunWorkflowId(input.integrationId, input.runNumber);
+  try {
+    return await syncRun(input, runId);
+  } catch (err) {
+    if (err instanceof ContinueAsNew) throw err;
+    // Cancelled (the integration was disabled, S4.4) or failed for good (a non-retryable step): the history
+    // entry ends as a failed run with the reason, so it never stays "running".
+    const reason = isCancellation(err) ? 'cancelled: the integration was disabled' : rootCauseMessage(err);
+    const done = await CancellationScope.nonCancellable(() =>
+      finishSyncRun({ runId, status: 'failed', reason }),
+    );
+    if (isCancellation(err)) throw err;
+    return { runId, ...done, reason };
+  }
+}
+
+async function syncRun(input: SyncRunInput, runId: string): Promise<SyncRunResult> {
   const progress: SyncRunProgress = {
     runId,
     phase: 'preparing',
@@ -79,6 +101,7 @@ export async function syncRunWorkflow(input: SyncRunInput): Promise<SyncRunResul
       runId,
       runNumber: input.runNumber,
       trigger: input.trigger,
+      ...(input.targets && { targets: input.targets }),
     });
     if (!prepared.ok) {
       progress.phase = 'finished';

@@ -1,0 +1,583 @@
+import { timingSafeEqual } from 'node:crypto';
+import {
+  WorkflowNotFoundError,
+  WorkflowUpdateFailedError,
+  WorkflowUpdateRPCTimeoutOrCancelledError,
+  isGrpcServiceError,
+  type Client,
+} from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
+import {
+  integrationIdOf,
+  type FailureDoc,
+  type IntegrationDoc,
+  type RunDoc,
+} from '../domain/sync-state-schemas';
+import type { SyncKind } from '../domain/field-maps';
+import { enableIntegration, integrationHandle } from '../client/temporal';
+import type { BooksStore } from '../stores/books-store';
+import type { CrmStore } from '../stores/crm-store';
+import type { SyncStateStore } from '../stores/sync-state-store';
+import {
+  configureUpdate,
+  crmChangedSignal,
+  disableUpdate,
+  instantSyncUpdate,
+  integrationStatusQuery,
+  pauseUpdate,
+  resumeUpdate,
+  targetedRunUpdate,
+  type IntegrationStatus,
+  type RunTarget,
+  type TargetedRunRequest,
+} from '../workflows/messages';
+import {
+  ActorInputSchema,
+  AuditQuerySchema,
+  BooksFromCrmQuerySchema,
+  ConfigureInputSchema,
+  CrmNotificationSchema,
+  CrmSearchQuerySchema,
+  EnableInputSchema,
+  FailuresQuerySchema,
+  FetchInputSchema,
+  HistoryQuerySchema,
+  ImportInputSchema,
+  IntegrationRefSchema,
+  OperationError,
+  ReprocessInputSchema,
+  parseRequest,
+  type BooksFromCrmEntry,
+  type CrmSearchHit,
+  type FailureView,
+  type FetchResult,
+  type IntegrationRef,
+  type IntegrationSummary,
+  type RunView,
+  type SyncOperations,
+} from './types';
+
+export interface OperationsDeps {
+  temporal: Client;
+  taskQueue: string;
+  syncState: SyncStateStore;
+  crm: CrmStore;
+  books: BooksStore;
+  /** The verification token CRM notifications must carry (S9.7); the webhook refuses all when unset. */
+  webhookToken?: string;
+}
+
+type Data = Record<string, unknown>;
+const CUSTOMER_ENTITY = 'customer';
+
+/**
+ * The service's operations over Temporal and MongoDB: reads come straight from the stores; every change
+ * goes through the integration's entity workflow (its updates validate, serialise and audit), so the CLI, the
+ * HTTP API and a workflow's own schedule never race each other.
+ */
+export function createOperations(deps: OperationsDeps): SyncOperations {
+  const { syncState } = deps;
+
+  const refOf = (raw: IntegrationRef) => {
+    const ref = parseRequest(IntegrationRefSchema, raw, 'integration');
+    return { ...ref, integrationId: integrationIdOf(ref.crmOrgId, ref.booksOrgId, ref.environment) };
+  };
+
+  async function integrationDoc(raw: IntegrationRef): Promise<IntegrationDoc> {
+    const ref = refOf(raw);
+    const doc = await syncState.getIntegration(ref.integrationId);
+    if (!doc) throw new OperationError('not_found', `no integration ${ref.integrationId}: enable it first`);
+    return doc;
+  }
+
+  /** Runs a Temporal call against the integration's workflow, turning its refusals into OperationErrors. */
+  async function viaWorkflow<T>(integrationId: string, call: () => Promise<T>): Promise<T> {
+    try {
+      return await call();
+    } catch (err) {
+      throw fromTemporal(err, integrationId);
+    }
+  }
+
+  async function status(raw: IntegrationRef): Promise<IntegrationStatus | null> {
+    const ref = refOf(raw);
+    try {
+      return await integrationHandle(deps.temporal, ref).query(integrationStatusQuery);
+    } catch (err) {
+      if (err instanceof WorkflowNotFoundError || isNotFound(err)) return null;
+      throw err;
+    }
+  }
+
+  async function targetedRun(raw: IntegrationRef, request: TargetedRunRequest) {
+    const ref = refOf(raw);
+    return viaWorkflow(ref.integrationId, () =>
+      integrationHandle(deps.temporal, ref).executeUpdate(targetedRunUpdate, { args: [request] }),
+    );
+  }
+
+  /** S3.3 / S3.4: one CRM record now, as a targeted run; returns the Books record it is linked to after. */
+  async function fetchOne(
+    raw: IntegrationRef,
+    crmModule: 'Accounts' | 'Contacts' | 'Vendors',
+    crmId: string,
+    reason: 'fetch' | 'import',
+    actor: { id: string; name?: string } | undefined,
+  ): Promise<FetchResult> {
+    const doc = await integrationDoc(raw);
+    const [record] = await deps.crm.module(crmModule).findByIds(doc.crmOrgId, [crmId]);
+    if (!record || record.deleted)
+      throw new OperationError(
+        'not_found',
+        `CRM ${crmModule} record ${crmId} does not exist in org ${doc.crmOrgId}`,
+      );
+    const kind = kindOfCrmModule(crmModule, doc);
+    if (!kind)
+      throw new OperationError(
+        'conflict',
+        `customers sync the CRM module "${doc.config.customers.module}": ${crmModule} records are not synced`,
+      );
+    const run = await targetedRun(raw, {
+      targets: [{ kind, direction: 'crm_to_books', ids: [crmId] }],
+      reason,
+      ...(actor && { actor }),
+    });
+    const entity = kind === 'vendor' ? 'vendor' : CUSTOMER_ENTITY;
+    const [link] = await syncState.findLinksByCrmIds(doc._id, entity, [crmId]);
+    return { run, crmModule, crmId, booksId: link?.booksId ?? null };
+  }
+
+  return {
+    async enable(raw) {
+      const input = parseRequest(EnableInputSchema, raw, 'integration');
+      const integrationId = integrationIdOf(input.crmOrgId, input.booksOrgId, input.environment);
+      // Checked before any workflow starts, so an unknown org writes nothing anywhere.
+      if (!(await deps.crm.getOrg(input.crmOrgId)))
+        throw new OperationError('not_found', `CRM org ${input.crmOrgId} is not known`);
+      if (!(await deps.books.getOrganization(input.booksOrgId)))
+        throw new OperationError('not_found', `Books org ${input.booksOrgId} is not known`);
+      const result = await viaWorkflow(integrationId, () =>
+        enableIntegration(deps.temporal, deps.taskQueue, {
+          crmOrgId: input.crmOrgId,
+          booksOrgId: input.booksOrgId,
+          environment: input.environment,
+          config: input.config,
+          syncNow: input.syncNow,
+          ...(input.actor && { actor: input.actor }),
+        }),
+      );
+      return { integrationId, ...result };
+    },
+
+    async configure(raw, body) {
+      const ref = refOf(raw);
+      const input = parseRequest(ConfigureInputSchema, body, 'configuration');
+      return viaWorkflow(ref.integrationId, () =>
+        integrationHandle(deps.temporal, ref).executeUpdate(configureUpdate, {
+          args: [
+            { config: input.config, syncNow: input.syncNow, ...(input.actor && { actor: input.actor }) },
+          ],
+        }),
+      );
+    },
+
+    async get(raw) {
+      const doc = await integrationDoc(raw);
+      return { integration: { ...summaryOf(doc), config: doc.config }, workflow: await status(raw) };
+    },
+
+    async list(crmOrgId) {
+      const org = parseRequest(IntegrationRefSchema.shape.crmOrgId, crmOrgId, 'CRM org id');
+      return (await syncState.listIntegrationsForCrmOrg(org)).map(summaryOf);
+    },
+
+    pause: (raw, body) => changeStatus(raw, body, pauseUpdate),
+    resume: (raw, body) => changeStatus(raw, body, resumeUpdate),
+    disable: (raw, body) => changeStatus(raw, body, disableUpdate),
+
+    async syncNow(raw, body) {
+      const ref = refOf(raw);
+      const { actor } = parseRequest(ActorInputSchema, body ?? {}, 'request');
+      return viaWorkflow(ref.integrationId, () =>
+        integrationHandle(deps.temporal, ref).executeUpdate(instantSyncUpdate, {
+          args: [{ ...(actor && { actor }) }],
+        }),
+      );
+    },
+
+    async history(raw, query) {
+      const doc = await integrationDoc(raw);
+      const q = parseRequest(HistoryQuerySchema, query ?? {}, 'history query');
+      const runs = await syncState.listRuns(doc._id, {
+        limit: q.limit,
+        ...(q.before !== undefined && { before: q.before }),
+      });
+      return runs.map(runView);
+    },
+
+    async run(raw, runNumber) {
+      const doc = await integrationDoc(raw);
+      const n = parseRequest(HistoryQuerySchema.shape.before, runNumber, 'run number');
+      const [run] = await syncState.listRuns(doc._id, { limit: 1, before: (n ?? 0) + 1 });
+      if (!run || run.runNumber !== n) throw new OperationError('not_found', `no run ${n} of ${doc._id}`);
+      const failures = await syncState.listFailures(doc._id, { runId: run._id, limit: 1000 });
+      return { ...runView(run), failures: failures.map(failureView) };
+    },
+
+    async failures(raw, query) {
+      const doc = await integrationDoc(raw);
+      const q = parseRequest(FailuresQuerySchema, query ?? {}, 'failures query');
+      const found = await syncState.listFailures(doc._id, {
+        limit: q.limit,
+        ...(q.status && { status: q.status }),
+        ...(q.module && { module: q.module }),
+        ...(q.runId && { runId: q.runId }),
+      });
+      return found.map(failureView);
+    },
+
+    async reprocess(raw, body) {
+      const doc = await integrationDoc(raw);
+      const input = parseRequest(ReprocessInputSchema, body, 'reprocess request');
+      const chosen = input.failureIds
+        ? await syncState.getFailures(input.failureIds)
+        : await syncState.listFailures(doc._id, {
+            status: 'open',
+            limit: 1000,
+            ...(input.module && { module: input.module }),
+          });
+      const notRetried: { failureId: string; reason: string }[] = [];
+      const byTarget = new Map<string, RunTarget>();
+      for (const f of chosen) {
+        if (f.integrationId !== doc._id) {
+          notRetried.push({ failureId: f._id, reason: `belongs to ${f.integrationId}` });
+          continue;
+        }
+        if (f.status !== 'open') {
+          notRetried.push({ failureId: f._id, reason: `is ${f.status}` });
+          continue;
+        }
+        const kind = f.kind ?? kindOfFailure(f);
+        if (!kind) {
+          notRetried.push({
+            failureId: f._id,
+            reason: 'its record kind is unknown; it is retried by the next run',
+          });
+          continue;
+        }
+        const key = `${kind}|${f.direction}`;
+        const target = byTarget.get(key) ?? { kind, direction: f.direction, ids: [] };
+        target.ids.push(f.recordId);
+        byTarget.set(key, target);
+      }
+      for (const id of input.failureIds ?? [])
+        if (!chosen.some((f) => f._id === id)) notRetried.push({ failureId: id, reason: 'no such failure' });
+      const retried = chosen.filter((f) => !notRetried.some((n) => n.failureId === f._id));
+      if (retried.length === 0)
+        return { reprocessed: 0, run: null, resolved: 0, stillFailing: [], notRetried };
+      await syncState.markFailuresReprocessed(retried.map((f) => f._id));
+      const run = await targetedRun(raw, {
+        targets: [...byTarget.values()],
+        reason: 'reprocess',
+        ...(input.actor && { actor: input.actor }),
+      });
+      // A record that failed again was recorded by the run (open again, with this run's id); the rest are fixed.
+      const after = await syncState.getFailures(retried.map((f) => f._id));
+      const again = after.filter((f) => f.status === 'open' && f.runId === run.runId);
+      const fixed = after.filter((f) => !again.includes(f)).map((f) => f._id);
+      const resolved = await syncState.markFailuresResolved(fixed);
+      return { reprocessed: retried.length, run, resolved, stillFailing: again.map(failureView), notRetried };
+    },
+
+    async fetchRecord(raw, body) {
+      const input = parseRequest(FetchInputSchema, body, 'fetch request');
+      const doc = await integrationDoc(raw);
+      let crmModule: 'Accounts' | 'Contacts' | 'Vendors' = 'Vendors';
+      if (input.module === 'customers') {
+        const [account] = await deps.crm.module('Accounts').findByIds(doc.crmOrgId, [input.crmId]);
+        crmModule = account ? 'Accounts' : 'Contacts';
+      }
+      return fetchOne(raw, crmModule, input.crmId, 'fetch', input.actor);
+    },
+
+    async searchCrm(raw, query) {
+      const doc = await integrationDoc(raw);
+      const q = parseRequest(CrmSearchQuerySchema, query, 'search');
+      const modules: ('Accounts' | 'Contacts' | 'Vendors')[] =
+        q.module === 'vendors'
+          ? ['Vendors']
+          : doc.config.customers.module === 'accounts'
+            ? ['Accounts']
+            : doc.config.customers.module === 'contacts'
+              ? ['Contacts']
+              : ['Accounts', 'Contacts'];
+      const hits: CrmSearchHit[] = [];
+      for (const crmModule of modules) {
+        const found = await deps.crm.module(crmModule).searchByName(doc.crmOrgId, q.q, q.limit);
+        const entity = crmModule === 'Vendors' ? 'vendor' : CUSTOMER_ENTITY;
+        const links = await syncState.findLinksByCrmIds(
+          doc._id,
+          entity,
+          found.map((r) => r.id),
+        );
+        const linked = new Map(links.filter((l) => !l.deletedIn).map((l) => [l.crmId, l.booksId]));
+        const contacts =
+          crmModule === 'Accounts'
+            ? await deps.crm.findContactsByAccountIds(
+                doc.crmOrgId,
+                found.map((r) => r.id),
+              )
+            : [];
+        for (const r of found) {
+          const data = r.data as Data;
+          hits.push({
+            crmModule,
+            crmId: r.id,
+            name: displayOf(crmModule, data),
+            email: emailOf(data),
+            booksId: linked.get(r.id) ?? null,
+            ...(crmModule === 'Accounts' && {
+              contacts: contacts
+                .filter((c) => accountIdOf(c.data as Data) === r.id)
+                .map((c) => ({
+                  crmId: c.id,
+                  name: displayOf('Contacts', c.data as Data),
+                  email: emailOf(c.data as Data),
+                })),
+            }),
+          });
+        }
+      }
+      return hits.slice(0, q.limit);
+    },
+
+    async importRecord(raw, body) {
+      const input = parseRequest(ImportInputSchema, body, 'import request');
+      return fetchOne(raw, input.crmModule, input.crmId, 'import', input.actor);
+    },
+
+    async booksFromCrm(raw, query) {
+      const doc = await integrationDoc(raw);
+      const q = parseRequest(BooksFromCrmQuerySchema, query ?? {}, 'query');
+      const entities =
+        q.module === 'vendors'
+          ? ['vendor']
+          : q.module === 'customers'
+            ? ['customer']
+            : ['customer', 'vendor'];
+      const entries: BooksFromCrmEntry[] = [];
+      let after = null;
+      // Links in the order they changed; every Books customer or vendor linked to a CRM record came from it.
+      while (entries.length < q.limit) {
+        const page = await syncState.findLinksChangedSince(doc._id, { after, limit: 500 });
+        const wanted = page.docs.filter((l) => entities.includes(l.entity) && l.deletedIn !== 'books');
+        const books = await deps.books.module('contacts').findByIds(
+          doc.booksOrgId,
+          wanted.map((l) => l.booksId),
+        );
+        const byId = new Map(books.filter((b) => !b.deleted).map((b) => [b.id, b.data as Data]));
+        for (const l of wanted) {
+          const b = byId.get(l.booksId);
+          if (!b) continue;
+          entries.push({
+            booksId: l.booksId,
+            displayName: String(b.contact_name ?? ''),
+            contactType: String(b.contact_type ?? ''),
+            crmModule: l.crmModule,
+            crmId: l.crmId,
+            linkedTime: l.createdTime.toISOString(),
+            ...(l.deletedIn && { deletedIn: l.deletedIn }),
+          });
+        }
+        if (!page.next) break;
+        after = page.next;
+      }
+      return entries.slice(0, q.limit);
+    },
+
+    async audit(raw, query) {
+      const integrationId = raw ? refOf(raw).integrationId : undefined;
+      const q = parseRequest(AuditQuerySchema, query ?? {}, 'audit query');
+      const entries = await syncState.queryAudit({
+        limit: q.limit,
+        ...(integrationId && { integrationId }),
+        ...(q.action && { action: q.action }),
+        ...(q.from && { from: q.from }),
+        ...(q.to && { to: q.to }),
+      });
+      return entries.map((e) => ({
+        id: e._id,
+        at: e.at.toISOString(),
+        actor: e.actor,
+        ...(e.integrationId && { integrationId: e.integrationId }),
+        action: e.action,
+        ...(e.entity && { entity: e.entity }),
+        payloadIds: e.payloadIds,
+        outcome: e.outcome,
+        ...(e.detail && { detail: e.detail }),
+      }));
+    },
+
+    async webhook(crmOrgId, body) {
+      const org = parseRequest(IntegrationRefSchema.shape.crmOrgId, crmOrgId, 'CRM org id');
+      const note = parseRequest(CrmNotificationSchema, body, 'CRM notification');
+      if (!deps.webhookToken || !sameSecret(note.token, deps.webhookToken))
+        throw new OperationError('unauthorized', 'the notification token does not match');
+      const signalled: string[] = [];
+      const ignored: { integrationId: string; reason: string }[] = [];
+      for (const integration of await syncState.listIntegrationsForCrmOrg(org)) {
+        if (integration.status !== 'active') {
+          ignored.push({
+            integrationId: integration._id,
+            reason: `the integration is ${integration.status}`,
+          });
+          continue;
+        }
+        try {
+          await integrationHandle(deps.temporal, integration).signal(crmChangedSignal, {
+            module: note.module,
+            operation: note.operation,
+            ids: note.ids,
+          });
+          signalled.push(integration._id);
+        } catch (err) {
+          if (!(err instanceof WorkflowNotFoundError || isNotFound(err))) throw err;
+          ignored.push({ integrationId: integration._id, reason: 'its workflow is not running' });
+        }
+      }
+      await syncState.appendAudit([
+        {
+          at: new Date(),
+          actor: { type: 'system', id: `crm-notification:${note.channel_id}` },
+          action: 'webhook.crm_notification',
+          entity: note.module,
+          payloadIds: note.ids.slice(0, 1000),
+          outcome: signalled.length > 0 ? 'success' : 'skipped',
+          detail: `${note.operation} of ${note.ids.length} ${note.module} record(s); signalled ${signalled.length} integration(s)`,
+        },
+      ]);
+      return { signalled, ignored };
+    },
+  };
+
+  async function changeStatus(
+    raw: IntegrationRef,
+    body: unknown,
+    update: typeof pauseUpdate,
+  ): Promise<IntegrationStatus> {
+    const ref = refOf(raw);
+    const { actor } = parseRequest(ActorInputSchema, body ?? {}, 'request');
+    return viaWorkflow(ref.integrationId, () =>
+      integrationHandle(deps.temporal, ref).executeUpdate(update, { args: [{ ...(actor && { actor }) }] }),
+    );
+  }
+}
+
+/** The sync kind a CRM module's records move as, under this integration's customers module; null if not synced. */
+function kindOfCrmModule(crmModule: string, doc: IntegrationDoc): SyncKind | null {
+  if (crmModule === 'Vendors') return 'vendor';
+  const m = doc.config.customers.module;
+  if (crmModule === 'Accounts') return m === 'contacts' ? null : 'account';
+  if (m === 'contacts') return 'contact';
+  return m === 'accounts_and_contacts' && doc.config.customers.includeOrphanContacts ? 'contact' : null;
+}
+
+/** For failures recorded before they carried their kind: unambiguous modules only. */
+function kindOfFailure(f: FailureDoc): SyncKind | null {
+  return f.module === 'vendors' ? 'vendor' : f.module === 'items' ? 'item' : null;
+}
+
+function displayOf(crmModule: string, data: Data): string {
+  const text = (v: unknown) => (typeof v === 'string' ? v : '');
+  if (crmModule === 'Accounts') return text(data.Account_Name);
+  if (crmModule === 'Vendors') return text(data.Vendor_Name);
+  return [text(data.First_Name), text(data.Last_Name)].filter(Boolean).join(' ') || text(data.Full_Name);
+}
+
+function emailOf(data: Data): string | null {
+  return typeof data.Email === 'string' ? data.Email : null;
+}
+
+function accountIdOf(contact: Data): string | undefined {
+  const a = contact.Account_Name;
+  return a && typeof a === 'object' && 'id' in a ? String((a as { id: unknown }).id) : undefined;
+}
+
+function summaryOf(doc: IntegrationDoc): IntegrationSummary {
+  return {
+    integrationId: doc._id,
+    crmOrgId: doc.crmOrgId,
+    booksOrgId: doc.booksOrgId,
+    environment: doc.environment,
+    direction: doc.direction,
+    status: doc.status,
+    configVersion: doc.version,
+    modifiedTime: doc.modifiedTime.toISOString(),
+  };
+}
+
+function runView(run: RunDoc): RunView {
+  return {
+    runId: run._id,
+    runNumber: run.runNumber,
+    trigger: run.trigger,
+    status: run.status,
+    ...(run.reason !== undefined && { reason: run.reason }),
+    startedTime: run.startedTime.toISOString(),
+    endedTime: run.endedTime?.toISOString() ?? null,
+    ...(run.configVersion !== undefined && { configVersion: run.configVersion }),
+    failureCount: run.failureCount,
+    counts: run.counts,
+  };
+}
+
+function failureView(f: FailureDoc): FailureView {
+  return {
+    failureId: f._id,
+    runId: f.runId,
+    module: f.module,
+    ...(f.kind && { kind: f.kind }),
+    direction: f.direction,
+    recordId: f.recordId,
+    ...(f.payloadId && { payloadId: f.payloadId }),
+    field: f.field,
+    reason: f.reason,
+    status: f.status,
+    attempts: f.attempts,
+    createdTime: f.createdTime.toISOString(),
+    modifiedTime: f.modifiedTime.toISOString(),
+    payload: f.payload,
+  };
+}
+
+function sameSecret(given: string, expected: string): boolean {
+  const a = Buffer.from(given);
+  const b = Buffer.from(expected);
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+function isNotFound(err: unknown): boolean {
+  return isGrpcServiceError(err) && err.code === 5;
+}
+
+/** A refusal from the integration workflow (validator or activity) as an OperationError with its message. */
+function fromTemporal(err: unknown, integrationId: string): unknown {
+  if (err instanceof OperationError) return err;
+  if (err instanceof WorkflowNotFoundError || isNotFound(err))
+    return new OperationError('not_found', `integration ${integrationId} is not running: enable it first`);
+  if (err instanceof WorkflowUpdateRPCTimeoutOrCancelledError)
+    return new OperationError(
+      'unavailable',
+      `integration ${integrationId} did not answer in time; try again`,
+    );
+  if (err instanceof WorkflowUpdateFailedError) {
+    const cause = err.cause;
+    const message = cause instanceof Error ? cause.message : err.message;
+    const type = cause instanceof ApplicationFailure ? cause.type : undefined;
+    if (type === 'NotFound') return new OperationError('not_found', message);
+    if (type === 'ConfigInvalid' || type === 'ValidationFailed')
+      return new OperationError('invalid', message);
+    return new OperationError('conflict', message);
+  }
+  return err;
+}

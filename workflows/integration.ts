@@ -1,0 +1,530 @@
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  CancellationScope,
+  ChildWorkflowCancellationType,
+  ParentClosePolicy,
+  allHandlersFinished,
+  condition,
+  continueAsNew,
+  executeChild,
+  isCancellation,
+  proxyActivities,
+  setCurrentDetails,
+  setHandler,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { Activities } from '../activities';
+import { rootCauseMessage } from '../domain/errors';
+import { integrationWorkflowId, syncRunWorkflowId } from '../domain/ids';
+import { IntegrationConfigSchema } from '../domain/sync-state-schemas';
+import {
+  configureUpdate,
+  crmChangedSignal,
+  disableUpdate,
+  enableUpdate,
+  instantSyncUpdate,
+  integrationStatusQuery,
+  pauseUpdate,
+  resumeUpdate,
+  targetedRunUpdate,
+  type Actor,
+  type IntegrationStatus,
+  type IntegrationStatusName,
+  type RunSummary,
+  type RunTarget,
+  type TargetedRunRequest,
+  type TargetedRunResult,
+} from './messages';
+import { syncRunWorkflow, type SyncRunResult } from './sync-run';
+
+export interface IntegrationWorkflowInput {
+  crmOrgId: string;
+  booksOrgId: string;
+  environment: 'production' | 'sandbox';
+  /** Set by continue-as-new: the state of the previous execution. */
+  carried?: CarriedState;
+  /** Whether to maintain the custom search attributes (default true; off where they are not registered). */
+  searchAttributes?: boolean;
+}
+
+/** Everything an execution hands to the next: plain JSON. */
+export interface CarriedState {
+  status: IntegrationStatusName;
+  direction: 'two_way' | 'one_way' | null;
+  configVersion: number;
+  periodicSyncMinutes: number;
+  runsStarted: number;
+  lastRun: RunSummary | null;
+  /** Epoch ms of the last full (not targeted) run's end; null before the first. */
+  lastFullRunAt: number | null;
+  /** Epoch ms the periodic schedule counts from when no full run has happened yet ("sync later"). */
+  scheduleFrom: number | null;
+  pendingInstant: boolean;
+  notifications: { received: number; queuedSync: number };
+}
+
+export interface IntegrationWorkflowResult {
+  status: IntegrationStatusName;
+  reason: string;
+}
+
+const { enableIntegration, configureIntegration, setIntegrationStatus } = proxyActivities<Activities>({
+  // A few reads and writes of the integration document (disable may delete CRM finance copies in batches).
+  startToCloseTimeout: '5 minutes',
+  retry: {
+    initialInterval: '1s',
+    backoffCoefficient: 2,
+    maximumInterval: '1 minute',
+    nonRetryableErrorTypes: ['ConfigInvalid', 'ValidationFailed', 'NotFound', 'Conflict'],
+  },
+});
+
+/** Runs per execution before continuing as new; each run adds about ten events. */
+const RUNS_PER_EXECUTION = 100;
+/** History length at which an idle execution continues as new (CRM notifications add events too). */
+const MAX_HISTORY_EVENTS = 2_000;
+/** How long a started workflow waits for its first enable before ending. */
+const ENABLE_WAIT = '1 minute';
+
+interface TargetedRequest {
+  requestId: number;
+  targets: RunTarget[];
+  reason: string;
+  result?: TargetedRunResult;
+  error?: string;
+}
+
+/**
+ * The entity workflow of one integration (ARCHITECTURE §5): holds its state (active, paused, disabled), runs
+ * one sync run at a time as a child workflow — the initial sync, the periodic sync every 2 hours (S3.1) on a
+ * durable timer, coalesced instant syncs (S3.2) and targeted runs (fetch one record S3.3, import S3.4,
+ * reprocess S9.6) — and takes enable, configure (S3.7), pause/resume (S3.6) and disable (S4.4) as updates
+ * that are validated before they are accepted. It continues as new so it can live for years.
+ */
+export async function integrationWorkflow(
+  input: IntegrationWorkflowInput,
+): Promise<IntegrationWorkflowResult> {
+  const integrationId = `${input.crmOrgId}/${input.booksOrgId}/${input.environment}`;
+  // Validates the parts (and keeps the id in one format with the client's).
+  integrationWorkflowId(input.crmOrgId, input.booksOrgId, input.environment);
+  const s: CarriedState = input.carried ?? {
+    status: 'new',
+    direction: null,
+    configVersion: 0,
+    periodicSyncMinutes: 120,
+    runsStarted: 0,
+    lastRun: null,
+    lastFullRunAt: null,
+    scheduleFrom: null,
+    pendingInstant: false,
+    notifications: { received: 0, queuedSync: 0 },
+  };
+  const targeted: TargetedRequest[] = [];
+  let nextRequestId = 1;
+  let running: IntegrationStatus['running'] = null;
+  let runScope: CancellationScope | null = null;
+  let runsThisExecution = 0;
+  /** Bumped on every state change, so a waiting timer re-evaluates. */
+  let changes = 0;
+  let enableFailures = 0;
+  let busy = false;
+
+  /** Serialises the handlers that write the integration document (FerretDB does not isolate them). */
+  async function exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    await condition(() => !busy);
+    busy = true;
+    try {
+      return await fn();
+    } finally {
+      busy = false;
+      changes++;
+    }
+  }
+
+  const nextPeriodicAt = (): number | null => {
+    if (s.status !== 'active') return null;
+    // Counted from the last full run, or from an enable that said "sync later", whichever is later.
+    const from = Math.max(s.lastFullRunAt ?? -Infinity, s.scheduleFrom ?? -Infinity);
+    return from === -Infinity ? null : from + s.periodicSyncMinutes * 60_000;
+  };
+  const due = () =>
+    s.status === 'active' &&
+    running === null &&
+    (s.pendingInstant || targeted.some((r) => !r.result && !r.error) || periodicDue());
+  const periodicDue = () => {
+    const at = nextPeriodicAt();
+    return at !== null && Date.now() >= at;
+  };
+
+  function status(): IntegrationStatus {
+    const at = nextPeriodicAt();
+    return {
+      integrationId,
+      status: s.status,
+      direction: s.direction,
+      configVersion: s.configVersion,
+      periodicSyncMinutes: s.periodicSyncMinutes,
+      runsStarted: s.runsStarted,
+      running,
+      lastRun: s.lastRun,
+      nextPeriodicSyncAt: at === null ? null : new Date(at).toISOString(),
+      pendingInstantSync: s.pendingInstant,
+      pendingTargetedRequests: targeted.filter((r) => !r.result && !r.error).length,
+      notifications: { ...s.notifications },
+    };
+  }
+
+  let published = '';
+  function publish(): void {
+    const label = running ? 'syncing' : s.status;
+    if (input.searchAttributes !== false && s.status !== 'new' && label !== published) {
+      published = label;
+      upsertSearchAttributes({
+        CrmOrg: [input.crmOrgId],
+        BooksOrg: [input.booksOrgId],
+        SyncEnv: [input.environment],
+        SyncStatus: [label],
+      });
+    }
+    const last = s.lastRun ? `; last run #${s.lastRun.runNumber} ${s.lastRun.status}` : '';
+    const at = nextPeriodicAt();
+    const next = at === null ? '' : `; next periodic sync ${new Date(at).toISOString()}`;
+    setCurrentDetails(
+      `**${label}** — CRM ${input.crmOrgId} ↔ Books ${input.booksOrgId} (${input.environment})` +
+        `${running ? `, running ${running.runId}` : ''}${last}${next}`,
+    );
+  }
+
+  /** Rejects the waiting targeted requests (pause, disable) with a message saying why. */
+  function dropRequests(why: string): void {
+    s.pendingInstant = false;
+    for (const r of targeted) if (!r.result && !r.error) r.error = why;
+  }
+
+  const requireState = (allowed: IntegrationStatusName[], action: string) => {
+    if (allowed.includes(s.status)) return;
+    const why: Record<IntegrationStatusName, string> = {
+      new: 'the integration is not enabled yet',
+      active: 'the integration is active',
+      paused: 'the integration is paused; resume it first',
+      disabled: 'the integration is disabled; enable it again first',
+    };
+    throw new Error(`cannot ${action}: ${why[s.status]}`);
+  };
+
+  const parseConfig = (config: unknown): void => {
+    const parsed = IntegrationConfigSchema.safeParse(config);
+    if (!parsed.success)
+      throw new Error(
+        `invalid configuration: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(config)'}: ${i.message}`).join('; ')}`,
+      );
+  };
+
+  /** An activity's refusal as the update's failure, with its message and type. */
+  const asUpdateFailure = (err: unknown): never => {
+    if (err instanceof ActivityFailure && err.cause instanceof ApplicationFailure)
+      throw ApplicationFailure.create({
+        message: err.cause.message,
+        type: err.cause.type ?? 'Refused',
+        nonRetryable: true,
+      });
+    throw err;
+  };
+
+  const actorOf = (actor: Actor | undefined): Actor => actor ?? { id: 'operator' };
+
+  setHandler(integrationStatusQuery, status);
+
+  setHandler(
+    enableUpdate,
+    async (req) =>
+      exclusive(async () => {
+        const reEnabled = s.status === 'disabled';
+        try {
+          const res = await enableIntegration({
+            integrationId,
+            crmOrgId: input.crmOrgId,
+            booksOrgId: input.booksOrgId,
+            environment: input.environment,
+            config: req.config,
+            actor: actorOf(req.actor),
+          });
+          s.status = 'active';
+          s.direction = res.direction;
+          s.configVersion = res.configVersion;
+          s.periodicSyncMinutes = res.periodicSyncMinutes;
+          if (req.syncNow) s.pendingInstant = true;
+          else s.scheduleFrom = Date.now();
+          publish();
+          return {
+            status: s.status,
+            direction: res.direction,
+            configVersion: res.configVersion,
+            reEnabled,
+            syncQueued: req.syncNow,
+          };
+        } catch (err) {
+          enableFailures++;
+          return asUpdateFailure(err);
+        }
+      }),
+    {
+      validator: (req) => {
+        requireState(['new', 'disabled'], 'enable');
+        if (
+          req.crmOrgId !== input.crmOrgId ||
+          req.booksOrgId !== input.booksOrgId ||
+          req.environment !== input.environment
+        )
+          throw new Error(`this workflow is the integration ${integrationId}`);
+        parseConfig(req.config);
+      },
+    },
+  );
+
+  setHandler(
+    configureUpdate,
+    async (req) =>
+      exclusive(async () => {
+        const res = await configureIntegration({
+          integrationId,
+          config: req.config,
+          actor: actorOf(req.actor),
+        }).catch(asUpdateFailure);
+        s.configVersion = res.configVersion;
+        s.periodicSyncMinutes = res.periodicSyncMinutes;
+        // S2.8: save and sync now; otherwise the new settings apply from the next run (S3.7).
+        const syncQueued = req.syncNow && s.status === 'active';
+        if (syncQueued) s.pendingInstant = true;
+        publish();
+        return { configVersion: res.configVersion, syncQueued };
+      }),
+    {
+      validator: (req) => {
+        requireState(['active', 'paused'], 'configure');
+        parseConfig(req.config);
+      },
+    },
+  );
+
+  const statusChange = (
+    def: typeof pauseUpdate,
+    to: 'active' | 'paused' | 'disabled',
+    action: string,
+    from: IntegrationStatusName[],
+  ) =>
+    setHandler(
+      def,
+      async (req: { actor?: Actor }) =>
+        exclusive(async () => {
+          if (s.status === to) return status();
+          // S3.6: a run in progress completes; the queue is dropped. S4.4: disable stops the run too.
+          if (to !== 'active') dropRequests(`the integration was ${to} before this request ran`);
+          if (to === 'disabled') runScope?.cancel();
+          const previous = s.status;
+          s.status = to;
+          publish();
+          try {
+            await setIntegrationStatus({ integrationId, status: to, actor: actorOf(req.actor) });
+          } catch (err) {
+            s.status = previous;
+            publish();
+            asUpdateFailure(err);
+          }
+          publish();
+          return status();
+        }),
+      { validator: (_req: { actor?: Actor }) => requireState([...from, to], action) },
+    );
+  statusChange(pauseUpdate, 'paused', 'pause', ['active']);
+  statusChange(resumeUpdate, 'active', 'resume', ['paused']);
+  statusChange(disableUpdate, 'disabled', 'disable', ['active', 'paused']);
+
+  setHandler(
+    instantSyncUpdate,
+    (_req: { actor?: Actor }) => {
+      const coalesced = s.pendingInstant;
+      s.pendingInstant = true;
+      changes++;
+      return {
+        queued: !coalesced,
+        coalesced,
+        runNumber: s.runsStarted + 1,
+        message: coalesced
+          ? 'a sync was already requested; this request joins it'
+          : running
+            ? `queued: starts when ${running.runId} finishes`
+            : 'queued: starts now',
+      };
+    },
+    { validator: (_req: { actor?: Actor }) => requireState(['active'], 'sync now') },
+  );
+
+  setHandler(
+    targetedRunUpdate,
+    async (req: TargetedRunRequest) => {
+      const request: TargetedRequest = {
+        requestId: nextRequestId++,
+        targets: req.targets,
+        reason: req.reason,
+      };
+      targeted.push(request);
+      changes++;
+      await condition(() => request.result !== undefined || request.error !== undefined);
+      targeted.splice(targeted.indexOf(request), 1);
+      if (request.error)
+        throw ApplicationFailure.create({ message: request.error, type: 'Refused', nonRetryable: true });
+      return request.result!;
+    },
+    {
+      validator: (req: TargetedRunRequest) => {
+        requireState(['active'], req.reason);
+        if (req.targets.length === 0 || req.targets.every((t) => t.ids.length === 0))
+          throw new Error(`${req.reason}: no records given`);
+      },
+    },
+  );
+
+  setHandler(crmChangedSignal, () => {
+    s.notifications.received++;
+    // Paused or disabled: the change waits for the periodic delta after resume (polling is the truth).
+    if (s.status !== 'active') return;
+    if (!s.pendingInstant) s.notifications.queuedSync++;
+    s.pendingInstant = true;
+    changes++;
+  });
+
+  async function run(trigger: string, targets?: RunTarget[]): Promise<RunSummary> {
+    s.runsStarted++;
+    const runNumber = s.runsStarted;
+    const runId = syncRunWorkflowId(integrationId, runNumber);
+    const startedAt = new Date(Date.now()).toISOString();
+    running = { runId, trigger, startedAt };
+    runsThisExecution++;
+    publish();
+    let summary: RunSummary;
+    try {
+      const result: SyncRunResult = await CancellationScope.cancellable(async () => {
+        runScope = CancellationScope.current();
+        return executeChild(syncRunWorkflow, {
+          workflowId: runId,
+          args: [
+            {
+              integrationId,
+              runNumber,
+              trigger: trigger as 'initial' | 'periodic' | 'instant' | 'reprocess',
+              ...(targets && { targets }),
+            },
+          ],
+          cancellationType: ChildWorkflowCancellationType.WAIT_CANCELLATION_COMPLETED,
+          parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,
+          staticSummary: `Sync run #${runNumber} (${trigger}) of CRM ${input.crmOrgId} ↔ Books ${input.booksOrgId} (${input.environment})`,
+          ...(input.searchAttributes !== false && {
+            searchAttributes: {
+              CrmOrg: [input.crmOrgId],
+              BooksOrg: [input.booksOrgId],
+              SyncEnv: [input.environment],
+              SyncStatus: ['running'],
+            },
+          }),
+        });
+      });
+      summary = {
+        runId,
+        runNumber,
+        trigger,
+        status: result.status,
+        ...(result.reason !== undefined && { reason: result.reason }),
+        startedAt,
+        finishedAt: new Date(Date.now()).toISOString(),
+        failureCount: result.failureCount,
+        changed: changedOf(result),
+      };
+    } catch (err) {
+      summary = {
+        runId,
+        runNumber,
+        trigger,
+        status: isCancellation(err) ? 'cancelled' : 'failed',
+        reason: isCancellation(err) ? 'the integration was disabled' : rootCauseMessage(err),
+        startedAt,
+        finishedAt: new Date(Date.now()).toISOString(),
+        failureCount: 0,
+        changed: 0,
+      };
+    } finally {
+      runScope = null;
+      running = null;
+    }
+    s.lastRun = summary;
+    return summary;
+  }
+
+  // A workflow started for an enable that was refused ends instead of waiting for ever.
+  if (s.status === 'new') {
+    await condition(() => s.status !== 'new' || (enableFailures > 0 && !busy), ENABLE_WAIT);
+    if (s.status === 'new') {
+      await condition(allHandlersFinished);
+      return { status: 'new', reason: 'the integration was never enabled' };
+    }
+  }
+  publish();
+
+  for (;;) {
+    if (!due()) {
+      const info = workflowInfo();
+      const tooLong =
+        info.continueAsNewSuggested ||
+        info.historyLength > MAX_HISTORY_EVENTS ||
+        runsThisExecution >= RUNS_PER_EXECUTION;
+      if (tooLong && !busy && targeted.length === 0 && allHandlersFinished())
+        return continueAsNew<typeof integrationWorkflow>({ ...input, carried: s });
+      const seen = changes;
+      const at = nextPeriodicAt();
+      if (at !== null)
+        await condition(() => changes !== seen || due() || tooLong, Math.max(1, at - Date.now()));
+      else await condition(() => changes !== seen || due());
+      continue;
+    }
+    const waiting = targeted.filter((r) => !r.result && !r.error);
+    if (waiting.length > 0) {
+      const reason = waiting.some((r) => r.reason === 'reprocess') ? 'reprocess' : 'instant';
+      const summary = await run(reason, mergeTargets(waiting.flatMap((r) => r.targets)));
+      const result: TargetedRunResult = {
+        runId: summary.runId,
+        status: summary.status,
+        ...(summary.reason !== undefined && { reason: summary.reason }),
+        failureCount: summary.failureCount,
+        changed: summary.changed,
+      };
+      for (const r of waiting) if (!r.error) r.result = result;
+    } else {
+      const trigger = s.lastFullRunAt === null ? 'initial' : s.pendingInstant ? 'instant' : 'periodic';
+      s.pendingInstant = false;
+      await run(trigger);
+      s.lastFullRunAt = Date.now();
+    }
+    changes++;
+    publish();
+  }
+}
+
+/** Targets of the same kind and direction as one, with each id once. */
+function mergeTargets(targets: RunTarget[]): RunTarget[] {
+  const merged = new Map<string, RunTarget>();
+  for (const t of targets) {
+    const key = `${t.kind}|${t.direction}`;
+    const into = merged.get(key) ?? { kind: t.kind, direction: t.direction, ids: [] };
+    merged.set(key, { ...into, ids: [...new Set([...into.ids, ...t.ids])] });
+  }
+  return [...merged.values()];
+}
+
+function changedOf(result: SyncRunResult): number {
+  let n = 0;
+  for (const byDirection of Object.values(result.counts))
+    for (const c of Object.values(byDirection)) n += c.added + c.updated;
+  return n;
+}
