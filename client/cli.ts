@@ -8,7 +8,8 @@ import { loadConfig } from '../workers/config';
 import { createLogger } from '../workers/logging';
 import { startWorker } from '../workers/service';
 import { registerDataCommands } from './data-commands';
-import { runDemo, type DemoSummary } from './demo';
+import { registerIntegrationCommands } from './integration-commands';
+import { formatDemoSummary, runDemo, type DemoSummary } from './demo';
 import { table } from './format';
 
 /** Exit statuses, documented in the README. */
@@ -17,23 +18,7 @@ export const EXIT = { ok: 0, failed: 1, config: 2, provision: 3 } as const;
 const progress = (line: string) => process.stderr.write(`${line}\n`);
 
 function printDemo(summary: DemoSummary): void {
-  const out = [
-    '',
-    `Wiring check ${summary.ok ? 'passed' : 'FAILED'} in ${summary.elapsedMs} ms`,
-    `  workflow   ${summary.workflowId} (run ${summary.runId})`,
-    `  Temporal   ${summary.temporal.server}`,
-    `  Temporal UI ${summary.temporal.uiUrl ?? '(external server: use its UI)'}`,
-    ...(summary.temporal.workflowUrl ? [`  this run   ${summary.temporal.workflowUrl}`] : []),
-    `  MongoDB    ${summary.mongo.server}, database ${summary.mongo.database}`,
-    ...summary.rounds.map(
-      (r) => `  round ${r.round}    written ${r.writtenAt}, write+read ${r.roundTripMs} ms`,
-    ),
-    `  list runs  ${summary.listCommand}`,
-    summary.servicesLeftRunning
-      ? '  The servers keep running for inspection; stop them with `npm run services -- down`.'
-      : '',
-  ];
-  process.stdout.write(`${out.join('\n')}\n`);
+  process.stdout.write(`${formatDemoSummary(summary)}\n`);
 }
 
 async function main(argv: string[]): Promise<void> {
@@ -127,7 +112,9 @@ async function main(argv: string[]): Promise<void> {
 
   program
     .command('demo')
-    .description('the one-shot main job: servers, worker, the end-to-end wiring check, a summary')
+    .description(
+      'the one-shot main job: servers, worker, a seeded integration synced, changed, paused, resumed',
+    )
     .option('--json', 'print the summary as one JSON object on the last line')
     .option('--stop-services', 'stop the local servers afterwards instead of leaving them up for inspection')
     .action(async (opts: { json?: boolean; stopServices?: boolean }) => {
@@ -140,6 +127,7 @@ async function main(argv: string[]): Promise<void> {
     });
 
   registerDataCommands(program);
+  registerIntegrationCommands(program);
 
   await program.parseAsync(argv);
 }

@@ -1,36 +1,117 @@
 import type pino from 'pino';
+import { createOperations } from '../api/operations';
+import type { RunView, SyncOperations } from '../api/types';
+import { integrationWorkflowId } from '../domain/ids';
 import { servicesDown, servicesUp } from '../scripts/services';
 import type { LoadedConfig } from '../workers/config';
 import { startWorker } from '../workers/service';
-import { connectClient, startWiringCheck } from './temporal';
+import { openDataStores, runSeed } from './data-commands';
+import { table } from './format';
+import { connectClient } from './temporal';
 
 export interface DemoSummary {
   ok: boolean;
+  integrationId: string;
   workflowId: string;
-  runId: string;
+  crmOrg: string;
+  booksOrg: string;
+  seeded: { crmRecords: number; booksRecords: number; invalid: number };
+  runs: {
+    runNumber: number;
+    trigger: string;
+    status: string;
+    added: number;
+    updated: number;
+    skipped: number;
+    failed: number;
+  }[];
+  changes: { crmAccounts: number; booksItems: number };
+  pausedSyncRefusal: string | null;
+  openFailures: number;
   temporal: { address: string; uiUrl: string | undefined; server: string; workflowUrl: string | undefined };
-  mongo: { server: string; database: string };
-  rounds: { round: number; writtenAt: string; roundTripMs: number }[];
+  mongo: { server: string; databases: string[] };
   elapsedMs: number;
-  /** The command that lists this run on the server it ran on. */
-  listCommand: string;
+  /** The commands that list this integration's workflows on the server it ran on. */
+  listCommands: string[];
   servicesLeftRunning: boolean;
 }
 
+const DEMO_CONFIG = {
+  customers: {
+    module: 'accounts_and_contacts',
+    includeOrphanContacts: true,
+    extent: 'both_ways',
+    duplicatePolicy: 'skip',
+  },
+  vendors: { extent: 'fetch_from_crm', duplicatePolicy: 'clone' },
+  items: { extent: 'both_ways', duplicatePolicy: 'overwrite' },
+  transactionSync: false,
+  periodicSyncMinutes: 120,
+} as const;
+
+type Ref = { crmOrgId: string; booksOrgId: string; environment: 'production' };
+
+/** Waits until run `n` of the integration has ended, printing its progress every few seconds. */
+async function waitForRun(
+  ops: SyncOperations,
+  ref: Ref,
+  n: number,
+  progress: (line: string) => void,
+): Promise<RunView> {
+  const t0 = Date.now();
+  let lastPrint = 0;
+  for (;;) {
+    const [run] = await ops.history(ref, { limit: 1 });
+    if (run && run.runNumber >= n && run.status !== 'running') return run;
+    if (Date.now() - lastPrint > 3000) {
+      lastPrint = Date.now();
+      const state = run?.runNumber === n ? run.status : 'queued';
+      progress(`  … run #${n} ${state} (${Math.round((Date.now() - t0) / 1000)} s)`);
+    }
+    if (Date.now() - t0 > 10 * 60_000) throw new Error(`run #${n} did not finish within 10 minutes`);
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
+
+function totalsOf(run: RunView) {
+  const t = { added: 0, updated: 0, skipped: 0, failed: 0 };
+  for (const byDirection of Object.values(run.counts))
+    for (const c of Object.values(byDirection)) {
+      t.added += c.added;
+      t.updated += c.updated;
+      t.skipped += c.skipped;
+      t.failed += c.failed;
+    }
+  return t;
+}
+
+/** The run's counts as "module direction: +added ~updated" lines. */
+function describeRun(run: RunView): string {
+  const parts = Object.entries(run.counts).flatMap(([module, byDirection]) =>
+    Object.entries(byDirection).map(
+      ([direction, c]) =>
+        `${module} ${direction.replace(/_/g, ' ')}: +${c.added} ~${c.updated} =${c.unchanged} skipped ${c.skipped} failed ${c.failed}`,
+    ),
+  );
+  return `run #${run.runNumber} (${run.trigger}) ${run.status}\n    ${parts.join('\n    ')}`;
+}
+
 /**
- * The one-shot main job: servers up (reused when already up), worker, the wiring-check workflow end to end,
- * and a summary. Later issues grow this into the whole sync story.
+ * The main job, end to end on the real servers: seed a CRM org and a Books org, enable an integration that
+ * syncs customers and items both ways, let the initial sync run, change records on both sides, ask for an
+ * instant sync, pause (an instant sync is refused), resume, and print the sync history.
  */
 export async function runDemo(
   config: LoadedConfig,
   opts: { stopServices: boolean; progress: (line: string) => void; logger: pino.Logger },
 ): Promise<DemoSummary> {
   const t0 = Date.now();
-  opts.progress('Starting the Temporal dev server and the Mongo-wire server (reused if already up)…');
-  const endpoints = await servicesUp(config.app, opts.progress);
-  opts.progress(`Temporal: ${endpoints.temporal.description}`);
-  if (endpoints.temporal.uiUrl) opts.progress(`Temporal UI: ${endpoints.temporal.uiUrl}`);
-  opts.progress(`MongoDB:  ${endpoints.mongo.description}`);
+  const say = opts.progress;
+  say('Starting the Temporal dev server and the Mongo-wire server (reused if already up)…');
+  const endpoints = await servicesUp(config.app, say);
+  say(`Temporal: ${endpoints.temporal.description}`);
+  if (endpoints.temporal.uiUrl) say(`Temporal UI: ${endpoints.temporal.uiUrl}`);
+  say(`MongoDB:  ${endpoints.mongo.description}`);
 
   const running = await startWorker(config, endpoints, opts.logger);
   const client = await connectClient({
@@ -39,34 +120,148 @@ export async function runDemo(
     namespace: config.app.temporal.namespace,
   });
   try {
-    const checkId = `demo-${new Date().toISOString().replace(/[:.]/g, '-')}`;
-    opts.progress(
-      `Running wiringCheckWorkflow ${checkId}: 2 rounds of MongoDB write/read, 1 s durable timer between…`,
-    );
-    const handle = await startWiringCheck(client, config.app.temporal.taskQueue, {
-      checkId,
-      rounds: 2,
-      interval: '1s',
+    const { deps } = running;
+    const ops = createOperations({
+      temporal: client,
+      taskQueue: config.app.temporal.taskQueue,
+      syncState: deps.syncState,
+      crm: deps.crmStore,
+      books: deps.booksStore,
     });
-    const result = await handle.result();
+    // Fresh orgs every time, so the demo can run again on the same servers.
+    const stamp = Date.now().toString(36);
+    const ref: Ref = {
+      crmOrgId: `demo-crm-${stamp}`,
+      booksOrgId: `demo-books-${stamp}`,
+      environment: 'production',
+    };
+
+    say(`\n1. Seeding CRM org ${ref.crmOrgId} and Books org ${ref.booksOrgId}…`);
+    const seeded = await runSeed({
+      options: {
+        crmOrg: ref.crmOrgId,
+        booksOrg: ref.booksOrgId,
+        accounts: 60,
+        orphanContacts: 15,
+        vendors: 10,
+        products: 40,
+        deals: 0,
+        booksCustomers: 20,
+        booksVendors: 5,
+        booksItems: 20,
+        duplicates: 8,
+        invalidFraction: 0,
+      },
+      stores: await openDataStores(deps.mongo, config.app.mongo),
+    });
+    say(`   ${seeded.crmRecords} CRM records, ${seeded.records - seeded.crmRecords} Books records`);
+
+    say(
+      '\n2. Enabling the integration: customers (accounts and their contacts) and items both ways, sync now…',
+    );
+    const enabled = await ops.enable({ ...ref, config: DEMO_CONFIG, syncNow: true });
+    say(`   ${enabled.integrationId}: ${enabled.status}, ${enabled.direction.replace('_', '-')}`);
+    const initial = await waitForRun(ops, ref, 1, say);
+    say(`   ${describeRun(initial)}`);
+
+    say('\n3. Changing records on both sides: 3 CRM accounts get a new phone, 2 Books items a new rate…');
+    const accounts = (await deps.crmStore.module('Accounts').findChangedSince(ref.crmOrgId, null, 3)).records;
+    await deps.crmStore.module('Accounts').upsertMany(
+      ref.crmOrgId,
+      accounts.map((a, i) => ({
+        id: a.id,
+        data: { ...a.data, Phone: `+1 555 01${String(i).padStart(2, '0')}` },
+      })),
+    );
+    const items = (await deps.booksStore.module('items').findChangedSince(ref.booksOrgId, null, 200)).records
+      .filter((r) => !r.deleted)
+      .slice(0, 2);
+    await deps.booksStore.module('items').upsertMany(
+      ref.booksOrgId,
+      items.map((it) => ({ id: it.id, data: { ...it.data, rate: Number(it.data.rate ?? 0) + 1.25 } })),
+    );
+
+    say('\n4. Instant sync…');
+    const instant = await ops.syncNow(ref);
+    say(`   ${instant.message}`);
+    const second = await waitForRun(ops, ref, 2, say);
+    say(`   ${describeRun(second)}`);
+
+    say('\n5. Pause: the periodic sync stops and an instant sync is refused…');
+    await ops.pause(ref);
+    const refusal = await ops.syncNow(ref).then(
+      () => null,
+      (err: unknown) => (err instanceof Error ? err.message : String(err)),
+    );
+    say(`   instant sync while paused: ${refusal ?? 'ACCEPTED (unexpected)'}`);
+
+    say('\n6. Resume…');
+    const resumed = await ops.resume(ref);
+    say(`   ${resumed.status}; next periodic sync ${resumed.nextPeriodicSyncAt ?? '(none)'}`);
+
+    const history = await ops.history(ref, { limit: 10 });
+    say('\n7. Sync history:');
+    say(
+      table(
+        history.map((r) => ({
+          run: r.runNumber,
+          trigger: r.trigger,
+          status: r.status,
+          started: r.startedTime,
+          ...totalsOf(r),
+        })),
+      ),
+    );
+    const failures = await ops.failures(ref, { status: 'open', limit: 1000 });
+
     const { namespace } = config.app.temporal;
     const { uiUrl } = endpoints.temporal;
+    const workflowId = integrationWorkflowId(ref.crmOrgId, ref.booksOrgId, ref.environment);
+    const secondTotals = totalsOf(second);
+    const ok =
+      initial.status.startsWith('completed') &&
+      second.status.startsWith('completed') &&
+      // Our own writes do not echo back: the second run moves the changed records and nothing else.
+      secondTotals.updated === accounts.length + items.length &&
+      refusal !== null &&
+      resumed.status === 'active';
     return {
-      ok: result.rounds.length === 2,
-      workflowId: handle.workflowId,
-      runId: handle.firstExecutionRunId,
+      ok,
+      integrationId: enabled.integrationId,
+      workflowId,
+      crmOrg: ref.crmOrgId,
+      booksOrg: ref.booksOrgId,
+      seeded: {
+        crmRecords: seeded.crmRecords,
+        booksRecords: seeded.records - seeded.crmRecords,
+        invalid: seeded.invalid,
+      },
+      runs: history.map((r) => ({
+        runNumber: r.runNumber,
+        trigger: r.trigger,
+        status: r.status,
+        ...totalsOf(r),
+      })),
+      changes: { crmAccounts: accounts.length, booksItems: items.length },
+      pausedSyncRefusal: refusal,
+      openFailures: failures.length,
       temporal: {
         address: endpoints.temporal.address,
         uiUrl,
         server: endpoints.temporal.description,
         workflowUrl: uiUrl
-          ? `${uiUrl}/namespaces/${namespace}/workflows/${encodeURIComponent(handle.workflowId)}/${handle.firstExecutionRunId}/history`
+          ? `${uiUrl}/namespaces/${namespace}/workflows/${encodeURIComponent(workflowId)}`
           : undefined,
       },
-      mongo: { server: endpoints.mongo.description, database: config.app.mongo.syncDb },
-      rounds: result.rounds.map(({ round, writtenAt, roundTripMs }) => ({ round, writtenAt, roundTripMs })),
+      mongo: {
+        server: endpoints.mongo.description,
+        databases: [config.app.mongo.crmDb, config.app.mongo.booksDb, config.app.mongo.syncDb],
+      },
       elapsedMs: Date.now() - t0,
-      listCommand: `temporal workflow list --address ${endpoints.temporal.address} --namespace ${namespace} --query 'WorkflowType="wiringCheckWorkflow"'`,
+      listCommands: [
+        `temporal workflow list --address ${endpoints.temporal.address} --namespace ${namespace} --query 'CrmOrg="${ref.crmOrgId}"'`,
+        `temporal workflow list --address ${endpoints.temporal.address} --namespace ${namespace} --query 'WorkflowType="syncRunWorkflow" AND BooksOrg="${ref.booksOrgId}"'`,
+      ],
       servicesLeftRunning: !opts.stopServices,
     };
   } finally {
@@ -74,4 +269,25 @@ export async function runDemo(
     await running.shutdown();
     if (opts.stopServices) await servicesDown(config.app);
   }
+}
+
+/** The demo's closing summary for people (the JSON form is for scripts). */
+export function formatDemoSummary(summary: DemoSummary): string {
+  return [
+    '',
+    `Demo ${summary.ok ? 'passed' : 'FAILED'} in ${Math.round(summary.elapsedMs / 1000)} s`,
+    `  integration ${summary.integrationId}`,
+    `  workflow    ${summary.workflowId}`,
+    `  runs        ${summary.runs.map((r) => `#${r.runNumber} ${r.trigger} ${r.status} (+${r.added} ~${r.updated})`).join(', ')}`,
+    `  open failures ${summary.openFailures}`,
+    `  Temporal    ${summary.temporal.server}`,
+    `  Temporal UI ${summary.temporal.uiUrl ?? '(external server: use its UI)'}`,
+    ...(summary.temporal.workflowUrl ? [`  this one    ${summary.temporal.workflowUrl}`] : []),
+    `  MongoDB     ${summary.mongo.server}, databases ${summary.mongo.databases.join(', ')}`,
+    ...summary.listCommands.map((c) => `  list        ${c}`),
+    summary.servicesLeftRunning
+      ? "  The servers keep running for inspection; `npm start` resumes the integration's schedule; " +
+        'stop them with `npm run services -- down`.'
+      : '',
+  ].join('\n');
 }

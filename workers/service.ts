@@ -4,6 +4,7 @@ import type { Endpoints } from '../scripts/services';
 import type { LoadedConfig } from './config';
 import { createDeps, type Deps } from './deps';
 import { temporalLogger } from './logging';
+import { ensureSearchAttributes } from './search-attributes';
 import { connectWorker, createWorker } from './worker';
 
 let runtimeInstalled = false;
@@ -36,6 +37,12 @@ export async function startWorker(
   logger: pino.Logger,
 ): Promise<RunningWorker> {
   installRuntime(logger);
+  await ensureSearchAttributes({
+    connect: config.temporalConnect,
+    address: endpoints.temporal.address,
+    namespace: config.app.temporal.namespace,
+    logger,
+  });
   const deps = await createDeps({ ...config.app.mongo, uri: endpoints.mongo.uri });
   let connection: NativeConnection | undefined;
   try {

@@ -7,6 +7,7 @@ import {
   continueAsNew,
   proxyActivities,
   setHandler,
+  upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
@@ -53,6 +54,15 @@ const { syncStep } = proxyActivities<Activities>({
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1 minute' },
 });
 
+/**
+ * Keeps the run's search attributes current (the step's kind, the final status) when it was started with them
+ * (by the integration workflow, where they are registered); a run started without them is left alone.
+ */
+function label(attributes: { SyncStatus?: string[]; SyncModule?: string[] }): void {
+  if (workflowInfo().searchAttributes?.SyncStatus === undefined) return;
+  upsertSearchAttributes(attributes);
+}
+
 /** Activities per execution before continuing as new, so each execution's history stays well under 2,000 events. */
 const ACTIVITIES_PER_EXECUTION = 250;
 
@@ -74,6 +84,7 @@ export async function syncRunWorkflow(input: SyncRunInput): Promise<SyncRunResul
     const done = await CancellationScope.nonCancellable(() =>
       finishSyncRun({ runId, status: 'failed', reason }),
     );
+    label({ SyncStatus: [isCancellation(err) ? 'cancelled' : done.status] });
     if (isCancellation(err)) throw err;
     return { runId, ...done, reason };
   }
@@ -106,6 +117,7 @@ async function syncRun(input: SyncRunInput, runId: string): Promise<SyncRunResul
     if (!prepared.ok) {
       progress.phase = 'finished';
       const done = await finishSyncRun({ runId, status: 'failed', reason: prepared.reason });
+      label({ SyncStatus: [done.status] });
       return { runId, ...done, reason: prepared.reason };
     }
     steps = prepared.steps;
@@ -119,6 +131,7 @@ async function syncRun(input: SyncRunInput, runId: string): Promise<SyncRunResul
   for (; stepIndex < steps.length; stepIndex++) {
     const step = steps[stepIndex]!;
     progress.step = step;
+    label({ SyncModule: [step.kind] });
     progress.stepIndex = stepIndex;
     for (;;) {
       const res = await syncStep({
@@ -146,5 +159,6 @@ async function syncRun(input: SyncRunInput, runId: string): Promise<SyncRunResul
   progress.phase = 'finishing';
   const done = await finishSyncRun({ runId, status: 'completed' });
   progress.phase = 'finished';
+  label({ SyncStatus: [done.status] });
   return { runId, ...done };
 }
