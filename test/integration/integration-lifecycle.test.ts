@@ -97,6 +97,7 @@ describe('integration lifecycle on the real servers', () => {
     expect(audit.map((a) => a.action)).toEqual(
       expect.arrayContaining(['integration.enabled', 'integration.disabled', 'integration.re_enabled']),
     );
+    await bench.recordHistory('integration-disable-re-enable', `integration/${bench.integrationId}`);
   });
 
   it('pause refuses instant sync with a message; resume allows it', async () => {

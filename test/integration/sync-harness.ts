@@ -42,8 +42,8 @@ export interface SyncBench {
   };
   /** Starts a second worker (e.g. after the first was shut down mid-run). */
   startWorker(): Promise<{ worker: Worker; run: Promise<void> }>;
-  /** With CBS_RECORD_HISTORIES=1, saves run n's history for the replay tests. */
-  recordHistory(name: string, runNumber: number): Promise<void>;
+  /** With CBS_RECORD_HISTORIES=1, saves run n's history (or a workflow's, by id) for the replay tests. */
+  recordHistory(name: string, run: number | string): Promise<void>;
   /** Shuts every running worker down (in-flight activities are cancelled) and waits until they stopped. */
   stopWorkers(): Promise<void>;
   close(): Promise<void>;
@@ -195,7 +195,7 @@ export async function createSyncBench(
     startWorker,
     async recordHistory(name, n) {
       if (process.env.CBS_RECORD_HISTORIES !== '1') return;
-      const workflowId = syncRunWorkflowId(integrationId, n);
+      const workflowId = typeof n === 'string' ? n : syncRunWorkflowId(integrationId, n);
       const history = await client.workflow.getHandle(workflowId).fetchHistory();
       const file = path.join(__dirname, '..', 'replay', 'histories', `${name}.json`);
       await fs.writeFile(file, JSON.stringify({ workflowId, history }, null, 1));
