@@ -240,7 +240,9 @@ export function createSyncActivities(deps: SyncDeps) {
       heartbeat?.cursor ??
       (input.cursor !== undefined
         ? input.cursor
-        : ((await state.getCursor(input.integrationId, cursorModule, step.direction)) ?? null));
+        : step.ids
+          ? null // a targeted step pages through its ids, never the module's delta cursor
+          : ((await state.getCursor(input.integrationId, cursorModule, step.direction)) ?? null));
     const maxRecords = input.maxRecords ?? 2000;
     const chunkSize = Math.min(input.chunkSize ?? 500, maxRecords);
     const counts: RunCounts = { ...EMPTY_COUNTS };

@@ -11,6 +11,7 @@ import {
   integrationIdOf,
   type FailureDoc,
   type IntegrationDoc,
+  type LinkEntity,
   type RunDoc,
 } from '../domain/sync-state-schemas';
 import type { SyncKind } from '../domain/field-maps';
@@ -69,6 +70,13 @@ export interface OperationsDeps {
 
 type Data = Record<string, unknown>;
 const CUSTOMER_ENTITY = 'customer';
+const ENTITY_OF_KIND: Record<SyncKind, LinkEntity> = {
+  account: 'customer',
+  contact: 'customer',
+  contact_person: 'contact_person',
+  vendor: 'vendor',
+  item: 'item',
+};
 
 /**
  * The service's operations over Temporal and MongoDB: reads come straight from the stores; every change
@@ -145,6 +153,29 @@ export function createOperations(deps: OperationsDeps): SyncOperations {
     const entity = kind === 'vendor' ? 'vendor' : CUSTOMER_ENTITY;
     const [link] = await syncState.findLinksByCrmIds(doc._id, entity, [crmId]);
     return { run, crmModule, crmId, booksId: link?.booksId ?? null };
+  }
+
+  /** The ids of the failures whose record is now linked (by CRM id or Books id, per direction). */
+  async function linkedFailures(integrationId: string, failures: FailureDoc[]): Promise<Set<string>> {
+    const linked = new Set<string>();
+    const groups = new Map<string, FailureDoc[]>();
+    for (const f of failures) {
+      const kind = f.kind ?? kindOfFailure(f);
+      if (!kind) continue;
+      const key = `${ENTITY_OF_KIND[kind]}|${f.direction}`;
+      groups.set(key, [...(groups.get(key) ?? []), f]);
+    }
+    for (const [key, group] of groups) {
+      const [entity, direction] = key.split('|') as [LinkEntity, string];
+      const ids = group.map((f) => f.recordId);
+      const links =
+        direction === 'crm_to_books'
+          ? await syncState.findLinksByCrmIds(integrationId, entity, ids)
+          : await syncState.findLinksByBooksIds(integrationId, entity, ids);
+      const found = new Set(links.map((l) => (direction === 'crm_to_books' ? l.crmId : l.booksId)));
+      for (const f of group) if (found.has(f.recordId)) linked.add(f._id);
+    }
+    return linked;
   }
 
   return {
@@ -275,17 +306,31 @@ export function createOperations(deps: OperationsDeps): SyncOperations {
       const retried = chosen.filter((f) => !notRetried.some((n) => n.failureId === f._id));
       if (retried.length === 0)
         return { reprocessed: 0, run: null, resolved: 0, stillFailing: [], notRetried };
-      await syncState.markFailuresReprocessed(retried.map((f) => f._id));
+      // Nothing changes on the failures until the workflow has run them: a refused request leaves them open.
       const run = await targetedRun(raw, {
         targets: [...byTarget.values()],
         reason: 'reprocess',
         ...(input.actor && { actor: input.actor }),
       });
-      // A record that failed again was recorded by the run (open again, with this run's id); the rest are fixed.
       const after = await syncState.getFailures(retried.map((f) => f._id));
+      // A record that failed again was recorded by the run (open, with this run's id).
       const again = after.filter((f) => f.status === 'open' && f.runId === run.runId);
-      const fixed = after.filter((f) => !again.includes(f)).map((f) => f._id);
-      const resolved = await syncState.markFailuresResolved(fixed);
+      if (!run.status.startsWith('completed'))
+        return {
+          reprocessed: retried.length,
+          run,
+          resolved: 0,
+          stillFailing: again.map(failureView),
+          notRetried,
+        };
+      // The rest are resolved when their record is now linked, else (skipped by a view or the duplicate
+      // policy) marked reprocessed: retried without an error, but not synced.
+      const rest = after.filter((f) => !again.includes(f));
+      const linked = await linkedFailures(doc._id, rest);
+      const resolved = await syncState.markFailuresResolved(
+        rest.filter((f) => linked.has(f._id)).map((f) => f._id),
+      );
+      await syncState.markFailuresReprocessed(rest.filter((f) => !linked.has(f._id)).map((f) => f._id));
       return { reprocessed: retried.length, run, resolved, stillFailing: again.map(failureView), notRetried };
     },
 
@@ -419,10 +464,12 @@ export function createOperations(deps: OperationsDeps): SyncOperations {
     },
 
     async webhook(crmOrgId, body) {
+      // The token first: an unauthenticated caller learns nothing about the expected shape.
+      const token = body && typeof body === 'object' && 'token' in body ? body.token : undefined;
+      if (!deps.webhookToken || typeof token !== 'string' || !sameSecret(token, deps.webhookToken))
+        throw new OperationError('unauthorized', 'the notification token is missing or does not match');
       const org = parseRequest(IntegrationRefSchema.shape.crmOrgId, crmOrgId, 'CRM org id');
       const note = parseRequest(CrmNotificationSchema, body, 'CRM notification');
-      if (!deps.webhookToken || !sameSecret(note.token, deps.webhookToken))
-        throw new OperationError('unauthorized', 'the notification token does not match');
       const signalled: string[] = [];
       const ignored: { integrationId: string; reason: string }[] = [];
       for (const integration of await syncState.listIntegrationsForCrmOrg(org)) {

@@ -286,8 +286,12 @@ export interface SyncOperations {
 // ---------------------------------------------------------------------------------------------------------
 // Errors
 
-/** What went wrong, as the HTTP API maps it: invalid → 400, unauthorized → 401, not_found → 404, conflict → 409. */
-export type OperationErrorKind = 'invalid' | 'unauthorized' | 'not_found' | 'conflict' | 'unavailable';
+/**
+ * What went wrong, as the HTTP API maps it: invalid → 400, unauthorized → 401, not_found → 404, conflict → 409
+ * (refused in the integration's current state), unavailable → 503 (try again), internal → 500.
+ */
+export type OperationErrorKind =
+  'invalid' | 'unauthorized' | 'not_found' | 'conflict' | 'unavailable' | 'internal';
 
 export class OperationError extends Error {
   override readonly name = 'OperationError';
@@ -307,12 +311,15 @@ export const HTTP_STATUS: Record<OperationErrorKind, number> = {
   not_found: 404,
   conflict: 409,
   unavailable: 503,
+  internal: 500,
 };
 
 /** Parses a request with its schema, or throws an `invalid` OperationError naming every bad field. */
 export function parseRequest<S extends z.ZodType>(schema: S, value: unknown, what: string): z.output<S> {
   const parsed = schema.safeParse(value);
   if (parsed.success) return parsed.data;
-  const issues = parsed.error.issues.map((i) => `${i.path.join('.') || '(body)'}: ${i.message}`);
+  const issues = parsed.error.issues.map((i) =>
+    i.path.length ? `${i.path.join('.')}: ${i.message}` : i.message,
+  );
   throw new OperationError('invalid', `invalid ${what}: ${issues.join('; ')}`, issues);
 }

@@ -6,6 +6,7 @@ import { ProvisionError } from '../scripts/provision';
 import { attachOrStartServices, servicesDown, servicesStatus, servicesUp } from '../scripts/services';
 import { loadConfig } from '../workers/config';
 import { createLogger } from '../workers/logging';
+import { startApi } from '../workers/api-server';
 import { startWorker } from '../workers/service';
 import { registerDataCommands } from './data-commands';
 import { registerIntegrationCommands } from './integration-commands';
@@ -79,32 +80,42 @@ async function main(argv: string[]): Promise<void> {
 
   program
     .command('start')
-    .description('run the service: servers (embedded unless configured), the worker; Ctrl-C drains and stops')
+    .description(
+      'run the service: servers (embedded unless configured), the worker and the HTTP API; Ctrl-C drains and stops',
+    )
     .action(async () => {
       const config = loadConfig();
       const logger = createLogger(config.app.logLevel);
       const servers = await attachOrStartServices(config.app, progress);
       let running;
+      let api;
       try {
         running = await startWorker(config, servers, logger);
+        api = await startApi(config, servers, running, logger);
       } catch (err) {
+        await running?.shutdown();
         await servers.stop();
         throw err;
       }
       progress(`Temporal  ${servers.temporal.address} (${servers.temporal.description})`);
       progress(`Temporal UI ${servers.temporal.uiUrl ?? '(external server: use its UI)'}`);
       progress(`MongoDB   ${servers.mongo.description}`);
+      progress(
+        `HTTP API  ${api.url}${config.app.http.webhookToken ? '' : ' (webhook off: CBS_WEBHOOK_TOKEN is unset)'}`,
+      );
       progress(`Worker polling task queue "${config.app.temporal.taskQueue}". Ctrl-C to stop.`);
       const worker = running;
+      const httpApi = api;
       const stop = (signal: string) => {
-        progress(`${signal}: draining the worker…`);
-        void worker.shutdown();
+        progress(`${signal}: closing the HTTP API, draining the worker…`);
+        void httpApi.close().finally(() => worker.shutdown());
       };
       process.once('SIGINT', () => stop('SIGINT'));
       process.once('SIGTERM', () => stop('SIGTERM'));
       try {
         await worker.done;
       } finally {
+        await httpApi.close();
         await servers.stop();
         progress('Stopped.');
       }
