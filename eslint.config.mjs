@@ -98,7 +98,7 @@ export default tseslint.config(
   },
   {
     files: ['client/**/*.ts'],
-    ignores: ['client/cli.ts', 'client/demo.ts', 'client/data-commands.ts'],
+    ignores: ['client/cli.ts', 'client/demo.ts', 'client/data-commands.ts', 'client/integration-commands.ts'],
     rules: restrict(
       ['**/stores/**', '**/activities/**', '**/workers/**', 'mongodb'],
       'client/ talks to Temporal, not to the stores; only the CLI composes the worker.',

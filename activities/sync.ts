@@ -213,6 +213,28 @@ export function createSyncActivities(deps: SyncDeps) {
         status: input.status,
         ...(input.reason !== undefined && { reason: input.reason }),
       });
+      // S9.8: the run's outcome per module in the audit log; the id makes a retried finish append it once.
+      const perModule = Object.entries(run.counts).flatMap(([module, byDirection]) =>
+        Object.entries(byDirection).map(
+          ([direction, c]) =>
+            `${module} ${direction}: +${c.added} ~${c.updated} =${c.unchanged} skipped ${c.skipped} failed ${c.failed}`,
+        ),
+      );
+      await state.appendAudit([
+        {
+          _id: `${input.runId}#finished`,
+          at: run.endedTime ?? new Date(),
+          actor: { type: 'workflow', id: input.runId },
+          integrationId: run.integrationId,
+          action: `sync_run.${run.status}`,
+          entity: 'sync_run',
+          payloadIds: [input.runId],
+          outcome: run.status === 'failed' ? 'failure' : 'success',
+          detail: [`${run.trigger} run`, ...(run.reason ? [run.reason] : []), ...perModule]
+            .join('; ')
+            .slice(0, 4000),
+        },
+      ]);
       return { status: run.status, counts: run.counts, failureCount: run.failureCount };
     },
   };

@@ -340,7 +340,8 @@ export function createOperations(deps: OperationsDeps): SyncOperations {
       let crmModule: 'Accounts' | 'Contacts' | 'Vendors' = 'Vendors';
       if (input.module === 'customers') {
         const [account] = await deps.crm.module('Accounts').findByIds(doc.crmOrgId, [input.crmId]);
-        crmModule = account ? 'Accounts' : 'Contacts';
+        // Under an accounts-only configuration an unknown id is reported as a missing account.
+        crmModule = account || doc.config.customers.module === 'accounts' ? 'Accounts' : 'Contacts';
       }
       return fetchOne(raw, crmModule, input.crmId, 'fetch', input.actor);
     },

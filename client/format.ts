@@ -15,3 +15,13 @@ export function table(rows: readonly Record<string, unknown>[], columns?: readon
     ...rows.map((r) => line(cols.map((c) => cell(r[c])))),
   ].join('\n');
 }
+
+/** Labelled lines (`label  value`), the labels padded to one width; for one record's fields. */
+export function fields(entries: readonly (readonly [string, unknown])[]): string {
+  const width = Math.max(0, ...entries.map(([label]) => label.length));
+  return entries
+    .map(([label, value]) =>
+      `${label.padEnd(width)}  ${value === undefined || value === null ? '' : String(value)}`.trimEnd(),
+    )
+    .join('\n');
+}
