@@ -47,6 +47,10 @@ export interface IntegrationWorkflowInput {
   carried?: CarriedState;
   /** Whether to maintain the custom search attributes (default true; off where they are not registered). */
   searchAttributes?: boolean;
+  /** Sync runs per execution before continuing as new (default 100); lower in tests. */
+  runsPerExecution?: number;
+  /** History events at which an idle execution continues as new (default 2,000); lower in tests. */
+  maxHistoryEvents?: number;
 }
 
 /** Everything an execution hands to the next: plain JSON. */
@@ -92,6 +96,8 @@ interface TargetedRequest {
   requestId: number;
   targets: RunTarget[];
   reason: string;
+  /** Set when the run carrying the request starts: from then on only its result answers it. */
+  started?: boolean;
   result?: TargetedRunResult;
   error?: string;
 }
@@ -149,10 +155,12 @@ export async function integrationWorkflow(
     const from = Math.max(s.lastFullRunAt ?? -Infinity, s.scheduleFrom ?? -Infinity);
     return from === -Infinity ? null : from + s.periodicSyncMinutes * 60_000;
   };
+  /** Targeted requests waiting for a run (not those whose run is in progress). */
+  const waitingRequests = () => targeted.filter((r) => !r.started && !r.result && !r.error);
   const due = () =>
     s.status === 'active' &&
     running === null &&
-    (s.pendingInstant || targeted.some((r) => !r.result && !r.error) || periodicDue());
+    (s.pendingInstant || waitingRequests().length > 0 || periodicDue());
   const periodicDue = () => {
     const at = nextPeriodicAt();
     return at !== null && Date.now() >= at;
@@ -171,7 +179,7 @@ export async function integrationWorkflow(
       lastRun: s.lastRun,
       nextPeriodicSyncAt: at === null ? null : new Date(at).toISOString(),
       pendingInstantSync: s.pendingInstant,
-      pendingTargetedRequests: targeted.filter((r) => !r.result && !r.error).length,
+      pendingTargetedRequests: waitingRequests().length,
       notifications: { ...s.notifications },
     };
   }
@@ -197,10 +205,13 @@ export async function integrationWorkflow(
     );
   }
 
-  /** Rejects the waiting targeted requests (pause, disable) with a message saying why. */
+  /**
+   * Rejects the waiting targeted requests (pause, disable) with a message saying why. A request whose run is
+   * in progress is not dropped: that run completes (pause) or ends cancelled (disable), and answers it.
+   */
   function dropRequests(why: string): void {
     s.pendingInstant = false;
-    for (const r of targeted) if (!r.result && !r.error) r.error = why;
+    for (const r of waitingRequests()) r.error = why;
   }
 
   const requireState = (allowed: IntegrationStatusName[], action: string) => {
@@ -322,10 +333,15 @@ export async function integrationWorkflow(
           if (s.status === to) return status();
           // S3.6: a run in progress completes; the queue is dropped. S4.4: disable stops the run too.
           if (to !== 'active') dropRequests(`the integration was ${to} before this request ran`);
-          if (to === 'disabled') runScope?.cancel();
           const previous = s.status;
           s.status = to;
           publish();
+          if (to === 'disabled' && runScope) {
+            // The run ends (cancelled) before the integration is saved as disabled (which deletes the CRM
+            // finance copies), so no run writes after it; the status set first keeps another from starting.
+            runScope.cancel();
+            await condition(() => running === null);
+          }
           try {
             await setIntegrationStatus({ integrationId, status: to, actor: actorOf(req.actor) });
           } catch (err) {
@@ -351,7 +367,8 @@ export async function integrationWorkflow(
       return {
         queued: !coalesced,
         coalesced,
-        runNumber: s.runsStarted + 1,
+        // The next run, after the one for the waiting targeted requests if any.
+        runNumber: s.runsStarted + 1 + (waitingRequests().length > 0 ? 1 : 0),
         message: coalesced
           ? 'a sync was already requested; this request joins it'
           : running
@@ -467,29 +484,40 @@ export async function integrationWorkflow(
     await condition(() => s.status !== 'new' || (enableFailures > 0 && !busy), ENABLE_WAIT);
     if (s.status === 'new') {
       await condition(allHandlersFinished);
-      return { status: 'new', reason: 'the integration was never enabled' };
+      // An enable that was waiting its turn behind the refused one (or past the wait) may have succeeded.
+      if (s.status === 'new') return { status: 'new', reason: 'the integration was never enabled' };
     }
   }
   publish();
 
+  /**
+   * Whether to continue as new now: the execution is long (by runs or history — re-evaluated on every
+   * activation, so CRM notifications that arrive while paused count too) and no handler is in flight.
+   */
+  const runsPerExecution = input.runsPerExecution ?? RUNS_PER_EXECUTION;
+  const maxHistoryEvents = input.maxHistoryEvents ?? MAX_HISTORY_EVENTS;
+  const canContinueAsNew = () => {
+    const info = workflowInfo();
+    const tooLong =
+      info.continueAsNewSuggested ||
+      info.historyLength > maxHistoryEvents ||
+      runsThisExecution >= runsPerExecution;
+    return tooLong && !busy && targeted.length === 0 && allHandlersFinished();
+  };
+
   for (;;) {
     if (!due()) {
-      const info = workflowInfo();
-      const tooLong =
-        info.continueAsNewSuggested ||
-        info.historyLength > MAX_HISTORY_EVENTS ||
-        runsThisExecution >= RUNS_PER_EXECUTION;
-      if (tooLong && !busy && targeted.length === 0 && allHandlersFinished())
-        return continueAsNew<typeof integrationWorkflow>({ ...input, carried: s });
+      if (canContinueAsNew()) return continueAsNew<typeof integrationWorkflow>({ ...input, carried: s });
       const seen = changes;
+      const wake = () => changes !== seen || due() || canContinueAsNew();
       const at = nextPeriodicAt();
-      if (at !== null)
-        await condition(() => changes !== seen || due() || tooLong, Math.max(1, at - Date.now()));
-      else await condition(() => changes !== seen || due());
+      if (at !== null) await condition(wake, Math.max(1, at - Date.now()));
+      else await condition(wake);
       continue;
     }
-    const waiting = targeted.filter((r) => !r.result && !r.error);
+    const waiting = waitingRequests();
     if (waiting.length > 0) {
+      for (const r of waiting) r.started = true;
       const reason = waiting.some((r) => r.reason === 'reprocess') ? 'reprocess' : 'instant';
       const summary = await run(reason, mergeTargets(waiting.flatMap((r) => r.targets)));
       const result: TargetedRunResult = {
@@ -499,7 +527,7 @@ export async function integrationWorkflow(
         failureCount: summary.failureCount,
         changed: summary.changed,
       };
-      for (const r of waiting) if (!r.error) r.result = result;
+      for (const r of waiting) r.result = result;
     } else {
       const trigger = s.lastFullRunAt === null ? 'initial' : s.pendingInstant ? 'instant' : 'periodic';
       s.pendingInstant = false;

@@ -1,4 +1,5 @@
 import {
+  ActivityCancellationType,
   CancellationScope,
   ContinueAsNew,
   allHandlersFinished,
@@ -51,6 +52,9 @@ const { syncStep } = proxyActivities<Activities>({
   // The activity heartbeats after every chunk: a worker that dies is noticed within a minute, and the retry
   // resumes after the last chunk it finished.
   heartbeatTimeout: '1 minute',
+  // A cancelled run (integration disabled) ends only once the step has stopped writing, so a run started
+  // after a re-enable never overlaps it.
+  cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1 minute' },
 });
 
