@@ -218,12 +218,16 @@ export function createIntegrationActivities(deps: SyncDeps) {
      * Pause, resume or disable. Disabling (S4.4) deletes the CRM finance-module copies when transaction sync
      * was on, leaves Books untouched and keeps every link. Idempotent.
      */
-    async setIntegrationStatus(input: SetIntegrationStatusInput): Promise<{ financeRecordsDeleted: number }> {
+    async setIntegrationStatus(
+      input: SetIntegrationStatusInput,
+    ): Promise<{ financeRecordsDeleted: number; configVersion: number }> {
       const doc = await current(input.integrationId);
       let financeRecordsDeleted = 0;
-      if (doc.status !== input.status) {
-        await save({ ...doc, status: input.status, version: doc.version });
-      }
+      // Every save bumps the document's version, the one runs record as their configuration version.
+      const configVersion =
+        doc.status !== input.status
+          ? (await save({ ...doc, status: input.status, version: doc.version })).version
+          : doc.version;
       let detail = '';
       if (input.status === 'disabled') {
         if (doc.config.transactionSync) {
@@ -240,7 +244,7 @@ export function createIntegrationActivities(deps: SyncDeps) {
           `integration.${input.status === 'active' ? 'resumed' : input.status}`,
           `status ${doc.status} → ${input.status}${detail}`,
         );
-      return { financeRecordsDeleted };
+      return { financeRecordsDeleted, configVersion };
     },
   };
 }

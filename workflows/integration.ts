@@ -343,7 +343,12 @@ export async function integrationWorkflow(
             await condition(() => running === null);
           }
           try {
-            await setIntegrationStatus({ integrationId, status: to, actor: actorOf(req.actor) });
+            const saved = await setIntegrationStatus({
+              integrationId,
+              status: to,
+              actor: actorOf(req.actor),
+            });
+            s.configVersion = saved.configVersion;
           } catch (err) {
             s.status = previous;
             publish();

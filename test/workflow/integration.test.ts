@@ -142,7 +142,7 @@ class Fakes {
       },
       setIntegrationStatus: async (input) => {
         this.statuses.push(input);
-        return { financeRecordsDeleted: 0 };
+        return { financeRecordsDeleted: 0, configVersion: this.configVersion };
       },
       prepareSyncRun: async (input) => {
         const at = Context.current().info.currentAttemptScheduledTimestampMs;
