@@ -100,6 +100,26 @@ describe('integration lifecycle on the real servers', () => {
     await bench.recordHistory('integration-disable-re-enable', `integration/${bench.integrationId}`);
   });
 
+  it('disable with transaction sync on deletes the CRM finance copies and leaves Books untouched', async () => {
+    await bench.crm('Accounts').put([account('a1', 'Acme')]);
+    const quotes = bench.deps.crmStore.module('Quotes');
+    await quotes.upsertMany(bench.crmOrg, [
+      { id: 'q1', data: { id: 'q1', Subject: 'Q-1 for Acme' } },
+      { id: 'q2', data: { id: 'q2', Subject: 'Q-2 for Acme' } },
+    ]);
+    await ops.enable({ ...ref, config: { ...config, transactionSync: true }, syncNow: true });
+    await lastRun(1);
+    const booksBefore = await bench.books('contacts').all();
+    expect(booksBefore).toHaveLength(1);
+
+    await ops.disable(ref);
+    expect((await quotes.findByIds(bench.crmOrg, ['q1', 'q2'])).map((q) => q.deleted)).toEqual([true, true]);
+    expect(await bench.books('contacts').all()).toEqual(booksBefore);
+    expect((await bench.deps.crmStore.getOrg(bench.crmOrg))?.books_organizations).toEqual([]);
+    const [entry] = await ops.audit(ref, { action: 'integration.disabled' });
+    expect(entry?.detail).toMatch(/2 CRM finance record\(s\) deleted/);
+  });
+
   it('pause refuses instant sync with a message; resume allows it', async () => {
     await ops.enable({ ...ref, config, syncNow: false });
     const paused = await ops.pause(ref);
