@@ -214,7 +214,12 @@ export async function integrationWorkflow(
     for (const r of waitingRequests()) r.error = why;
   }
 
-  const requireState = (allowed: IntegrationStatusName[], action: string) => {
+  /**
+   * Refuses an action the current state does not allow. Validators throw a plain Error (the update is
+   * rejected before it enters history); a handler re-checking after waiting its turn (`inHandler`) must throw
+   * an ApplicationFailure, since any other error would fail the workflow task instead of the update.
+   */
+  const requireState = (allowed: IntegrationStatusName[], action: string, inHandler = false) => {
     if (allowed.includes(s.status)) return;
     const why: Record<IntegrationStatusName, string> = {
       new: 'the integration is not enabled yet',
@@ -222,7 +227,10 @@ export async function integrationWorkflow(
       paused: 'the integration is paused; resume it first',
       disabled: 'the integration is disabled; enable it again first',
     };
-    throw new Error(`cannot ${action}: ${why[s.status]}`);
+    const message = `cannot ${action}: ${why[s.status]}`;
+    throw inHandler
+      ? ApplicationFailure.create({ message, type: 'Conflict', nonRetryable: true })
+      : new Error(message);
   };
 
   const parseConfig = (config: unknown): void => {
@@ -252,6 +260,8 @@ export async function integrationWorkflow(
     enableUpdate,
     async (req) =>
       exclusive(async () => {
+        // Another enable may have gone first while this one waited its turn.
+        requireState(['new', 'disabled'], 'enable', true);
         const reEnabled = s.status === 'disabled';
         try {
           const res = await enableIntegration({
@@ -299,6 +309,7 @@ export async function integrationWorkflow(
     configureUpdate,
     async (req) =>
       exclusive(async () => {
+        requireState(['active', 'paused'], 'configure', true);
         const res = await configureIntegration({
           integrationId,
           config: req.config,
@@ -331,6 +342,8 @@ export async function integrationWorkflow(
       async (req: { actor?: Actor }) =>
         exclusive(async () => {
           if (s.status === to) return status();
+          // A disable may have gone first while a resume waited its turn.
+          requireState(from, action, true);
           // S3.6: a run in progress completes; the queue is dropped. S4.4: disable stops the run too.
           if (to !== 'active') dropRequests(`the integration was ${to} before this request ran`);
           const previous = s.status;
