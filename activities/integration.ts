@@ -1,7 +1,7 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import { ErrorType } from '../domain/errors';
 import {
-  IntegrationConfigSchema,
+  checkIntegrationConfig,
   type Environment,
   type IntegrationConfig,
   type IntegrationDoc,
@@ -56,12 +56,9 @@ export function createIntegrationActivities(deps: SyncDeps) {
   const refuse = (message: string, type: string) => ApplicationFailure.nonRetryable(message, type);
 
   function parseConfig(config: unknown): IntegrationConfig {
-    const parsed = IntegrationConfigSchema.safeParse(config);
-    if (parsed.success) return parsed.data;
-    throw refuse(
-      `invalid configuration: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(config)'}: ${i.message}`).join('; ')}`,
-      ErrorType.ConfigInvalid,
-    );
+    const checked = checkIntegrationConfig(config);
+    if (checked.ok) return checked.config;
+    throw refuse(`invalid configuration: ${checked.issues.join('; ')}`, ErrorType.ConfigInvalid);
   }
 
   async function current(integrationId: string): Promise<IntegrationDoc> {

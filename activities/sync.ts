@@ -3,6 +3,7 @@ import { ZodError } from 'zod';
 import { ErrorType } from '../domain/errors';
 import { FieldMapError, resolveFieldMaps, type ResolvedFieldMap, type SyncKind } from '../domain/field-maps';
 import { normalizeName } from '../domain/names';
+import { describeRunCounts, emptyRunCounts } from '../domain/run-counts';
 import { planSyncSteps, targetSteps, type StepTarget, type SyncStep } from '../domain/sync-plan';
 import { decideContactPersons } from '../domain/sync-contact-persons';
 import { decidePage, type DecidePageResult, type LinkState, type PageRecord } from '../domain/sync-decide';
@@ -92,8 +93,6 @@ export interface FinishSyncRunResult {
   counts: RunCountsByModule;
   failureCount: number;
 }
-
-const EMPTY_COUNTS: RunCounts = { added: 0, updated: 0, unchanged: 0, skipped: 0, failed: 0, deleted: 0 };
 
 export function createSyncActivities(deps: SyncDeps) {
   const state = deps.syncState;
@@ -214,12 +213,7 @@ export function createSyncActivities(deps: SyncDeps) {
         ...(input.reason !== undefined && { reason: input.reason }),
       });
       // S9.8: the run's outcome per module in the audit log; the id makes a retried finish append it once.
-      const perModule = Object.entries(run.counts).flatMap(([module, byDirection]) =>
-        Object.entries(byDirection).map(
-          ([direction, c]) =>
-            `${module} ${direction}: +${c.added} ~${c.updated} =${c.unchanged} skipped ${c.skipped} failed ${c.failed}`,
-        ),
-      );
+      const perModule = describeRunCounts(run.counts);
       await state.appendAudit([
         {
           _id: `${input.runId}#finished`,
@@ -267,7 +261,7 @@ export function createSyncActivities(deps: SyncDeps) {
           : ((await state.getCursor(input.integrationId, cursorModule, step.direction)) ?? null));
     const maxRecords = input.maxRecords ?? 2000;
     const chunkSize = Math.min(input.chunkSize ?? 500, maxRecords);
-    const counts: RunCounts = { ...EMPTY_COUNTS };
+    const counts = emptyRunCounts();
     let records = 0;
 
     while (records < maxRecords) {

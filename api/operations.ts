@@ -14,6 +14,7 @@ import {
   type LinkEntity,
   type RunDoc,
 } from '../domain/sync-state-schemas';
+import { DISPLAY_NAME_OF } from '../domain/names';
 import type { SyncKind } from '../domain/field-maps';
 import { enableIntegration, integrationHandle } from '../client/temporal';
 import type { BooksStore } from '../stores/books-store';
@@ -379,7 +380,7 @@ export function createOperations(deps: OperationsDeps): SyncOperations {
           hits.push({
             crmModule,
             crmId: r.id,
-            name: displayOf(crmModule, data),
+            name: DISPLAY_NAME_OF[crmModule](data),
             email: emailOf(data),
             booksId: linked.get(r.id) ?? null,
             ...(crmModule === 'Accounts' && {
@@ -387,7 +388,7 @@ export function createOperations(deps: OperationsDeps): SyncOperations {
                 .filter((c) => accountIdOf(c.data as Data) === r.id)
                 .map((c) => ({
                   crmId: c.id,
-                  name: displayOf('Contacts', c.data as Data),
+                  name: DISPLAY_NAME_OF.Contacts(c.data as Data),
                   email: emailOf(c.data as Data),
                 })),
             }),
@@ -533,13 +534,6 @@ function kindOfCrmModule(crmModule: string, doc: IntegrationDoc): SyncKind | nul
 /** For failures recorded before they carried their kind: unambiguous modules only. */
 function kindOfFailure(f: FailureDoc): SyncKind | null {
   return f.module === 'vendors' ? 'vendor' : f.module === 'items' ? 'item' : null;
-}
-
-function displayOf(crmModule: string, data: Data): string {
-  const text = (v: unknown) => (typeof v === 'string' ? v : '');
-  if (crmModule === 'Accounts') return text(data.Account_Name);
-  if (crmModule === 'Vendors') return text(data.Vendor_Name);
-  return [text(data.First_Name), text(data.Last_Name)].filter(Boolean).join(' ') || text(data.Full_Name);
 }
 
 function emailOf(data: Data): string | null {

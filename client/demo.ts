@@ -1,11 +1,13 @@
 import type pino from 'pino';
 import { createOperations } from '../api/operations';
-import type { RunView, SyncOperations } from '../api/types';
+import type { RunView } from '../api/types';
 import { integrationWorkflowId } from '../domain/ids';
+import { describeRunCounts, totalRunCounts } from '../domain/run-counts';
 import { servicesDown, servicesUp } from '../scripts/services';
 import type { LoadedConfig } from '../workers/config';
 import { startWorker } from '../workers/service';
 import { openDataStores, runSeed } from './data-commands';
+import { waitForRun } from './integration-commands';
 import { table } from './format';
 import { connectClient } from './temporal';
 
@@ -51,49 +53,18 @@ const DEMO_CONFIG = {
 
 type Ref = { crmOrgId: string; booksOrgId: string; environment: 'production' };
 
-/** Waits until run `n` of the integration has ended, printing its progress every few seconds. */
-async function waitForRun(
-  ops: SyncOperations,
-  ref: Ref,
-  n: number,
-  progress: (line: string) => void,
-): Promise<RunView> {
-  const t0 = Date.now();
-  let lastPrint = 0;
-  for (;;) {
-    const [run] = await ops.history(ref, { limit: 1 });
-    if (run && run.runNumber >= n && run.status !== 'running') return run;
-    if (Date.now() - lastPrint > 3000) {
-      lastPrint = Date.now();
-      const state = run?.runNumber === n ? run.status : 'queued';
-      progress(`  … run #${n} ${state} (${Math.round((Date.now() - t0) / 1000)} s)`);
-    }
-    if (Date.now() - t0 > 10 * 60_000) throw new Error(`run #${n} did not finish within 10 minutes`);
-    await new Promise((r) => setTimeout(r, 500));
-  }
-}
+/** How long the demo waits for one run before giving up. */
+const RUN_TIMEOUT_MS = 10 * 60_000;
 
+/** The counts the demo's history shows, summed over modules and directions. */
 function totalsOf(run: RunView) {
-  const t = { added: 0, updated: 0, skipped: 0, failed: 0 };
-  for (const byDirection of Object.values(run.counts))
-    for (const c of Object.values(byDirection)) {
-      t.added += c.added;
-      t.updated += c.updated;
-      t.skipped += c.skipped;
-      t.failed += c.failed;
-    }
-  return t;
+  const { added, updated, skipped, failed } = totalRunCounts(run.counts);
+  return { added, updated, skipped, failed };
 }
 
-/** The run's counts as "module direction: +added ~updated" lines. */
+/** The run's status and its counts, one line per module and direction. */
 function describeRun(run: RunView): string {
-  const parts = Object.entries(run.counts).flatMap(([module, byDirection]) =>
-    Object.entries(byDirection).map(
-      ([direction, c]) =>
-        `${module} ${direction.replace(/_/g, ' ')}: +${c.added} ~${c.updated} =${c.unchanged} skipped ${c.skipped} failed ${c.failed}`,
-    ),
-  );
-  return `run #${run.runNumber} (${run.trigger}) ${run.status}\n    ${parts.join('\n    ')}`;
+  return `run #${run.runNumber} (${run.trigger}) ${run.status}\n    ${describeRunCounts(run.counts).join('\n    ')}`;
 }
 
 /**
@@ -161,7 +132,7 @@ export async function runDemo(
     );
     const enabled = await ops.enable({ ...ref, config: DEMO_CONFIG, syncNow: true });
     say(`   ${enabled.integrationId}: ${enabled.status}, ${enabled.direction.replace('_', '-')}`);
-    const initial = await waitForRun(ops, ref, 1, say);
+    const initial = await waitForRun(ops, ref, 1, { timeoutMs: RUN_TIMEOUT_MS, progress: say });
     say(`   ${describeRun(initial)}`);
 
     say('\n3. Changing records on both sides: 3 CRM accounts get a new phone, 2 Books items a new rate…');
@@ -184,7 +155,7 @@ export async function runDemo(
     say('\n4. Instant sync…');
     const instant = await ops.syncNow(ref);
     say(`   ${instant.message}`);
-    const second = await waitForRun(ops, ref, 2, say);
+    const second = await waitForRun(ops, ref, 2, { timeoutMs: RUN_TIMEOUT_MS, progress: say });
     say(`   ${describeRun(second)}`);
 
     say('\n5. Pause: the periodic sync stops and an instant sync is refused…');

@@ -26,7 +26,8 @@ import {
   type SyncOperations,
 } from '../api/types';
 import { redactUri } from '../domain/config';
-import { IntegrationConfigSchema } from '../domain/sync-state-schemas';
+import { totalRunCounts } from '../domain/run-counts';
+import { checkIntegrationConfig } from '../domain/sync-state-schemas';
 import { servicesUp } from '../scripts/services';
 // The CLI composes the stores and the Temporal client itself, as data-commands.ts does (not the HTTP API).
 import { loadConfig } from '../workers/config';
@@ -179,11 +180,13 @@ export async function readConfigFile(file: string): Promise<EnableInput['config'
       `the configuration file ${name} is not valid JSON: ${err instanceof Error ? err.message : String(err)}`,
     );
   }
-  const parsed = IntegrationConfigSchema.safeParse(value);
-  if (!parsed.success) {
-    const issues = parsed.error.issues.map((i) => `${i.path.join('.') || '(config)'}: ${i.message}`);
-    throw new OperationError('invalid', `invalid configuration in ${name}: ${issues.join('; ')}`, issues);
-  }
+  const checked = checkIntegrationConfig(value);
+  if (!checked.ok)
+    throw new OperationError(
+      'invalid',
+      `invalid configuration in ${name}: ${checked.issues.join('; ')}`,
+      checked.issues,
+    );
   // The file as written (not the parsed defaults): the workflow validates and stores it.
   return value as EnableInput['config'];
 }
@@ -251,15 +254,6 @@ const clip = (text: string | undefined, max = 60) =>
 
 const COUNT_KEYS = ['added', 'updated', 'unchanged', 'skipped', 'failed'] as const;
 
-/** A run's counts summed over every module and direction. */
-export function sumCounts(run: Pick<RunView, 'counts'>): RunCountsView {
-  const sum: RunCountsView = { added: 0, updated: 0, unchanged: 0, skipped: 0, failed: 0, deleted: 0 };
-  for (const byDirection of Object.values(run.counts))
-    for (const counts of Object.values(byDirection))
-      for (const key of Object.keys(sum) as (keyof RunCountsView)[]) sum[key] += counts[key] ?? 0;
-  return sum;
-}
-
 const countsOf = (c: RunCountsView) => Object.fromEntries(COUNT_KEYS.map((k) => [k, c[k]]));
 
 /** The history as a table: one row per run (counts summed), or per run, module and direction. */
@@ -272,7 +266,9 @@ export function formatHistory(runs: RunView[], byModule = false): string {
     ended: shortTime(r.endedTime),
   });
   if (!byModule)
-    return table(runs.map((r) => ({ ...head(r), ...countsOf(sumCounts(r)), reason: clip(r.reason) })));
+    return table(
+      runs.map((r) => ({ ...head(r), ...countsOf(totalRunCounts(r.counts)), reason: clip(r.reason) })),
+    );
   const rows = runs.flatMap((r) => {
     const perModule = Object.entries(r.counts).flatMap(([module, byDirection]) =>
       Object.entries(byDirection).map(([direction, c]) => ({ module, direction, ...countsOf(c) })),

@@ -238,6 +238,21 @@ export const IntegrationConfigSchema = z.object({
 });
 export type IntegrationConfig = z.infer<typeof IntegrationConfigSchema>;
 
+/**
+ * An integration configuration parsed, or every problem with it as `path: reason` lines (`(config)` for the
+ * whole): the one check the workflow's validators, its activities and the CLI apply alike.
+ */
+export function checkIntegrationConfig(
+  config: unknown,
+): { ok: true; config: IntegrationConfig } | { ok: false; issues: string[] } {
+  const parsed = IntegrationConfigSchema.safeParse(config);
+  if (parsed.success) return { ok: true, config: parsed.data };
+  return {
+    ok: false,
+    issues: parsed.error.issues.map((i) => `${i.path.join('.') || '(config)'}: ${i.message}`),
+  };
+}
+
 const IntegrationFieldsSchema = z.object({
   crmOrgId: KeyPartSchema,
   booksOrgId: KeyPartSchema,

@@ -1,3 +1,4 @@
+import { addRunCounts, emptyRunCounts } from '../domain/run-counts';
 import { randomUUID } from 'node:crypto';
 import {
   MongoBulkWriteError,
@@ -448,10 +449,6 @@ async function bulkUpsert(
   return outcome;
 }
 
-function emptyCounts(): RunCounts {
-  return { added: 0, updated: 0, unchanged: 0, skipped: 0, failed: 0, deleted: 0 };
-}
-
 /** Sums per-page counts into counts[module][direction] and the run's failure count. */
 function sumPageCounts(pages: { module: string; direction: SyncDirection; counts: RunCounts }[]): {
   counts: RunCountsByModule;
@@ -461,8 +458,7 @@ function sumPageCounts(pages: { module: string; direction: SyncDirection; counts
   let failureCount = 0;
   for (const page of pages) {
     const byDirection = (counts[page.module] ??= {});
-    const total = (byDirection[page.direction] ??= emptyCounts());
-    for (const key of Object.keys(total) as (keyof RunCounts)[]) total[key] += page.counts[key];
+    addRunCounts((byDirection[page.direction] ??= emptyRunCounts()), page.counts);
     failureCount += page.counts.failed;
   }
   return { counts, failureCount };

@@ -18,7 +18,8 @@ import {
 import type { Activities } from '../activities';
 import { rootCauseMessage } from '../domain/errors';
 import { integrationWorkflowId, syncRunWorkflowId } from '../domain/ids';
-import { IntegrationConfigSchema } from '../domain/sync-state-schemas';
+import { totalRunCounts } from '../domain/run-counts';
+import { checkIntegrationConfig } from '../domain/sync-state-schemas';
 import {
   configureUpdate,
   crmChangedSignal,
@@ -234,11 +235,8 @@ export async function integrationWorkflow(
   };
 
   const parseConfig = (config: unknown): void => {
-    const parsed = IntegrationConfigSchema.safeParse(config);
-    if (!parsed.success)
-      throw new Error(
-        `invalid configuration: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(config)'}: ${i.message}`).join('; ')}`,
-      );
+    const checked = checkIntegrationConfig(config);
+    if (!checked.ok) throw new Error(`invalid configuration: ${checked.issues.join('; ')}`);
   };
 
   /** An activity's refusal as the update's failure, with its message and type. */
@@ -475,7 +473,7 @@ export async function integrationWorkflow(
         startedAt,
         finishedAt: new Date(Date.now()).toISOString(),
         failureCount: result.failureCount,
-        changed: changedOf(result),
+        changed: changedOf(result.counts),
       };
     } catch (err) {
       summary = {
@@ -568,9 +566,8 @@ function mergeTargets(targets: RunTarget[]): RunTarget[] {
   return [...merged.values()];
 }
 
-function changedOf(result: SyncRunResult): number {
-  let n = 0;
-  for (const byDirection of Object.values(result.counts))
-    for (const c of Object.values(byDirection)) n += c.added + c.updated;
-  return n;
+/** Records added or updated over every module and direction. */
+function changedOf(counts: SyncRunResult['counts']): number {
+  const total = totalRunCounts(counts);
+  return total.added + total.updated;
 }

@@ -18,6 +18,7 @@ import { createDeps, type Deps } from '../../workers/deps';
 import { createWorker } from '../../workers/worker';
 import type { IntegrationStatus } from '../../workflows/messages';
 import { integrationEndpoints, unique } from '../helpers';
+import { INTEGRATION_CONFIG, account } from './integration-fixtures';
 
 /**
  * `crm-books-sync integrations …` as a user runs it: the real CLI (client/cli.ts) in its own process, against
@@ -72,14 +73,6 @@ interface CliResult {
   stderr: string;
 }
 
-const account = (id: string, name: string) => ({
-  id,
-  Account_Name: name,
-  Phone: '+1 555 0100',
-  Billing_City: 'Springfield',
-  Billing_Country: 'USA',
-  Currency: 'USD',
-});
 const contact = (id: string, first: string, last: string, accountId: string) => ({
   id,
   First_Name: first,
@@ -88,11 +81,7 @@ const contact = (id: string, first: string, last: string, accountId: string) => 
   Account_Name: { id: accountId, name: `Account ${accountId}` },
 });
 
-const CONFIG = {
-  customers: { module: 'accounts', extent: 'both_ways', duplicatePolicy: 'skip' },
-  vendors: { extent: 'fetch_from_crm', duplicatePolicy: 'clone' },
-  items: { extent: 'both_ways', duplicatePolicy: 'overwrite' },
-};
+const CONFIG = INTEGRATION_CONFIG;
 
 jest.setTimeout(90_000);
 

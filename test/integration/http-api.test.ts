@@ -3,37 +3,12 @@ import { startHttpServer } from '../../api/http';
 import { createOperations } from '../../api/operations';
 import { OperationError, type SyncOperations } from '../../api/types';
 import { createSyncClient } from '../../client/sync-client';
+import { INTEGRATION_CONFIG as config, account, until } from './integration-fixtures';
 import { createSyncBench, type SyncBench } from './sync-harness';
 
 /** The HTTP API and its typed client over the real operations, Temporal and MongoDB (ISSUE 5 §2). */
 
 const TOKEN = 'a-long-enough-webhook-token';
-
-const account = (id: string, name: string, extra: Record<string, unknown> = {}) => ({
-  id,
-  Account_Name: name,
-  Phone: '+1 555 0100',
-  Billing_City: 'Springfield',
-  Billing_Country: 'USA',
-  Currency: 'USD',
-  ...extra,
-});
-
-const config = {
-  customers: { module: 'accounts', extent: 'both_ways', duplicatePolicy: 'skip' },
-  vendors: { extent: 'fetch_from_crm', duplicatePolicy: 'clone' },
-  items: { extent: 'both_ways', duplicatePolicy: 'overwrite' },
-} as const;
-
-async function until<T>(what: string, probe: () => Promise<T | undefined>, ms = 30_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
 
 type ErrorBody = { error: { kind: string; message: string; issues: string[] } };
 

@@ -1,33 +1,9 @@
 import { createOperations } from '../../api/operations';
 import { OperationError, type SyncOperations } from '../../api/types';
+import { INTEGRATION_CONFIG as config, account, until } from './integration-fixtures';
 import { createSyncBench, type SyncBench } from './sync-harness';
 
 /** The integration's lifecycle through the operations layer, on the real servers (ISSUE 5). */
-
-const account = (id: string, name: string) => ({
-  id,
-  Account_Name: name,
-  Phone: '+1 555 0100',
-  Billing_City: 'Springfield',
-  Billing_Country: 'USA',
-  Currency: 'USD',
-});
-
-const config = {
-  customers: { module: 'accounts', extent: 'both_ways', duplicatePolicy: 'skip' },
-  vendors: { extent: 'fetch_from_crm', duplicatePolicy: 'clone' },
-  items: { extent: 'both_ways', duplicatePolicy: 'overwrite' },
-} as const;
-
-async function until<T>(what: string, probe: () => Promise<T | undefined>, ms = 60_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
 
 describe('integration lifecycle on the real servers', () => {
   let bench: SyncBench;
@@ -54,10 +30,14 @@ describe('integration lifecycle on the real servers', () => {
   });
 
   const lastRun = (n: number) =>
-    until(`run ${n}`, async () => {
-      const [run] = await ops.history(ref, { limit: 1 });
-      return run && run.runNumber >= n && run.status !== 'running' ? run : undefined;
-    });
+    until(
+      `run ${n}`,
+      async () => {
+        const [run] = await ops.history(ref, { limit: 1 });
+        return run && run.runNumber >= n && run.status !== 'running' ? run : undefined;
+      },
+      60_000,
+    );
 
   it('enables, syncs now, syncs again on request, and disable + re-enable creates no duplicate', async () => {
     await bench.crm('Accounts').put([account('a1', 'Acme'), account('a2', 'Globex')]);

@@ -1,0 +1,35 @@
+import { addRunCounts, describeRunCounts, emptyRunCounts, totalRunCounts } from '../../domain/run-counts';
+
+describe('run counts', () => {
+  const byModule = {
+    customers: {
+      crm_to_books: { added: 2, updated: 1, unchanged: 40, skipped: 0, failed: 1, deleted: 0 },
+      books_to_crm: { added: 0, updated: 3, unchanged: 5, skipped: 2, failed: 0, deleted: 1 },
+    },
+    items: { books_to_crm: { added: 7, updated: 0, unchanged: 0, skipped: 0, failed: 0, deleted: 0 } },
+  };
+
+  it('sums every module and direction', () => {
+    expect(totalRunCounts(byModule)).toEqual({
+      added: 9,
+      updated: 4,
+      unchanged: 45,
+      skipped: 2,
+      failed: 1,
+      deleted: 1,
+    });
+    expect(totalRunCounts({})).toEqual(emptyRunCounts());
+  });
+
+  it('adds partial counts as zeros where missing', () => {
+    expect(addRunCounts(emptyRunCounts(), { added: 2 })).toEqual({ ...emptyRunCounts(), added: 2 });
+  });
+
+  it('describes one line per module and direction', () => {
+    expect(describeRunCounts(byModule)).toEqual([
+      'customers crm to books: +2 ~1 =40 skipped 0 failed 1',
+      'customers books to crm: +0 ~3 =5 skipped 2 failed 0',
+      'items books to crm: +7 ~0 =0 skipped 0 failed 0',
+    ]);
+  });
+});
