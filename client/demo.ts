@@ -188,6 +188,8 @@ export async function runDemo(
     const { namespace } = config.app.temporal;
     const { uiUrl } = endpoints.temporal;
     const workflowId = integrationWorkflowId(ref.crmOrgId, ref.booksOrgId, ref.environment);
+    // The UI's page of a workflow is addressed by its run; the integration's current one is open-ended.
+    const { runId } = await client.workflow.getHandle(workflowId).describe();
     const secondTotals = totalsOf(second);
     const ok =
       initial.status.startsWith('completed') &&
@@ -221,7 +223,7 @@ export async function runDemo(
         uiUrl,
         server: endpoints.temporal.description,
         workflowUrl: uiUrl
-          ? `${uiUrl}/namespaces/${namespace}/workflows/${encodeURIComponent(workflowId)}`
+          ? `${uiUrl}/namespaces/${namespace}/workflows/${encodeURIComponent(workflowId)}/${runId}/history`
           : undefined,
       },
       mongo: {
