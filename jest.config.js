@@ -13,6 +13,11 @@ module.exports = {
   transform: ts,
   // Integration tests run several workflows end to end on real servers; unit tests finish in milliseconds.
   testTimeout: 120_000,
+  // Jest runs in band on a 2-core machine, so a Temporal worker or server handle left open by a test that
+  // failed would keep the process alive after the last test and turn one failure into a hung run. The
+  // suites stop what they start (test/helpers.ts useTimeSkippingEnv, the harnesses' afterAll); this is the
+  // backstop that lets the run end and report that failure.
+  forceExit: true,
   projects: [
     { ...base, displayName: 'unit', testMatch: ['<rootDir>/test/unit/**/*.test.ts'] },
     {

@@ -26,6 +26,9 @@ export async function createWorker(opts: {
     namespace: opts.namespace,
     taskQueue: opts.taskQueue,
     activities: createActivities(opts.deps),
+    // Shutdown cancels the activities in flight; one that ignores it for this long no longer holds the
+    // process (Temporal retries it after its heartbeat timeout, idempotently).
+    shutdownForceTime: '30s',
     ...(opts.workflowBundle
       ? { workflowBundle: opts.workflowBundle }
       : { workflowsPath: require.resolve('../workflows') }),

@@ -2,8 +2,6 @@ import { Context } from '@temporalio/activity';
 import { WorkflowUpdateFailedError, type WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { Worker } from '@temporalio/worker';
 import type { Activities } from '../../activities';
 import type {
   ConfigureIntegrationInput,
@@ -29,23 +27,18 @@ import {
   type EnableRequest,
   type IntegrationStatus,
 } from '../../workflows/messages';
-import { createTimeSkippingEnv, unique } from '../helpers';
+import { unique, useTimeSkippingEnv } from '../helpers';
 
 // The time-skipping test server refuses custom search attributes it does not know (the workflow task fails
 // with "BadSearchAttributes: search attribute SyncStatus is not defined" and is retried for ever), but it
 // accepts OperatorService.addSearchAttributes. So they are registered here as on the dev server, and the
 // workflows run with their default `searchAttributes: true` — except in one test that turns them off.
-let env: TestWorkflowEnvironment;
-beforeAll(async () => {
-  env = await createTimeSkippingEnv();
+const suite = useTimeSkippingEnv(async (env) => {
   const KEYWORD = temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD;
   await env.connection.operatorService.addSearchAttributes({
     namespace: env.namespace ?? 'default',
     searchAttributes: Object.fromEntries(Object.keys(SEARCH_ATTRIBUTES).map((name) => [name, KEYWORD])),
   });
-}, 120_000);
-afterAll(async () => {
-  await env?.teardown();
 });
 
 type FakeActivities = Pick<
@@ -227,10 +220,8 @@ async function withIntegration(
   const crmOrgId = unique('crm');
   const integrationId = `${crmOrgId}/${BOOKS_ORG}/${ENVIRONMENT}`;
   const workflowId = integrationWorkflowId(crmOrgId, BOOKS_ORG, ENVIRONMENT);
-  const worker = await Worker.create({
-    connection: env.nativeConnection,
+  const worker = await suite.worker({
     taskQueue,
-    workflowsPath: require.resolve('../../workflows'),
     activities: fakes.activities(),
     // Heartbeats go out at once, so a held sync step learns of its cancellation within moments.
     maxHeartbeatThrottleInterval: '50ms',
@@ -249,7 +240,7 @@ async function withIntegration(
   };
   let handle!: WorkflowHandleWithFirstExecutionRunId<typeof integrationWorkflow>;
   await worker.runUntil(async () => {
-    handle = await env.client.workflow.start(integrationWorkflow, {
+    handle = await suite.env.client.workflow.start(integrationWorkflow, {
       taskQueue,
       workflowId,
       args: [{ crmOrgId, booksOrgId: BOOKS_ORG, environment: ENVIRONMENT, ...options.input }],
@@ -337,14 +328,14 @@ describe('integrationWorkflow (time-skipping)', () => {
       expect(Date.parse(first.nextPeriodicSyncAt!) - Date.parse(first.lastRun!.finishedAt!)).toBe(2 * HOUR);
 
       // Just short of 2 hours: nothing yet.
-      await env.sleep('119m');
+      await suite.env.sleep('119m');
       await settle();
       expect((await status()).runsStarted).toBe(1);
       // Past 2 hours: the periodic run.
-      await env.sleep('2m');
+      await suite.env.sleep('2m');
       const second = await settled(2);
       expect(second.lastRun).toMatchObject({ trigger: 'periodic', status: 'completed' });
-      await env.sleep('2h');
+      await suite.env.sleep('2h');
       await settled(3);
       expect(fakes.triggers()).toEqual(['initial', 'periodic', 'periodic']);
       // Each periodic run started 2 hours (and a little) after the previous one.
@@ -357,18 +348,18 @@ describe('integrationWorkflow (time-skipping)', () => {
       // Paused: 6 hours pass with no run.
       const paused = await handle.executeUpdate(pauseUpdate, { args: [{}] });
       expect(paused).toMatchObject({ status: 'paused', nextPeriodicSyncAt: null });
-      await env.sleep('6h');
+      await suite.env.sleep('6h');
       await settle();
       expect(await status()).toMatchObject({ status: 'paused', runsStarted: 3, running: null });
       expect(fakes.prepared).toHaveLength(3);
 
       // Resumed: the overdue periodic sync runs at once, then every 2 hours again.
-      const before = Number(await env.currentTimeMs());
+      const before = Number(await suite.env.currentTimeMs());
       await handle.executeUpdate(resumeUpdate, { args: [{}] });
       const caughtUp = await settled(4);
       expect(caughtUp).toMatchObject({ status: 'active', lastRun: { trigger: 'periodic' } });
       expect(fakes.prepared[3]!.at - before).toBeLessThan(60_000);
-      await env.sleep('121m');
+      await suite.env.sleep('121m');
       await settled(5);
       expect(fakes.triggers()).toEqual(['initial', 'periodic', 'periodic', 'periodic', 'periodic']);
       expect(fakes.statuses.map((s) => s.status)).toEqual(['paused', 'active']);
@@ -394,7 +385,7 @@ describe('integrationWorkflow (time-skipping)', () => {
       expect(fakes.finished).toEqual([{ runId: runId(1), status: 'completed' }]);
 
       // Well past the 2-hour mark: still nothing while paused.
-      await env.sleep('4h');
+      await suite.env.sleep('4h');
       await settle();
       expect(await status()).toMatchObject({ status: 'paused', runsStarted: 1, running: null });
       expect(fakes.prepared).toHaveLength(1);
@@ -479,7 +470,7 @@ describe('integrationWorkflow (time-skipping)', () => {
       expect(fakes.prepared.map((p) => p.configVersion)).toEqual([1, 1]);
 
       // The next run — the periodic one, now every 30 minutes — uses version 2.
-      await env.sleep('31m');
+      await suite.env.sleep('31m');
       const third = await settled(3);
       expect(third.lastRun?.trigger).toBe('periodic');
       expect(fakes.prepared[2]!.configVersion).toBe(2);
@@ -549,7 +540,7 @@ describe('integrationWorkflow (time-skipping)', () => {
         expect(fakes.triggers()).toEqual(['initial', 'instant', 'instant']);
 
         // The new execution keeps the schedule and the numbering.
-        await env.sleep('61m');
+        await suite.env.sleep('61m');
         const next = await settled(4);
         expect(next.lastRun).toMatchObject({ trigger: 'periodic', runNumber: 4 });
         expect(fakes.prepared[3]).toMatchObject({ runNumber: 4, configVersion: 2 });
@@ -560,7 +551,7 @@ describe('integrationWorkflow (time-skipping)', () => {
 
   it('starts from the carried state: runs a carried instant sync, keeps numbering, schedule and counters', async () => {
     // An execution continued from one at run 99 with an instant sync pending and the last full run an hour ago.
-    const serverNow = Number(await env.currentTimeMs());
+    const serverNow = Number(await suite.env.currentTimeMs());
     const fakes = new Fakes();
     fakes.configVersion = 7;
     const lastRun = {
@@ -592,7 +583,7 @@ describe('integrationWorkflow (time-skipping)', () => {
           lastRun: { runNumber: 100 },
         });
         expect(after).toEqual(run100);
-        await env.sleep('121m');
+        await suite.env.sleep('121m');
         expect((await settled(101)).lastRun).toMatchObject({ trigger: 'periodic', runId: runId(101) });
       },
       {
@@ -679,12 +670,12 @@ describe('integrationWorkflow (time-skipping)', () => {
         status: 'failed',
         reason: 'cancelled: the integration was disabled',
       });
-      expect((await env.client.workflow.getHandle(runId(2)).describe()).status.name).toBe('CANCELLED');
+      expect((await suite.env.client.workflow.getHandle(runId(2)).describe()).status.name).toBe('CANCELLED');
       expect(fakes.statuses.map((s) => s.status)).toEqual(['disabled']);
       fakes.holdSteps = false;
 
       // Disabled: nothing runs, and a sync cannot be asked for.
-      await env.sleep('6h');
+      await suite.env.sleep('6h');
       await settle();
       expect(await status()).toMatchObject({ status: 'disabled', runsStarted: 2, running: null });
       expect(fakes.prepared).toHaveLength(2);
@@ -704,7 +695,7 @@ describe('integrationWorkflow (time-skipping)', () => {
       expect(fakes.enables).toHaveLength(2);
       const third = await settled(3);
       expect(third).toMatchObject({ status: 'active', lastRun: { trigger: 'instant', status: 'completed' } });
-      await env.sleep('121m');
+      await suite.env.sleep('121m');
       expect((await settled(4)).lastRun?.trigger).toBe('periodic');
     });
   });
@@ -897,7 +888,7 @@ async function waitUntilAsync(ok: () => Promise<boolean>, what: string): Promise
 
 /** The events of one execution. */
 async function history(workflowId: string, runId?: string): Promise<temporal.api.history.v1.IHistoryEvent[]> {
-  const h: temporal.api.history.v1.IHistory = await env.client.workflow
+  const h: temporal.api.history.v1.IHistory = await suite.env.client.workflow
     .getHandle(workflowId, runId)
     .fetchHistory();
   return h.events ?? [];

@@ -1,19 +1,11 @@
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { Worker } from '@temporalio/worker';
 import type { Activities } from '../../activities';
 import type { SyncStepInput } from '../../activities/sync';
 import type { SyncStep } from '../../domain/sync-plan';
 import { historyLengths } from '../../client/temporal';
 import { syncRunWorkflow } from '../../workflows';
-import { createTimeSkippingEnv, unique } from '../helpers';
+import { unique, useTimeSkippingEnv } from '../helpers';
 
-let env: TestWorkflowEnvironment;
-beforeAll(async () => {
-  env = await createTimeSkippingEnv();
-});
-afterAll(async () => {
-  await env?.teardown();
-});
+const suite = useTimeSkippingEnv();
 
 type SyncActivities = Pick<Activities, 'prepareSyncRun' | 'syncStep' | 'finishSyncRun'>;
 const counts = { added: 1, updated: 0, unchanged: 0, skipped: 0, failed: 0, deleted: 0 };
@@ -48,14 +40,12 @@ describe('syncRunWorkflow (time-skipping)', () => {
       { kind: 'item', direction: 'books_to_crm' },
     ];
     const calls: SyncStepInput[] = [];
-    const worker = await Worker.create({
-      connection: env.nativeConnection,
+    const worker = await suite.worker({
       taskQueue,
-      workflowsPath: require.resolve('../../workflows'),
       activities: fakeSync(steps, 3, calls),
     });
     const result = await worker.runUntil(
-      env.client.workflow.execute(syncRunWorkflow, {
+      suite.env.client.workflow.execute(syncRunWorkflow, {
         taskQueue,
         workflowId: unique('sync-run'),
         args: [{ integrationId: 'c1/b1/production', runNumber: 1, trigger: 'initial' }],
@@ -79,14 +69,12 @@ describe('syncRunWorkflow (time-skipping)', () => {
     const taskQueue = unique('tq');
     const steps: SyncStep[] = [{ kind: 'account', direction: 'crm_to_books' }];
     const calls: SyncStepInput[] = [];
-    const worker = await Worker.create({
-      connection: env.nativeConnection,
+    const worker = await suite.worker({
       taskQueue,
-      workflowsPath: require.resolve('../../workflows'),
       activities: fakeSync(steps, 600, calls),
     });
     const workflowId = unique('sync-run');
-    const handle = await env.client.workflow.start(syncRunWorkflow, {
+    const handle = await suite.env.client.workflow.start(syncRunWorkflow, {
       taskQueue,
       workflowId,
       args: [{ integrationId: 'c1/b1/production', runNumber: 1, trigger: 'initial' }],
@@ -98,7 +86,7 @@ describe('syncRunWorkflow (time-skipping)', () => {
       'saved',
       ...Array.from({ length: 599 }, (_, i) => String(i + 1)),
     ]);
-    const lengths = await historyLengths(env.client, workflowId, handle.firstExecutionRunId);
+    const lengths = await historyLengths(suite.env.client, workflowId, handle.firstExecutionRunId);
     expect(lengths.length).toBeGreaterThanOrEqual(3);
     for (const n of lengths) expect(n).toBeLessThan(2000);
   });
@@ -106,10 +94,8 @@ describe('syncRunWorkflow (time-skipping)', () => {
   it('records a refused run as failed with its reason instead of failing the workflow', async () => {
     const taskQueue = unique('tq');
     const finished: unknown[] = [];
-    const worker = await Worker.create({
-      connection: env.nativeConnection,
+    const worker = await suite.worker({
       taskQueue,
-      workflowsPath: require.resolve('../../workflows'),
       activities: {
         async prepareSyncRun() {
           return { ok: false, reason: 'the CRM edition is FREE', errorType: 'PrerequisiteFailed' };
@@ -124,7 +110,7 @@ describe('syncRunWorkflow (time-skipping)', () => {
       } satisfies SyncActivities,
     });
     const result = await worker.runUntil(
-      env.client.workflow.execute(syncRunWorkflow, {
+      suite.env.client.workflow.execute(syncRunWorkflow, {
         taskQueue,
         workflowId: unique('sync-run'),
         args: [{ integrationId: 'c1/b1/production', runNumber: 2, trigger: 'periodic' }],

@@ -1,20 +1,10 @@
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { Worker } from '@temporalio/worker';
 import type { Activities } from '../../activities';
 import type { RecordWiringCheckInput } from '../../activities/wiring';
 import { wiringCheckProgressQuery } from '../../workflows/messages';
 import { wiringCheckWorkflow } from '../../workflows';
-import { createTimeSkippingEnv, unique } from '../helpers';
+import { unique, useTimeSkippingEnv } from '../helpers';
 
-let env: TestWorkflowEnvironment;
-
-beforeAll(async () => {
-  env = await createTimeSkippingEnv();
-}, 120_000);
-
-afterAll(async () => {
-  await env?.teardown();
-});
+const suite = useTimeSkippingEnv();
 
 /** Activities that record the time (server time, skipped) at which each round ran. */
 function recordingActivities(
@@ -32,22 +22,20 @@ describe('wiringCheckWorkflow (time-skipping)', () => {
   it('sleeps its 2-hour durable timer between rounds and finishes at once in wall time', async () => {
     const taskQueue = unique('tq');
     const calls: { input: RecordWiringCheckInput; at: number }[] = [];
-    const worker = await Worker.create({
-      connection: env.nativeConnection,
+    const worker = await suite.worker({
       taskQueue,
-      workflowsPath: require.resolve('../../workflows'),
       activities: recordingActivities(calls),
     });
     const wallStart = Date.now();
-    const skippedStart = (await env.currentTimeMs()) as number;
+    const skippedStart = (await suite.env.currentTimeMs()) as number;
     const result = await worker.runUntil(
-      env.client.workflow.execute(wiringCheckWorkflow, {
+      suite.env.client.workflow.execute(wiringCheckWorkflow, {
         taskQueue,
         workflowId: unique('wiring-check'),
         args: [{ checkId: 'c1', rounds: 3 }],
       }),
     );
-    const skipped = Number(await env.currentTimeMs()) - skippedStart;
+    const skipped = Number(await suite.env.currentTimeMs()) - skippedStart;
 
     expect(result.rounds.map((r) => r.round)).toEqual([1, 2, 3]);
     expect(calls.map((c) => c.input)).toEqual([1, 2, 3].map((round) => ({ checkId: 'c1', round })));
@@ -60,14 +48,12 @@ describe('wiringCheckWorkflow (time-skipping)', () => {
   it('answers its progress query while waiting on the timer', async () => {
     const taskQueue = unique('tq');
     const calls: { input: RecordWiringCheckInput; at: number }[] = [];
-    const worker = await Worker.create({
-      connection: env.nativeConnection,
+    const worker = await suite.worker({
       taskQueue,
-      workflowsPath: require.resolve('../../workflows'),
       activities: recordingActivities(calls),
     });
     await worker.runUntil(async () => {
-      const handle = await env.client.workflow.start(wiringCheckWorkflow, {
+      const handle = await suite.env.client.workflow.start(wiringCheckWorkflow, {
         taskQueue,
         workflowId: unique('wiring-check'),
         args: [{ checkId: 'c2', rounds: 2, interval: '2h' }],
@@ -77,7 +63,7 @@ describe('wiringCheckWorkflow (time-skipping)', () => {
       while (progress.roundsDone < 1) progress = await handle.query(wiringCheckProgressQuery);
       expect(progress).toMatchObject({ roundsDone: 1, roundsTotal: 2 });
       expect(progress.nextRoundAt).toEqual(expect.any(String));
-      await env.sleep('2h');
+      await suite.env.sleep('2h');
       const result = await handle.result();
       expect(result.rounds).toHaveLength(2);
       expect(await handle.query(wiringCheckProgressQuery)).toMatchObject({
@@ -90,10 +76,8 @@ describe('wiringCheckWorkflow (time-skipping)', () => {
   it('retries a failing activity and converges on one record per round', async () => {
     const taskQueue = unique('tq');
     let attempts = 0;
-    const worker = await Worker.create({
-      connection: env.nativeConnection,
+    const worker = await suite.worker({
       taskQueue,
-      workflowsPath: require.resolve('../../workflows'),
       activities: {
         async recordWiringCheck(input: RecordWiringCheckInput) {
           attempts++;
@@ -103,7 +87,7 @@ describe('wiringCheckWorkflow (time-skipping)', () => {
       } satisfies Pick<Activities, 'recordWiringCheck'>,
     });
     const result = await worker.runUntil(
-      env.client.workflow.execute(wiringCheckWorkflow, {
+      suite.env.client.workflow.execute(wiringCheckWorkflow, {
         taskQueue,
         workflowId: unique('wiring-check'),
         args: [{ checkId: 'c3' }],
