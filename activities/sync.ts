@@ -517,7 +517,14 @@ export function createSyncActivities(deps: SyncDeps) {
         c.page.map((r) => r.id),
       ),
     ]);
-    const customerIds = [...new Set(accountLinks.map((l) => l.booksId))];
+    // The customers the contacts' accounts are linked to, and those their persons were last written to (a
+    // contact that moved takes its person out of the old one).
+    const customerIds = [
+      ...new Set([
+        ...accountLinks.map((l) => l.booksId),
+        ...personLinks.flatMap((l) => (l.parentBooksId === undefined ? [] : [l.parentBooksId])),
+      ]),
+    ];
     const customers = customerIds.length ? await c.target.findByIds(c.targetOrg, customerIds) : [];
     return decideContactPersons({
       integrationId: c.integrationId,
@@ -561,6 +568,7 @@ export function createSyncActivities(deps: SyncDeps) {
           booksId: l.booksId,
           lastSynced: l.lastSynced,
           contentHash: l.contentHash,
+          ...(l.parentBooksId === undefined ? {} : { parentBooksId: l.parentBooksId }),
         })),
       );
     if (decided.extraLinks?.links.length) {
@@ -677,6 +685,7 @@ function toLinkState(l: {
   lastSynced: { crm: Record<string, unknown>; books: Record<string, unknown> };
   contentHash: { crm?: string | undefined; books?: string | undefined };
   deletedIn?: 'crm' | 'books' | undefined;
+  parentBooksId?: string | undefined;
 }): LinkState {
   return {
     crmId: l.crmId,
@@ -684,6 +693,7 @@ function toLinkState(l: {
     lastSynced: l.lastSynced as LinkState['lastSynced'],
     contentHash: l.contentHash,
     deletedIn: l.deletedIn,
+    parentBooksId: l.parentBooksId,
   };
 }
 

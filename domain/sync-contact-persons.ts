@@ -1,6 +1,12 @@
 import { crmValues, writeBooksFields, type ResolvedFieldMap } from './field-maps';
 import { contentHash } from './hash';
-import { newPageResult, type DecidePageResult, type LinkState, type PageRecord } from './sync-decide';
+import {
+  newPageResult,
+  type DecidePageResult,
+  type LinkState,
+  type LinkWrite,
+  type PageRecord,
+} from './sync-decide';
 import { createdRecordId } from './sync-kinds';
 
 /**
@@ -20,7 +26,7 @@ export interface DecideContactPersonsInput {
   accountLinks: readonly { crmId: string; booksId: string }[];
   /** Contact-person links of the page's contacts. */
   personLinks: readonly LinkState[];
-  /** The Books customers those account links point at. */
+  /** The Books customers those account links point at, and those the persons were last written to. */
   customers: readonly PageRecord[];
 }
 
@@ -32,6 +38,46 @@ export function decideContactPersons(input: DecideContactPersonsInput): DecidePa
   const personLink = new Map(input.personLinks.map((l) => [l.crmId, l]));
   const customers = new Map(input.customers.map((c) => [c.id, c]));
   const working = new Map<string, Record<string, unknown>>();
+  /** The customer's data as this page has left it (a copy: the input is never changed). */
+  const dataOf = (customerId: string): Record<string, unknown> | undefined => {
+    const current = working.get(customerId);
+    if (current) return current;
+    const customer = customers.get(customerId);
+    if (!customer || customer.deleted) return undefined;
+    const copy = JSON.parse(JSON.stringify(customer.data)) as Record<string, unknown>;
+    working.set(customerId, copy);
+    return copy;
+  };
+  const personsOf = (data: Record<string, unknown>): Person[] =>
+    Array.isArray(data.contact_persons) ? (data.contact_persons as Person[]) : [];
+  /**
+   * A contact that moved to another account, or lost its account, leaves the customer it was written to:
+   * its person is taken out there (a primary person hands the flag to the first one left). True if it was.
+   */
+  const leavePrevious = (link: LinkState | undefined, customerId: string | undefined): boolean => {
+    const previous = link?.parentBooksId;
+    if (!link || previous === undefined || previous === customerId) return false;
+    const data = dataOf(previous);
+    if (!data) return false;
+    const persons = personsOf(data);
+    const index = persons.findIndex((p) => p.contact_person_id === link.booksId);
+    if (index < 0) return false;
+    const [removed] = persons.splice(index, 1);
+    if (removed?.is_primary_contact === true && persons.length > 0)
+      persons[0] = { ...persons[0], is_primary_contact: true };
+    data.contact_persons = persons;
+    return true;
+  };
+  /** The link as it is, without a customer. */
+  const unlinked = (link: LinkState): LinkWrite => ({
+    crmId: link.crmId,
+    booksId: link.booksId,
+    lastSynced: link.lastSynced,
+    contentHash: {
+      crm: link.contentHash.crm ?? contentHash(link.lastSynced.crm),
+      books: link.contentHash.books ?? contentHash(link.lastSynced.books),
+    },
+  });
 
   for (const record of input.records) {
     const link = personLink.get(record.id);
@@ -47,6 +93,17 @@ export function decideContactPersons(input: DecideContactPersonsInput): DecidePa
     const account = record.data.Account_Name as { id?: unknown } | null | undefined;
     const accountId = account && typeof account.id === 'string' ? account.id : undefined;
     if (!accountId) {
+      // Taken off its account: no longer that customer's contact person.
+      if (link && leavePrevious(link, undefined)) {
+        result.links.push(unlinked(link));
+        decide({
+          recordId: record.id,
+          outcome: 'updated',
+          targetId: link.booksId,
+          detail: `no longer has an account: removed from customer ${link.parentBooksId}`,
+        });
+        continue;
+      }
       if (!input.includeOrphans)
         decide({
           recordId: record.id,
@@ -83,11 +140,14 @@ export function decideContactPersons(input: DecideContactPersonsInput): DecidePa
     const hash = contentHash(values);
     const personId =
       link?.booksId ?? createdRecordId(input.integrationId, 'contact_person', 'books', record.id);
-    const data =
-      working.get(customerId) ?? (JSON.parse(JSON.stringify(customer.data)) as Record<string, unknown>);
-    const persons = Array.isArray(data.contact_persons) ? (data.contact_persons as Person[]) : [];
+    const moved = leavePrevious(link, customerId);
+    const data = dataOf(customerId)!;
+    const persons = personsOf(data);
     const index = persons.findIndex((p) => p.contact_person_id === personId);
     if (link && index >= 0 && link.contentHash.crm === hash) {
+      // In place and unchanged; a link from before customers were recorded on links learns its customer.
+      if (link.parentBooksId !== customerId)
+        result.links.push({ ...unlinked(link), parentBooksId: customerId });
       decide({ recordId: record.id, outcome: 'unchanged', targetId: personId });
       continue;
     }
@@ -100,15 +160,25 @@ export function decideContactPersons(input: DecideContactPersonsInput): DecidePa
       persons.push(person);
     }
     data.contact_persons = persons;
-    working.set(customerId, data);
     result.links.push({
       crmId: record.id,
       booksId: personId,
       lastSynced: { crm: values, books: values },
       contentHash: { crm: hash, books: hash },
+      parentBooksId: customerId,
     });
-    decide({ recordId: record.id, outcome: index >= 0 ? 'updated' : 'added', targetId: personId });
+    decide({
+      recordId: record.id,
+      outcome: index >= 0 || link ? 'updated' : 'added',
+      targetId: personId,
+      ...(moved ? { detail: `moved from customer ${link?.parentBooksId} to ${customerId}` } : {}),
+    });
   }
-  for (const [id, data] of working) result.writes.push({ id, data });
+  // Only the customers whose persons changed are written (a copy made for a no-op is dropped).
+  for (const [id, data] of working) {
+    const before = customers.get(id);
+    if (before && JSON.stringify(before.data) === JSON.stringify(data)) continue;
+    result.writes.push({ id, data });
+  }
   return result;
 }

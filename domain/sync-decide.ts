@@ -38,6 +38,8 @@ export interface LinkState {
   lastSynced: { crm: FieldValues; books: FieldValues };
   contentHash: { crm?: string | undefined; books?: string | undefined };
   deletedIn?: 'crm' | 'books' | undefined;
+  /** A contact person's link: the Books customer it was last written to. */
+  parentBooksId?: string | undefined;
 }
 
 export interface DecidePageInput {
@@ -76,6 +78,8 @@ export interface LinkWrite {
   booksId: string;
   lastSynced: { crm: FieldValues; books: FieldValues };
   contentHash: { crm: string; books: string };
+  /** Contact persons: the Books customer holding the person. */
+  parentBooksId?: string;
 }
 
 export interface PageFailure {

@@ -314,6 +314,8 @@ const LinkFieldsSchema = z.object({
     crm: z.string().min(1).max(128).optional(),
     books: z.string().min(1).max(128).optional(),
   }),
+  /** The Books record that holds this one: the customer of a contact person (so a move can take it out). */
+  parentBooksId: KeyPartSchema.optional(),
 });
 
 /** One link as a caller gives it to `upsertLinks`. */

@@ -691,6 +691,7 @@ export function createSyncStateStore(db: Db, options: { now?: () => Date } = {})
           booksId: link.booksId,
           lastSynced: link.lastSynced,
           contentHash: defined(link.contentHash),
+          ...(link.parentBooksId === undefined ? {} : { parentBooksId: link.parentBooksId }),
         };
         const current = byId.get(id);
         if (current) {
@@ -699,6 +700,7 @@ export function createSyncStateStore(db: Db, options: { now?: () => Date } = {})
             booksId: current.booksId,
             lastSynced: current.lastSynced,
             contentHash: current.contentHash,
+            ...(current.parentBooksId === undefined ? {} : { parentBooksId: current.parentBooksId }),
           };
           if (canonical(stored) === canonical(content)) {
             result.unchanged += 1;
@@ -714,6 +716,9 @@ export function createSyncStateStore(db: Db, options: { now?: () => Date } = {})
                   filter: { _id: id },
                   update: {
                     $set: { ...content, modifiedTime: nextModifiedTime(current.modifiedTime, time) },
+                    ...(content.parentBooksId === undefined && current.parentBooksId !== undefined
+                      ? { $unset: { parentBooksId: '' } }
+                      : {}),
                     $setOnInsert: { ...key, createdTime: time },
                   },
                   upsert: true,

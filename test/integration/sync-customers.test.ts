@@ -134,6 +134,57 @@ describe('customer sync on the real servers', () => {
     expect(totals(second)).toMatchObject({ added: 1, updated: 0 });
   });
 
+  it('Accounts and their Contacts: a contact moved to another account moves its contact person', async () => {
+    bench = await createSyncBench();
+    await bench.configure({ customers: { module: 'accounts_and_contacts', includeOrphanContacts: true } });
+    await bench.crm('Accounts').put([account('a1', 'Acme Corp'), account('a2', 'Globex')]);
+    await bench
+      .crm('Contacts')
+      .put([
+        contact('c1', 'Ann', 'Lee', 'a1'),
+        contact('c2', 'Raj', 'Patel', 'a1'),
+        contact('c3', 'Mia', 'Wong', 'a2'),
+      ]);
+    await bench.sync();
+    const personIds = async () => {
+      const customers = await bench.books('contacts').all();
+      const of = (name: string) =>
+        (
+          (customers.find((c) => c.data.contact_name === name)?.data.contact_persons ?? []) as Record<
+            string,
+            unknown
+          >[]
+        )
+          .map((p) => `${String(p.last_name)}${p.is_primary_contact === true ? '*' : ''}`)
+          .sort();
+      return { acme: of('Acme Corp'), globex: of('Globex'), customers: customers.length };
+    };
+    const before = await personIds();
+    expect(before.acme.map((n) => n.replace('*', ''))).toEqual(['Lee', 'Patel']);
+    expect(before.acme.filter((n) => n.endsWith('*'))).toHaveLength(1);
+    expect(before).toMatchObject({ globex: ['Wong*'], customers: 2 });
+
+    // Ann moves to Globex; Raj loses his account (orphans included: he becomes an Individual customer).
+    await bench.crm('Contacts').put([contact('c1', 'Ann', 'Lee', 'a2'), contact('c2', 'Raj', 'Patel')]);
+    const moved = await bench.sync();
+    expect(moved.status).toBe('completed');
+    const after = await personIds();
+    expect(after.acme).toEqual([]);
+    expect(after.globex).toEqual(['Lee', 'Wong*']);
+    expect(after.customers).toBe(3);
+    const raj = (await bench.books('contacts').all()).find((c) => c.data.contact_name === 'Raj Patel');
+    expect(raj?.data.customer_sub_type).toBe('individual');
+    // The person keeps its id across the move, and a run straight after writes nothing.
+    const [link] = await bench.deps.syncState.findLinksByCrmIds(bench.integrationId, 'contact_person', [
+      'c1',
+    ]);
+    expect(link?.parentBooksId).toBe(
+      (await bench.books('contacts').all()).find((c) => c.data.contact_name === 'Globex')?.id,
+    );
+    const again = await bench.sync();
+    expect(totals(again)).toMatchObject({ added: 0, updated: 0 });
+  });
+
   it.each([
     ['clone', 2, 0],
     ['overwrite', 1, 1],

@@ -1,0 +1,165 @@
+import { resolveFieldMaps } from '../../domain/field-maps';
+import { contentHash } from '../../domain/hash';
+import { decideContactPersons, type DecideContactPersonsInput } from '../../domain/sync-contact-persons';
+import type { LinkState, PageRecord } from '../../domain/sync-decide';
+
+const maps = resolveFieldMaps('contact_person', [], []);
+const INTEGRATION = 'crm-1/books-1/production';
+
+function contact(id: string, accountId: string | null, last = 'Lovelace', extra: object = {}): PageRecord {
+  return {
+    id,
+    modifiedTime: '2026-11-01T00:00:00.000Z',
+    deleted: false,
+    data: {
+      id,
+      Last_Name: last,
+      First_Name: 'Ada',
+      Account_Name: accountId ? { id: accountId, name: accountId } : null,
+      ...extra,
+    },
+  };
+}
+
+function customer(id: string, persons: Record<string, unknown>[]): PageRecord {
+  return {
+    id,
+    modifiedTime: '2026-11-01T00:00:00.000Z',
+    deleted: false,
+    data: { contact_id: id, contact_name: id, customer_sub_type: 'business', contact_persons: persons },
+  };
+}
+
+/** The link a contact has after its person was written as `person` to customer `parent`. */
+function personLink(
+  crmId: string,
+  booksId: string,
+  parent: string | undefined,
+  last = 'Lovelace',
+): LinkState {
+  const values = { Last_Name: last, First_Name: 'Ada', Salutation: null, Email: null, Phone: null };
+  const full = Object.fromEntries(maps.map((m) => [m.crmField, null]));
+  Object.assign(full, values);
+  return {
+    crmId,
+    booksId,
+    lastSynced: { crm: full, books: full },
+    contentHash: { crm: contentHash(full), books: contentHash(full) },
+    ...(parent === undefined ? {} : { parentBooksId: parent }),
+  };
+}
+
+function decide(over: Partial<DecideContactPersonsInput>) {
+  return decideContactPersons({
+    integrationId: INTEGRATION,
+    maps,
+    records: [],
+    inView: () => true,
+    includeOrphans: false,
+    accountLinks: [
+      { crmId: 'acc-a', booksId: 'cust-a' },
+      { crmId: 'acc-b', booksId: 'cust-b' },
+    ],
+    personLinks: [],
+    customers: [],
+    ...over,
+  });
+}
+
+const personsOf = (result: ReturnType<typeof decide>, id: string) =>
+  (result.writes.find((w) => w.id === id)?.data.contact_persons ?? []) as Record<string, unknown>[];
+
+describe('decideContactPersons', () => {
+  it("adds a new contact as its account's customer's person, primary when the customer has none", () => {
+    const result = decide({ records: [contact('c1', 'acc-a')], customers: [customer('cust-a', [])] });
+    expect(result.counts).toMatchObject({ added: 1, updated: 0 });
+    const [person] = personsOf(result, 'cust-a');
+    expect(person).toMatchObject({ last_name: 'Lovelace', first_name: 'Ada', is_primary_contact: true });
+    expect(result.links).toEqual([
+      expect.objectContaining({ crmId: 'c1', booksId: person!.contact_person_id, parentBooksId: 'cust-a' }),
+    ]);
+  });
+
+  it('writes nothing for a contact whose person is in place and unchanged', () => {
+    const result = decide({
+      records: [contact('c1', 'acc-a')],
+      personLinks: [personLink('c1', 'p1', 'cust-a')],
+      customers: [customer('cust-a', [{ contact_person_id: 'p1', last_name: 'Lovelace' }])],
+    });
+    expect(result.counts).toMatchObject({ unchanged: 1, updated: 0, added: 0 });
+    expect(result.writes).toEqual([]);
+    expect(result.links).toEqual([]);
+  });
+
+  it('moves the person of a contact moved to another account: out of the old customer, into the new', () => {
+    const result = decide({
+      records: [contact('c1', 'acc-b')],
+      personLinks: [personLink('c1', 'p1', 'cust-a')],
+      customers: [
+        customer('cust-a', [
+          { contact_person_id: 'p1', last_name: 'Lovelace', is_primary_contact: true },
+          { contact_person_id: 'p2', last_name: 'Hopper', is_primary_contact: false },
+        ]),
+        customer('cust-b', [{ contact_person_id: 'p3', last_name: 'Turing', is_primary_contact: true }]),
+      ],
+    });
+    expect(result.counts).toMatchObject({ updated: 1, added: 0 });
+    // The old customer keeps the other person, who takes over as primary.
+    expect(personsOf(result, 'cust-a')).toEqual([
+      { contact_person_id: 'p2', last_name: 'Hopper', is_primary_contact: true },
+    ]);
+    // The new one gains the person under the same id, not as its primary.
+    expect(personsOf(result, 'cust-b').map((p) => [p.contact_person_id, p.is_primary_contact])).toEqual([
+      ['p3', true],
+      ['p1', false],
+    ]);
+    expect(result.links).toEqual([expect.objectContaining({ booksId: 'p1', parentBooksId: 'cust-b' })]);
+    expect(result.decisions[0]?.detail).toBe('moved from customer cust-a to cust-b');
+  });
+
+  it('takes the person of a contact taken off its account out of the old customer, orphans or not', () => {
+    for (const includeOrphans of [false, true]) {
+      const result = decide({
+        includeOrphans,
+        records: [contact('c1', null)],
+        personLinks: [personLink('c1', 'p1', 'cust-a')],
+        customers: [customer('cust-a', [{ contact_person_id: 'p1', last_name: 'Lovelace' }])],
+      });
+      expect(result.counts).toMatchObject({ updated: 1 });
+      expect(personsOf(result, 'cust-a')).toEqual([]);
+      // The link stays (the person's id is kept for a return), with no customer holding it.
+      expect(result.links).toEqual([expect.objectContaining({ crmId: 'c1', booksId: 'p1' })]);
+      expect(result.links[0]).not.toHaveProperty('parentBooksId');
+    }
+  });
+
+  it('a link from before customers were recorded learns its customer, changing no customer', () => {
+    const result = decide({
+      records: [contact('c1', 'acc-a')],
+      personLinks: [personLink('c1', 'p1', undefined)],
+      customers: [
+        customer('cust-a', [{ contact_person_id: 'p1', last_name: 'Lovelace', first_name: 'Ada' }]),
+      ],
+    });
+    expect(result.counts).toMatchObject({ unchanged: 1, updated: 0 });
+    expect(result.links).toEqual([expect.objectContaining({ booksId: 'p1', parentBooksId: 'cust-a' })]);
+    expect(result.writes).toEqual([]);
+  });
+
+  it('two contacts moving between the same customers in one page leave both customers right', () => {
+    const result = decide({
+      records: [contact('c1', 'acc-b'), contact('c2', 'acc-a', 'Hopper')],
+      personLinks: [personLink('c1', 'p1', 'cust-a'), personLink('c2', 'p2', 'cust-b', 'Hopper')],
+      customers: [
+        customer('cust-a', [{ contact_person_id: 'p1', last_name: 'Lovelace', is_primary_contact: true }]),
+        customer('cust-b', [{ contact_person_id: 'p2', last_name: 'Hopper', is_primary_contact: true }]),
+      ],
+    });
+    expect(personsOf(result, 'cust-a').map((p) => [p.contact_person_id, p.is_primary_contact])).toEqual([
+      ['p2', true],
+    ]);
+    expect(personsOf(result, 'cust-b').map((p) => [p.contact_person_id, p.is_primary_contact])).toEqual([
+      ['p1', true],
+    ]);
+  });
+});
