@@ -8,6 +8,7 @@ import {
 } from '../domain/sync-state-schemas';
 import { TwoWayIntegrationExistsError } from '../stores/sync-state-store';
 import { CRM_FINANCE_MODULES, type SyncDeps } from './sync';
+import { createViewLoader } from './views';
 
 type Data = Record<string, unknown>;
 
@@ -52,6 +53,7 @@ const FINANCE_PAGE = 500;
  */
 export function createIntegrationActivities(deps: SyncDeps) {
   const state = deps.syncState;
+  const views = createViewLoader(deps.crm);
 
   const refuse = (message: string, type: string) => ApplicationFailure.nonRetryable(message, type);
 
@@ -59,6 +61,13 @@ export function createIntegrationActivities(deps: SyncDeps) {
     const checked = checkIntegrationConfig(config);
     if (checked.ok) return checked.config;
     throw refuse(`invalid configuration: ${checked.issues.join('; ')}`, ErrorType.ConfigInvalid);
+  }
+
+  /** The owner must be a CRM user and every chosen view must apply (S2.4), else the change is refused. */
+  async function checkViews(crmOrgId: string, config: IntegrationConfig): Promise<void> {
+    const problems = await views.check(crmOrgId, config, new Date().toISOString());
+    if (problems.length > 0)
+      throw refuse(`invalid configuration: ${problems.join('; ')}`, ErrorType.ConfigInvalid);
   }
 
   async function current(integrationId: string): Promise<IntegrationDoc> {
@@ -151,6 +160,7 @@ export function createIntegrationActivities(deps: SyncDeps) {
       );
       const direction = twoWayElsewhere ? 'one_way' : 'two_way';
       checkDirection(direction, config, twoWayElsewhere?.booksOrgId);
+      await checkViews(input.crmOrgId, config);
       const saved = await save({
         crmOrgId: input.crmOrgId,
         booksOrgId: input.booksOrgId,
@@ -188,6 +198,7 @@ export function createIntegrationActivities(deps: SyncDeps) {
       const doc = await current(input.integrationId);
       if (doc.status === 'disabled') throw refuse('the integration is disabled', ErrorType.Conflict);
       checkDirection(doc.direction, config);
+      await checkViews(doc.crmOrgId, config);
       const changed = (Object.keys(config) as (keyof IntegrationConfig)[]).filter(
         (k) => JSON.stringify(config[k]) !== JSON.stringify(doc.config[k]),
       );

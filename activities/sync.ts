@@ -18,7 +18,8 @@ import type {
   RunCountsByModule,
 } from '../domain/sync-state-schemas';
 import { CRM_EDITIONS } from '../domain/crm-schemas';
-import { compileView, ViewError, type ViewFilter } from '../domain/views';
+import { ViewError, type ViewFilter } from '../domain/views';
+import { createViewLoader } from './views';
 import { InvalidRecordsError } from '../stores/record-collection';
 import type { ChangedPage, RecordCollection, StoredRecord } from '../stores/record-store';
 import type { SyncStateStore } from '../stores/sync-state-store';
@@ -40,6 +41,7 @@ export interface SyncDeps {
     /** Saves the org document (S1.3 shows the connected Books orgs on it). */
     saveOrg(doc: Data): Promise<unknown>;
     getView(orgId: string, viewId: string): Promise<Data | undefined>;
+    getUser(orgId: string, userId: string): Promise<Data | undefined>;
     findContactsByAccountIds(orgId: string, accountIds: readonly string[]): Promise<StoredRecord<Data>[]>;
   };
   books: {
@@ -96,6 +98,7 @@ export interface FinishSyncRunResult {
 
 export function createSyncActivities(deps: SyncDeps) {
   const state = deps.syncState;
+  const views = createViewLoader(deps.crm);
 
   async function loadIntegration(integrationId: string) {
     const integration = await state.getIntegration(integrationId);
@@ -351,31 +354,12 @@ export function createSyncActivities(deps: SyncDeps) {
     return resolveFieldMaps(kind, userMaps, custom);
   }
 
-  async function viewFor(
-    integration: { crmOrgId: string; _id: string },
+  function viewFor(
+    integration: { crmOrgId: string },
     config: IntegrationConfig,
     kind: SyncKind,
   ): Promise<ViewFilter | undefined> {
-    const viewId =
-      kind === 'account'
-        ? config.customers.accountViewId
-        : kind === 'contact' || kind === 'contact_person'
-          ? config.customers.contactViewId
-          : kind === 'vendor'
-            ? config.vendors.viewId
-            : config.items.viewId;
-    if (!viewId) return undefined;
-    const view = await deps.crm.getView(integration.crmOrgId, viewId);
-    if (!view)
-      throw ApplicationFailure.nonRetryable(
-        `CRM view ${viewId} does not exist in org ${integration.crmOrgId}`,
-        ErrorType.ConfigInvalid,
-      );
-    return compileView(view as never, {
-      module: specOf(kind).crmModule,
-      currentUserId: '',
-      now: new Date().toISOString(),
-    });
+    return views.viewFor(integration.crmOrgId, config, kind, new Date().toISOString());
   }
 
   async function decideChunk(c: {

@@ -228,6 +228,11 @@ export const IntegrationConfigSchema = z.object({
   vendors: ModuleConfigSchema,
   items: ModuleConfigSchema,
   transactionSync: z.boolean().default(false),
+  /**
+   * The CRM user the integration runs as (its owner, who set it up): a "My …" view (S2.4) selects the records
+   * this user owns. Required when a My view is chosen; checked against the CRM org's users.
+   */
+  ownerUserId: KeyPartSchema.optional(),
   /** S3.1: every 2 hours unless configured otherwise. */
   periodicSyncMinutes: z
     .number()

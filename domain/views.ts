@@ -179,7 +179,8 @@ function compilePredefined(
   fail: (problem: string, field?: string) => never,
 ): Compiled {
   if (kind === 'MY') {
-    if (ctx.currentUserId.trim() === '') fail('a My view needs the current CRM user, and none was given');
+    if (ctx.currentUserId.trim() === '')
+      fail("a My view needs the CRM user it is for (the integration's ownerUserId), and none was given");
     const userId = ctx.currentUserId.trim();
     return {
       test: (record) => refId(fieldValue(record, 'Owner')) === userId,

@@ -28,6 +28,10 @@ export function syncDepsOf(crm: CrmStore, books: BooksStore, syncState: SyncStat
       getOrg: async (org) => (await crm.getOrg(org)) as Data | undefined,
       saveOrg: (doc) => crm.saveOrg(doc as never),
       getView: async (org, viewId) => (await crm.getView(org, viewId)) as Data | undefined,
+      getUser: async (org, userId) => {
+        const [user] = await crm.users.findByIds(org, [userId]);
+        return user && !user.deleted ? (user.data as Data) : undefined;
+      },
       findContactsByAccountIds: async (org, accountIds) =>
         (await crm.findContactsByAccountIds(org, accountIds)) as unknown as StoredRecord<Data>[],
     },

@@ -114,6 +114,39 @@ describe('integration lifecycle on the real servers', () => {
     expect(await lastRun(1)).toMatchObject({ trigger: 'initial', status: 'completed' });
   });
 
+  it('a "My Accounts" view syncs the accounts of the integration\'s owner, who must be a CRM user', async () => {
+    await bench.deps.crmStore.saveViews(bench.crmOrg, [
+      { id: 'view-my', name: 'My Accounts', module: 'Accounts', predefined: true, system_name: 'MYVIEWS' },
+    ]);
+    await bench.deps.crmStore.users.upsertMany(bench.crmOrg, [
+      {
+        id: 'u1',
+        data: { id: 'u1', full_name: 'Ann Owner', email: 'ann@example.test', status: 'active' } as never,
+      },
+    ]);
+    const owned = (id: string, name: string, owner: string) =>
+      account(id, name, { Owner: { id: owner, name: owner } });
+    await bench.crm('Accounts').put([owned('a1', 'Acme', 'u1'), owned('a2', 'Globex', 'u2')]);
+    const mine = { ...config, customers: { ...config.customers, accountViewId: 'view-my' } };
+
+    // Without an owner, or with one the CRM does not know, the view cannot apply: refused at enable.
+    await expect(ops.enable({ ...ref, config: mine, syncNow: true })).rejects.toMatchObject({
+      kind: 'invalid',
+      message: expect.stringMatching(/customers\.accountViewId: .*My view needs/),
+    });
+    await expect(
+      ops.enable({ ...ref, config: { ...mine, ownerUserId: 'u9' }, syncNow: true }),
+    ).rejects.toMatchObject({
+      kind: 'invalid',
+      message: expect.stringMatching(/ownerUserId: u9 is not a user/),
+    });
+
+    await ops.enable({ ...ref, config: { ...mine, ownerUserId: 'u1' }, syncNow: true });
+    const run = await lastRun(1);
+    expect(run.counts.customers!.crm_to_books).toMatchObject({ added: 1, skipped: 1 });
+    expect((await bench.books('contacts').all()).map((b) => b.data.contact_name)).toEqual(['Acme']);
+  });
+
   it('refuses bad input with a clear error and writes nothing', async () => {
     await expect(ops.enable({ ...ref, crmOrgId: 'nope', config, syncNow: true })).rejects.toMatchObject({
       kind: 'not_found',

@@ -559,7 +559,7 @@ describe('compileView: rejections', () => {
       'a My view without a current user',
       systemView('MYVIEWS'),
       { ...ctx, currentUserId: ' ' },
-      /needs the current CRM user/,
+      /needs the CRM user it is for/,
     ],
     [
       'a now that is not a timestamp',
