@@ -5,7 +5,7 @@ import { FieldMapError, resolveFieldMaps, type ResolvedFieldMap, type SyncKind }
 import { normalizeName } from '../domain/names';
 import { describeRunCounts, emptyRunCounts } from '../domain/run-counts';
 import { planSyncSteps, targetSteps, type StepTarget, type SyncStep } from '../domain/sync-plan';
-import { decideContactPersons } from '../domain/sync-contact-persons';
+import { decideContactPersons, decidePersonContacts } from '../domain/sync-contact-persons';
 import { decidePage, type DecidePageResult, type LinkState, type PageRecord } from '../domain/sync-decide';
 import { KIND_SPECS, createdRecordId, type BooksContext, type KindSpec } from '../domain/sync-kinds';
 import type {
@@ -376,7 +376,8 @@ export function createSyncActivities(deps: SyncDeps) {
     targetOrg: string;
   }): Promise<DecidePageResult> {
     const toBooks = c.step.direction === 'crm_to_books';
-    if (c.step.kind === 'contact_person') return decidePersonsChunk(c);
+    if (c.step.kind === 'contact_person')
+      return toBooks ? decidePersonsChunk(c) : decidePersonContactsChunk(c);
     const entity = c.spec.entity as LinkEntity;
     const ids = c.page.map((r) => r.id);
     const links = toBooks
@@ -522,6 +523,51 @@ export function createSyncActivities(deps: SyncDeps) {
     });
   }
 
+  /** Books → CRM contact persons: the page's customers' account links, their persons' links and contacts. */
+  async function decidePersonContactsChunk(c: {
+    integrationId: string;
+    maps: ResolvedFieldMap[];
+    page: StoredRecord<Data>[];
+    target: RecordCollection<Data>;
+    targetOrg: string;
+  }): Promise<DecidePageResult> {
+    const business = c.page.filter((r) => !r.deleted && KIND_SPECS.account.booksInScope(r.data));
+    const personIds = business.flatMap((r) =>
+      Array.isArray(r.data.contact_persons)
+        ? (r.data.contact_persons as Data[]).flatMap((p) =>
+            typeof p.contact_person_id === 'string' ? [p.contact_person_id] : [],
+          )
+        : [],
+    );
+    const [accountLinks, personLinks] = await Promise.all([
+      business.length
+        ? state.findLinksByBooksIds(
+            c.integrationId,
+            'customer',
+            business.map((r) => r.id),
+          )
+        : Promise.resolve([]),
+      personIds.length
+        ? state.findLinksByBooksIds(c.integrationId, 'contact_person', personIds)
+        : Promise.resolve([]),
+    ]);
+    const contacts = personLinks.length
+      ? await c.target.findByIds(
+          c.targetOrg,
+          personLinks.map((l) => l.crmId),
+        )
+      : [];
+    return decidePersonContacts({
+      integrationId: c.integrationId,
+      maps: c.maps,
+      records: c.page.map(toPageRecord),
+      // A customer linked to a CRM contact is an Individual's; only accounts hold contact persons.
+      accountLinks: accountLinks.filter((l) => l.crmModule === 'Accounts' && l.deletedIn === undefined),
+      personLinks: personLinks.map(toLinkState),
+      contacts: contacts.map(toPageRecord),
+    });
+  }
+
   async function applyChunk(
     decided: DecidePageResult,
     c: {
@@ -569,7 +615,8 @@ export function createSyncActivities(deps: SyncDeps) {
           integrationId: c.integrationId,
           runId: c.runId,
           module: c.spec.module,
-          kind: c.spec.kind,
+          // The step's kind: a contact person's failure is reprocessed by the contact-person step.
+          kind: c.step.kind,
           direction: c.step.direction,
           recordId: f.recordId,
           payloadId: f.recordId,

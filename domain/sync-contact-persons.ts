@@ -1,4 +1,10 @@
-import { crmValues, writeBooksFields, type ResolvedFieldMap } from './field-maps';
+import {
+  booksValues,
+  crmValues,
+  writeBooksFields,
+  writeCrmFields,
+  type ResolvedFieldMap,
+} from './field-maps';
 import { contentHash } from './hash';
 import {
   newPageResult,
@@ -7,7 +13,7 @@ import {
   type LinkWrite,
   type PageRecord,
 } from './sync-decide';
-import { createdRecordId } from './sync-kinds';
+import { createdRecordId, KIND_SPECS, syncKeyOf } from './sync-kinds';
 
 /**
  * "Accounts and their Contacts" (S2.1): a CRM contact of a synced account becomes a contact person of the
@@ -181,4 +187,133 @@ export function decideContactPersons(input: DecideContactPersonsInput): DecidePa
     result.writes.push({ id, data });
   }
   return result;
+}
+
+/**
+ * Both ways under "Accounts and their Contacts": the contact persons of a Business customer in Books go to
+ * CRM Contacts under the customer's account. Input: the Books contacts changed since the cursor, the links
+ * of the Business ones to CRM accounts, the persons' links and the CRM contacts those point at.
+ */
+export interface DecidePersonContactsInput {
+  integrationId: string;
+  maps: readonly ResolvedFieldMap[];
+  /** Books contacts changed since the cursor (customers of both types and vendors; only Business ones count). */
+  records: readonly PageRecord[];
+  /** Customer links (Books customer id → CRM account id) of the page's Business customers. */
+  accountLinks: readonly { crmId: string; booksId: string }[];
+  /** Contact-person links of the persons on those customers (by Books person id). */
+  personLinks: readonly LinkState[];
+  /** The CRM contacts those links point at. */
+  contacts: readonly PageRecord[];
+}
+
+/**
+ * A new person becomes a CRM contact (id derived from the person, so a retry converges) with the customer's
+ * account; a linked person moves to the CRM only the fields Books changed since the last sync, and takes its
+ * contact along when it moved to another customer. A person the last sync wrote is unchanged (no echo).
+ * Persons removed in Books are not deleted in the CRM (S3.8). Decisions are per person, under the customer's
+ * id (the source record, which a reprocess re-reads).
+ */
+export function decidePersonContacts(input: DecidePersonContactsInput): DecidePageResult {
+  const { result, decide } = newPageResult();
+  const accountOf = new Map(input.accountLinks.map((l) => [l.booksId, l.crmId]));
+  const linkOf = new Map(input.personLinks.map((l) => [l.booksId, l]));
+  const contacts = new Map(input.contacts.map((c) => [c.id, c]));
+  const isBusiness = KIND_SPECS.account.booksInScope;
+
+  for (const record of input.records) {
+    if (record.deleted || !isBusiness(record.data)) continue;
+    const persons = Array.isArray(record.data.contact_persons)
+      ? (record.data.contact_persons as Person[]).filter((p) => typeof p.contact_person_id === 'string')
+      : [];
+    const accountId = accountOf.get(record.id);
+    for (const person of persons) {
+      const personId = person.contact_person_id as string;
+      const name = [person.first_name, person.last_name].filter((v) => typeof v === 'string').join(' ');
+      if (!accountId) {
+        decide({
+          recordId: record.id,
+          outcome: 'skipped',
+          detail: `person ${personId} (${name}): its customer is not synced to the CRM`,
+        });
+        continue;
+      }
+      const values = booksValues(input.maps, person);
+      const hash = contentHash(values);
+      const link = linkOf.get(personId);
+      const moved = link?.parentBooksId !== undefined && link.parentBooksId !== record.id;
+      if (link && link.contentHash.books === hash && !moved) {
+        decide({ recordId: record.id, outcome: 'unchanged', targetId: link.crmId });
+        continue;
+      }
+      const accountRef = {
+        id: accountId,
+        name: typeof record.data.contact_name === 'string' ? record.data.contact_name : null,
+      };
+      if (link) {
+        const contact = contacts.get(link.crmId);
+        if (!contact || contact.deleted) {
+          decide({
+            recordId: record.id,
+            outcome: 'skipped',
+            targetId: link.crmId,
+            detail: `person ${personId} (${name}): its CRM contact was deleted; not recreated (S3.8)`,
+          });
+          continue;
+        }
+        const changed = Object.keys(values).filter(
+          (f) => stableValue(values[f]) !== stableValue(link.lastSynced.books[f]),
+        );
+        let data = writeCrmFields(contact.data, values, changed);
+        if (moved) data = { ...data, Account_Name: accountRef };
+        const crmSide = crmValues(input.maps, data);
+        result.writes.push({ id: link.crmId, data });
+        result.links.push({
+          crmId: link.crmId,
+          booksId: personId,
+          lastSynced: { crm: crmSide, books: values },
+          contentHash: { crm: contentHash(crmSide), books: hash },
+          parentBooksId: record.id,
+        });
+        decide({
+          recordId: record.id,
+          outcome: 'updated',
+          targetId: link.crmId,
+          detail: moved ? `person ${personId} moved to account ${accountId}` : undefined,
+        });
+        continue;
+      }
+      if (values.Last_Name === null || values.Last_Name === '') {
+        result.failures.push({
+          recordId: record.id,
+          field: `contact_persons.${personId}.last_name`,
+          reason: `person ${personId} (${name || 'no name'}): the last name is required (CRM contacts require it)`,
+          payload: record.data,
+        });
+        decide({ recordId: record.id, outcome: 'failed', detail: `person ${personId}: last_name required` });
+        continue;
+      }
+      const crmId = createdRecordId(input.integrationId, 'contact_person', 'crm', personId);
+      const data = writeCrmFields({ id: crmId, Account_Name: accountRef }, values, Object.keys(values));
+      const crmSide = crmValues(input.maps, data);
+      result.writes.push({
+        id: crmId,
+        data,
+        syncKey: syncKeyOf(input.integrationId, 'contact_person', `books_to_crm:${personId}`),
+      });
+      result.links.push({
+        crmId,
+        booksId: personId,
+        lastSynced: { crm: crmSide, books: values },
+        contentHash: { crm: contentHash(crmSide), books: hash },
+        parentBooksId: record.id,
+      });
+      decide({ recordId: record.id, outcome: 'added', targetId: crmId });
+    }
+  }
+  return result;
+}
+
+function stableValue(value: unknown): string {
+  return JSON.stringify(value ?? null);
 }

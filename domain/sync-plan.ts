@@ -32,7 +32,7 @@ interface PlanConfig {
  * The steps of a run in the seeds' order (S2.2): customers, then vendors, then items; customers and vendors
  * fetch the CRM side first, items push the Books side first. Under "Accounts and their Contacts" (S2.1) the
  * accounts come first, then their contacts as contact persons, then — if asked — contacts with no account
- * as Individuals.
+ * as Individuals; both ways, the Business customers' contact persons go back as CRM contacts.
  */
 export function planSyncSteps(config: PlanConfig): SyncStep[] {
   const steps: SyncStep[] = [];
@@ -42,7 +42,7 @@ export function planSyncSteps(config: PlanConfig): SyncStep[] {
     else if (c.module === 'contacts') steps.push({ kind: 'contact', direction });
     else {
       steps.push({ kind: 'account', direction });
-      if (direction === 'crm_to_books') steps.push({ kind: 'contact_person', direction });
+      steps.push({ kind: 'contact_person', direction });
       if (c.includeOrphanContacts) steps.push({ kind: 'contact', direction, orphansOnly: true });
     }
   }

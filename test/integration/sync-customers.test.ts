@@ -292,4 +292,57 @@ describe('customer sync on the real servers', () => {
     expect(totals(second)).toMatchObject({ added: 0, updated: 0 });
     await bench.recordHistory('sync-run-both-ways', 1);
   });
+
+  it("both ways: a Business customer's contact persons become CRM contacts of its account, edits follow", async () => {
+    bench = await createSyncBench();
+    await bench.configure({ customers: { module: 'accounts_and_contacts', extent: 'both_ways' } });
+    await bench.crm('Accounts').put([account('a1', 'Acme Corp')]);
+    await bench.crm('Contacts').put([contact('c1', 'Ann', 'Lee', 'a1')]);
+    await bench.books('contacts').put([
+      {
+        contact_id: 'b1',
+        contact_name: 'Initech',
+        contact_type: 'customer',
+        customer_sub_type: 'business',
+        contact_persons: [
+          { contact_person_id: 'p1', first_name: 'Bill', last_name: 'Lumbergh', email: 'bill@initech.test' },
+          { contact_person_id: 'p2', first_name: 'Milton' }, // no last name: CRM contacts require one
+        ],
+      },
+    ]);
+
+    const run = await bench.sync();
+    expect(run.status).toBe('completed_with_failures');
+    const initech = (await bench.crm('Accounts').all()).find((a) => a.data.Account_Name === 'Initech')!;
+    const contactsOf = async (accountId: string) =>
+      (await bench.crm('Contacts').all())
+        .filter((c) => (c.data.Account_Name as { id?: string } | null)?.id === accountId)
+        .map((c) => c.data);
+    expect(await contactsOf(initech.id)).toEqual([
+      expect.objectContaining({ First_Name: 'Bill', Last_Name: 'Lumbergh', Email: 'bill@initech.test' }),
+    ]);
+    // Ann went the other way, as Acme's contact person, and did not come back as a second CRM contact.
+    expect(await contactsOf('a1')).toEqual([expect.objectContaining({ id: 'c1', Last_Name: 'Lee' })]);
+    const [failure] = await bench.deps.syncState.listFailures(bench.integrationId, { limit: 10 });
+    expect(failure).toMatchObject({
+      recordId: 'b1',
+      field: 'contact_persons.p2.last_name',
+      kind: 'contact_person',
+    });
+
+    // An edit in Books reaches the CRM contact; then a run writes nothing.
+    const [b1] = await bench
+      .books('contacts')
+      .all()
+      .then((all) => all.filter((c) => c.id === 'b1'));
+    const persons = (b1!.data.contact_persons as Record<string, unknown>[]).map((p) =>
+      p.contact_person_id === 'p1' ? { ...p, email: 'bill.l@initech.test' } : p,
+    );
+    await bench.books('contacts').put([{ ...b1!.data, contact_persons: persons }]);
+    const edited = await bench.sync();
+    expect(edited.counts.customers?.books_to_crm).toMatchObject({ updated: 1, added: 0 });
+    expect(await contactsOf(initech.id)).toEqual([expect.objectContaining({ Email: 'bill.l@initech.test' })]);
+    const again = await bench.sync();
+    expect(totals(again)).toMatchObject({ added: 0, updated: 0 });
+  });
 });

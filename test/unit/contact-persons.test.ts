@@ -1,6 +1,10 @@
 import { resolveFieldMaps } from '../../domain/field-maps';
 import { contentHash } from '../../domain/hash';
-import { decideContactPersons, type DecideContactPersonsInput } from '../../domain/sync-contact-persons';
+import {
+  decideContactPersons,
+  decidePersonContacts,
+  type DecideContactPersonsInput,
+} from '../../domain/sync-contact-persons';
 import type { LinkState, PageRecord } from '../../domain/sync-decide';
 
 const maps = resolveFieldMaps('contact_person', [], []);
@@ -161,5 +165,107 @@ describe('decideContactPersons', () => {
     expect(personsOf(result, 'cust-b').map((p) => [p.contact_person_id, p.is_primary_contact])).toEqual([
       ['p1', true],
     ]);
+  });
+});
+
+describe('decidePersonContacts (Books → CRM)', () => {
+  const business = (id: string, persons: Record<string, unknown>[], extra: object = {}): PageRecord => ({
+    ...customer(id, persons),
+    data: { ...customer(id, persons).data, contact_type: 'customer', ...extra },
+  });
+  const crmContact = (id: string, data: object = {}): PageRecord => ({
+    id,
+    modifiedTime: '2026-11-01T00:00:00.000Z',
+    deleted: false,
+    data: {
+      id,
+      Last_Name: 'Lovelace',
+      First_Name: 'Ada',
+      Account_Name: { id: 'acc-a', name: 'cust-a' },
+      ...data,
+    },
+  });
+  const books = (over: Partial<Parameters<typeof decidePersonContacts>[0]>) =>
+    decidePersonContacts({
+      integrationId: INTEGRATION,
+      maps,
+      records: [],
+      accountLinks: [
+        { crmId: 'acc-a', booksId: 'cust-a' },
+        { crmId: 'acc-b', booksId: 'cust-b' },
+      ],
+      personLinks: [],
+      contacts: [],
+      ...over,
+    });
+
+  it("creates a CRM contact under the customer's account for a new person, with an id derived from it", () => {
+    const result = books({
+      records: [business('cust-a', [{ contact_person_id: 'p9', first_name: 'Grace', last_name: 'Hopper' }])],
+    });
+    expect(result.counts).toMatchObject({ added: 1 });
+    const [write] = result.writes;
+    expect(write?.data).toMatchObject({
+      Last_Name: 'Hopper',
+      First_Name: 'Grace',
+      Account_Name: { id: 'acc-a', name: 'cust-a' },
+    });
+    expect(write?.id).toBe(
+      books({ records: [business('cust-a', [{ contact_person_id: 'p9', last_name: 'X' }])] }).writes[0]?.id,
+    );
+    expect(result.links).toEqual([
+      expect.objectContaining({ crmId: write?.id, booksId: 'p9', parentBooksId: 'cust-a' }),
+    ]);
+  });
+
+  it('leaves a person the last sync wrote alone (no echo), and sends only the fields Books changed', () => {
+    const link = personLink('c1', 'p1', 'cust-a');
+    const unchanged = books({
+      records: [business('cust-a', [{ contact_person_id: 'p1', first_name: 'Ada', last_name: 'Lovelace' }])],
+      personLinks: [link],
+      contacts: [crmContact('c1')],
+    });
+    expect(unchanged.counts).toMatchObject({ unchanged: 1 });
+    expect(unchanged.writes).toEqual([]);
+
+    // Books changed the email; the CRM changed the phone meanwhile: the phone stays.
+    const changed = books({
+      records: [
+        business('cust-a', [
+          { contact_person_id: 'p1', first_name: 'Ada', last_name: 'Lovelace', email: 'ada@example.test' },
+        ]),
+      ],
+      personLinks: [link],
+      contacts: [crmContact('c1', { Phone: '+1 555 0101' })],
+    });
+    expect(changed.counts).toMatchObject({ updated: 1 });
+    expect(changed.writes[0]?.data).toMatchObject({ Email: 'ada@example.test', Phone: '+1 555 0101' });
+  });
+
+  it('moves the CRM contact to the account of the customer its person moved to', () => {
+    const result = books({
+      records: [business('cust-b', [{ contact_person_id: 'p1', first_name: 'Ada', last_name: 'Lovelace' }])],
+      personLinks: [personLink('c1', 'p1', 'cust-a')],
+      contacts: [crmContact('c1')],
+    });
+    expect(result.writes[0]?.data.Account_Name).toEqual({ id: 'acc-b', name: 'cust-b' });
+    expect(result.links[0]?.parentBooksId).toBe('cust-b');
+  });
+
+  it('fails a new person without a last name with the field and the reason, and skips unsynced customers', () => {
+    const result = books({
+      records: [
+        business('cust-a', [{ contact_person_id: 'p1', first_name: 'Cher' }]),
+        business('cust-x', [{ contact_person_id: 'p2', last_name: 'Nobody' }]),
+        business('ind-1', [{ contact_person_id: 'p3', last_name: 'Solo' }], {
+          customer_sub_type: 'individual',
+        }),
+      ],
+    });
+    expect(result.counts).toMatchObject({ failed: 1, skipped: 1, added: 0 });
+    expect(result.failures).toEqual([
+      expect.objectContaining({ recordId: 'cust-a', field: 'contact_persons.p1.last_name' }),
+    ]);
+    expect(result.writes).toEqual([]);
   });
 });
