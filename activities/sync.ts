@@ -262,8 +262,10 @@ export function createSyncActivities(deps: SyncDeps) {
         : step.ids
           ? null // a targeted step pages through its ids, never the module's delta cursor
           : ((await state.getCursor(input.integrationId, cursorModule, step.direction)) ?? null));
-    const maxRecords = input.maxRecords ?? 2000;
-    const chunkSize = Math.min(input.chunkSize ?? 500, maxRecords);
+    // One chunk of up to 5,000 by default: on FerretDB v1 each chunk's reads scan their collections, so fewer,
+    // larger chunks cost less (bench: N=20,000 takes 81 s in chunks of 5,000, 3 times as long in chunks of 500).
+    const maxRecords = input.maxRecords ?? 5000;
+    const chunkSize = Math.min(input.chunkSize ?? 5000, maxRecords);
     const counts = emptyRunCounts();
     let records = 0;
 
@@ -274,6 +276,9 @@ export function createSyncActivities(deps: SyncDeps) {
         ? await targetedPage(source, sourceOrg, step.ids, cursor, chunkSize)
         : await source.findChangedSince(sourceOrg, cursor, chunkSize);
       if (page.records.length > 0) {
+        // A chunk of thousands can take a while on FerretDB (its reads scan): beat with the last finished
+        // chunk's cursor between the phases, so the heartbeat timeout measures a stall, not a big chunk.
+        ctx.heartbeat({ cursor });
         const decided = await decideChunk({
           spec,
           step,
@@ -287,6 +292,7 @@ export function createSyncActivities(deps: SyncDeps) {
           target,
           targetOrg,
         });
+        ctx.heartbeat({ cursor });
         await applyChunk(decided, {
           spec,
           step,

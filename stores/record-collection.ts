@@ -15,6 +15,7 @@ import { findUnsafeKey } from '../domain/safe-keys';
 import { RecordIdSchema, describeFirstIssue, type RecordFailure } from '../domain/validation';
 import { DELTA_INDEX_KEY, DELTA_INDEX_NAME, findChangedSince, nextModifiedTime } from './delta';
 import type { ChangedPage, RecordCollection, RecordWrite, StoredRecord, UpsertResult } from './record-store';
+import { isFerretDb } from './server-kind';
 
 /*
  * The MongoDB implementation of RecordCollection (record-store.ts) for one module of the CRM or Books store,
@@ -179,25 +180,9 @@ async function createIndex(collection: Collection<Document>, spec: RecordIndexSp
  */
 export const FERRETDB_MAX_UPDATES_PER_COMMAND = 50;
 
-const serverKinds = new WeakMap<Db, Promise<number>>();
-
-/** How many matching updates one command may carry on this database's server (read once per `Db`). */
-function maxUpdatesPerCommand(db: Db): Promise<number> {
-  let known = serverKinds.get(db);
-  if (!known) {
-    known = db
-      .admin()
-      .command({ buildInfo: 1 })
-      .then((info) =>
-        typeof info.ferretdbVersion === 'string'
-          ? FERRETDB_MAX_UPDATES_PER_COMMAND
-          : Number.POSITIVE_INFINITY,
-      );
-    // A failed probe is not remembered: the next write asks again.
-    known.catch(() => serverKinds.delete(db));
-    serverKinds.set(db, known);
-  }
-  return known;
+/** How many matching updates one command may carry on this database's server. */
+async function maxUpdatesPerCommand(db: Db): Promise<number> {
+  return (await isFerretDb(db)) ? FERRETDB_MAX_UPDATES_PER_COMMAND : Number.POSITIVE_INFINITY;
 }
 
 function chunks<T>(items: readonly T[], size: number): T[][] {
@@ -300,25 +285,38 @@ async function applyPlanned(
 
 /**
  * Inserts records believed new in one unordered bulk; returns the keys the server refused as duplicates
- * (stored already, or a sync key in use), which FerretDB and MongoDB both report by index for inserts. When
- * a refusal names no index, every key is returned: the caller's read then finds which landed.
+ * (stored already, or a sync key in use).
  */
 async function insertNew(
   collection: Collection<RecordEnvelope>,
   planned: readonly Planned[],
 ): Promise<Set<string>> {
-  if (planned.length === 0) return new Set();
+  const refused = await insertRefusals(
+    collection,
+    planned.map((p) => p.op),
+  );
+  return new Set([...refused].map((index) => planned[index]!.key));
+}
+
+/**
+ * Runs insert ops believed new as one unordered bulk and returns the indexes the server refused as
+ * duplicates (a unique index already holds the key), which FerretDB and MongoDB both report by index for
+ * inserts. When a refusal names no index, every index is returned: the caller's read then finds which landed.
+ * Other errors are thrown.
+ */
+export async function insertRefusals<T extends Document>(
+  collection: Collection<T>,
+  ops: readonly AnyBulkWriteOperation<T>[],
+): Promise<Set<number>> {
+  if (ops.length === 0) return new Set();
   try {
-    await collection.bulkWrite(
-      planned.map((p) => p.op),
-      { ordered: false },
-    );
+    await collection.bulkWrite([...ops], { ordered: false });
     return new Set();
   } catch (error) {
     if (!isDuplicateKey(error) || !(error instanceof MongoBulkWriteError)) throw error;
     const failed = [error.writeErrors].flat().filter((e) => e !== undefined);
-    if (failed.length === 0) return new Set(planned.map((p) => p.key));
-    return new Set(failed.map((e) => planned[e.index]?.key).filter((key) => key !== undefined));
+    if (failed.length === 0) return new Set(ops.map((_op, index) => index));
+    return new Set(failed.map((e) => e.index).filter((index) => index < ops.length));
   }
 }
 

@@ -64,6 +64,8 @@ import {
   type TriggerDecisionInput,
 } from '../domain/sync-state-schemas';
 import { deltaIndexKey, findChangedSince, nextModifiedTime, type DeltaPage } from './delta';
+import { insertRefusals } from './record-collection';
+import { isFerretDb } from './server-kind';
 
 // ---------------------------------------------------------------------------------------------------------
 // Errors
@@ -615,12 +617,9 @@ export function createSyncStateStore(db: Db, options: { now?: () => Date } = {})
     async findLinksByCrmIds(integrationId, entity, crmIds) {
       const ids = IdListSchema.parse(crmIds);
       if (ids.length === 0) return [];
+      // A link's _id is derived from its CRM side.
       const docs = await links
-        .find({
-          integrationId: DocIdSchema.parse(integrationId),
-          entity: LinkEntitySchema.parse(entity),
-          crmId: { $in: ids },
-        })
+        .find({ _id: { $in: ids.map((id) => linkIdOf(integrationId, entity, id)) } })
         .toArray();
       return docs.map(parseLink);
     },
@@ -643,31 +642,27 @@ export function createSyncStateStore(db: Db, options: { now?: () => Date } = {})
       const result: UpsertLinksResult = { inserted: 0, updated: 0, unchanged: 0, conflicts: [] };
       if (inputs.length === 0) return result;
 
-      // One read for the whole batch: the links these records already have, and the links already holding
-      // their Books records (a booksId is linked once per integration and entity).
       const linkIds = inputs.map((l) => linkIdOf(l.integrationId, l.entity, l.crmId));
-      const existing = (
-        await links
-          .find({
-            $or: [
-              { _id: { $in: linkIds } },
-              {
-                integrationId: { $in: [...new Set(inputs.map((l) => l.integrationId))] },
-                booksId: { $in: [...new Set(inputs.map((l) => l.booksId))] },
-              },
-            ],
-          })
-          .toArray()
-      ).map(parseLink);
-      const byId = new Map(existing.map((l) => [l._id, l]));
       const booksKey = (l: { integrationId: string; entity: string; booksId: string }) =>
         `${l.integrationId}|${l.entity}|${l.booksId}`;
-      const byBooksKey = new Map(existing.map((l) => [booksKey(l), l]));
-
+      const contentOf = (link: LinkInput) => ({
+        crmModule: link.crmModule,
+        booksId: link.booksId,
+        lastSynced: link.lastSynced,
+        contentHash: defined(link.contentHash),
+        ...(link.parentBooksId === undefined ? {} : { parentBooksId: link.parentBooksId }),
+      });
+      const keyOf = (link: LinkInput) => ({
+        integrationId: link.integrationId,
+        entity: link.entity,
+        crmId: link.crmId,
+      });
       const time = now();
-      const ops: AnyBulkWriteOperation<Stored>[] = [];
-      const opInputs: LinkInput[] = [];
-      const opKinds: ('insert' | 'update')[] = [];
+      const newLink = (id: string, link: LinkInput) =>
+        ({ _id: id, ...keyOf(link), ...contentOf(link), createdTime: time, modifiedTime: time }) as Stored;
+
+      // The batch against itself first: a CRM record or a Books record listed twice.
+      let pending: { id: string; link: LinkInput }[] = [];
       const seenIds = new Set<string>();
       const claimedBooks = new Map<string, string>();
       for (const [index, link] of inputs.entries()) {
@@ -679,20 +674,39 @@ export function createSyncStateStore(db: Db, options: { now?: () => Date } = {})
           continue;
         }
         seenIds.add(id);
-        const holder = claimedBooks.get(booksKey(link)) ?? byBooksKey.get(booksKey(link))?.crmId;
+        const holder = claimedBooks.get(booksKey(link));
         if (holder !== undefined && holder !== link.crmId) {
           conflict(`Books record ${link.booksId} is already linked to CRM record ${holder}`);
           continue;
         }
         claimedBooks.set(booksKey(link), link.crmId);
+        pending.push({ id, link });
+      }
 
-        const content = {
-          crmModule: link.crmModule,
-          booksId: link.booksId,
-          lastSynced: link.lastSynced,
-          contentHash: defined(link.contentHash),
-          ...(link.parentBooksId === undefined ? {} : { parentBooksId: link.parentBooksId }),
-        };
+      // On FerretDB every read but one by _id decodes the whole collection, so new links are inserted before
+      // anything is read: only the ones refused (stored already, or their Books record held) go on to the
+      // read. MongoDB reads them from the _id index first.
+      if (pending.length > 0 && (await isFerretDb(db))) {
+        const refused = await insertRefusals(
+          links,
+          pending.map((p) => ({ insertOne: { document: newLink(p.id, p.link) } })),
+        );
+        result.inserted += pending.length - refused.size;
+        pending = pending.filter((_p, index) => refused.has(index));
+      }
+      // The links these records already have. A Books record held by another link is found by the unique
+      // index on the write (and named below): a read by booksId would cost a scan on FerretDB.
+      const byId = new Map(
+        (pending.length ? await links.find({ _id: { $in: pending.map((p) => p.id) } }).toArray() : [])
+          .map(parseLink)
+          .map((l) => [l._id, l]),
+      );
+
+      const ops: AnyBulkWriteOperation<Stored>[] = [];
+      const opInputs: LinkInput[] = [];
+      const opKinds: ('insert' | 'update')[] = [];
+      for (const { id, link } of pending) {
+        const content = contentOf(link);
         const current = byId.get(id);
         if (current) {
           const stored = {
@@ -707,7 +721,6 @@ export function createSyncStateStore(db: Db, options: { now?: () => Date } = {})
             continue;
           }
         }
-        const key = { integrationId: link.integrationId, entity: link.entity, crmId: link.crmId };
         // Filter on _id (derived from the key): FerretDB v1 answers only _id equality without a full scan.
         ops.push(
           current
@@ -719,41 +732,57 @@ export function createSyncStateStore(db: Db, options: { now?: () => Date } = {})
                     ...(content.parentBooksId === undefined && current.parentBooksId !== undefined
                       ? { $unset: { parentBooksId: '' } }
                       : {}),
-                    $setOnInsert: { ...key, createdTime: time },
+                    $setOnInsert: { ...keyOf(link), createdTime: time },
                   },
                   upsert: true,
                 },
               }
             : // A new link is an insert: on FerretDB an upsert is an update, many times slower. A concurrent
               // insert of the same link is refused by the _id and reported like any duplicate key.
-              {
-                insertOne: {
-                  document: { _id: id, ...key, ...content, createdTime: time, modifiedTime: time } as Stored,
-                },
-              },
+              { insertOne: { document: newLink(id, link) } },
         );
         opInputs.push(link);
         opKinds.push(current ? 'update' : 'insert');
       }
 
       const outcome = await bulkUpsert(links, ops);
-      for (const { index, message } of outcome.duplicates) {
-        const link = opInputs[index]!;
+      // Refused by the unique Books-side index: named with the link holding the Books record (a read only when
+      // something was refused, which is rare).
+      const refusedLinks = outcome.duplicates.map((d) => opInputs[d.index]!);
+      const holders = refusedLinks.length
+        ? (
+            await links
+              .find({
+                $or: refusedLinks.map((l) => ({
+                  integrationId: l.integrationId,
+                  entity: l.entity,
+                  booksId: l.booksId,
+                })),
+              })
+              .toArray()
+          ).map(parseLink)
+        : [];
+      for (const [i, { message }] of outcome.duplicates.entries()) {
+        const link = refusedLinks[i]!;
+        const holder = holders.find((h) => booksKey(h) === booksKey(link) && h.crmId !== link.crmId);
         result.conflicts.push({
           entity: link.entity,
           crmId: link.crmId,
           booksId: link.booksId,
-          reason: `refused by a unique link index (linked concurrently?): ${message}`,
+          reason: holder
+            ? `Books record ${link.booksId} is already linked to CRM record ${holder.crmId}`
+            : `refused by a unique link index (linked concurrently?): ${message}`,
         });
       }
       if (outcome.replayed) {
         const refused = new Set(outcome.duplicates.map((d) => d.index));
         const applied = opKinds.filter((_kind, index) => !refused.has(index));
-        result.inserted = applied.filter((kind) => kind === 'insert').length;
-        result.updated = applied.length - result.inserted;
+        const inserted = applied.filter((kind) => kind === 'insert').length;
+        result.inserted += inserted;
+        result.updated += applied.length - inserted;
       } else {
-        result.inserted = outcome.upserted;
-        result.updated = outcome.modified;
+        result.inserted += outcome.upserted;
+        result.updated += outcome.modified;
         result.unchanged += ops.length - outcome.upserted - outcome.modified;
       }
       return result;
