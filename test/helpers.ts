@@ -35,16 +35,23 @@ export interface TimeSkippingSuite {
  */
 export function useTimeSkippingEnv(
   setup?: (env: TestWorkflowEnvironment) => Promise<void>,
+  options: { perTest?: boolean } = {},
 ): TimeSkippingSuite {
   let env: TestWorkflowEnvironment | undefined;
   const workers = new Set<Worker>();
-  beforeAll(async () => {
+  // perTest: a server of its own for every test (a second or two each), so nothing one test leaves on the
+  // server — such as the time-skipping lock an activity open at its workflow's close leaks, sdk-java#1138 —
+  // can stall the next one.
+  const [before, after] = options.perTest ? [beforeEach, afterEach] : [beforeAll, afterAll];
+  before(async () => {
     env = await createTimeSkippingEnv();
     await setup?.(env);
   }, 120_000);
-  afterAll(async () => {
+  after(async () => {
     await Promise.all([...workers].map(stopWorker));
+    workers.clear();
     await env?.teardown();
+    env = undefined;
   }, WORKER_SHUTDOWN_FORCE_MS + 60_000);
   return {
     get env() {

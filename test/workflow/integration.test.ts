@@ -33,13 +33,16 @@ import { unique, useTimeSkippingEnv } from '../helpers';
 // with "BadSearchAttributes: search attribute SyncStatus is not defined" and is retried for ever), but it
 // accepts OperatorService.addSearchAttributes. So they are registered here as on the dev server, and the
 // workflows run with their default `searchAttributes: true` — except in one test that turns them off.
-const suite = useTimeSkippingEnv(async (env) => {
-  const KEYWORD = temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD;
-  await env.connection.operatorService.addSearchAttributes({
-    namespace: env.namespace ?? 'default',
-    searchAttributes: Object.fromEntries(Object.keys(SEARCH_ATTRIBUTES).map((name) => [name, KEYWORD])),
-  });
-});
+const suite = useTimeSkippingEnv(
+  async (env) => {
+    const KEYWORD = temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD;
+    await env.connection.operatorService.addSearchAttributes({
+      namespace: env.namespace ?? 'default',
+      searchAttributes: Object.fromEntries(Object.keys(SEARCH_ATTRIBUTES).map((name) => [name, KEYWORD])),
+    });
+  },
+  { perTest: true },
+);
 
 type FakeActivities = Pick<
   Activities,
@@ -107,7 +110,27 @@ class Fakes {
     return this.prepared.map((p) => p.trigger);
   }
 
+  /** Fake activities running now. */
+  inFlight = 0;
+
   activities(): FakeActivities {
+    const fakes = this.fakeActivities();
+    // Every fake counted while it runs, so a test can let its activities end before it ends the workflow.
+    const counted = Object.entries(fakes).map(([name, fn]) => [
+      name,
+      async (...args: unknown[]) => {
+        this.inFlight++;
+        try {
+          return await (fn as (...a: unknown[]) => Promise<unknown>)(...args);
+        } finally {
+          this.inFlight--;
+        }
+      },
+    ]);
+    return Object.fromEntries(counted) as FakeActivities;
+  }
+
+  private fakeActivities(): FakeActivities {
     return {
       enableIntegration: async (input) => {
         this.enables.push(input);
@@ -273,10 +296,36 @@ async function withIntegration(
       fakes.release();
       fakes.configureGate?.resolve();
       fakes.enableGate?.resolve();
-      await handle.terminate('test over').catch(() => undefined);
+      // Let the run in progress and every activity end before the workflow is terminated: an activity still
+      // open when its workflow closes leaks the test server's time-skipping lock (sdk-java#1138), and the next
+      // test's env.sleep then waits in real time (CI once hung on it).
+      await quiesce(handle, fakes);
+      // The chain's current execution, not the first: after a continue-as-new, terminating the handle from
+      // start() (bound to the first run) would fail and leave the workflow running on the shared server, its
+      // timers and activities holding the time-skipping lock the next test needs.
+      await suite.env.client.workflow
+        .getHandle(workflowId)
+        .terminate('test over')
+        .catch(() => undefined);
     }
   });
   await expectNoWorkflowTaskFailures(handle);
+}
+
+/** Waits (a few seconds at most) until the integration runs nothing and no fake activity is running. */
+async function quiesce(
+  handle: WorkflowHandleWithFirstExecutionRunId<typeof integrationWorkflow>,
+  fakes: Fakes,
+): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while (Date.now() < deadline) {
+    const running = await handle
+      .query(integrationStatusQuery)
+      .then((s) => s.running !== null)
+      .catch(() => false); // closed, or never started: nothing of it runs
+    if (!running && fakes.inFlight === 0) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
 }
 
 async function expectNoWorkflowTaskFailures(handle: WorkflowHandleWithFirstExecutionRunId): Promise<void> {
