@@ -96,6 +96,9 @@ export interface FinishSyncRunResult {
   failureCount: number;
 }
 
+/** How often a sync step heartbeats while it works (its heartbeat timeout is a minute). */
+const HEARTBEAT_PULSE_MS = 10_000;
+
 export function createSyncActivities(deps: SyncDeps) {
   const state = deps.syncState;
   const views = createViewLoader(deps.crm);
@@ -269,60 +272,68 @@ export function createSyncActivities(deps: SyncDeps) {
     const counts = emptyRunCounts();
     let records = 0;
 
-    while (records < maxRecords) {
-      // A worker shutting down cancels us between chunks; the retry resumes from the heartbeated cursor.
-      if (ctx.cancellationSignal.aborted) throw new CancelledFailure('the worker is shutting down');
-      const page = step.ids
-        ? await targetedPage(source, sourceOrg, step.ids, cursor, chunkSize)
-        : await source.findChangedSince(sourceOrg, cursor, chunkSize);
-      if (page.records.length > 0) {
-        // A chunk of thousands can take a while on FerretDB (its reads scan): beat with the last finished
-        // chunk's cursor between the phases, so the heartbeat timeout measures a stall, not a big chunk.
-        ctx.heartbeat({ cursor });
-        const decided = await decideChunk({
-          spec,
-          step,
-          integration,
-          integrationId: input.integrationId,
-          maps,
-          config,
-          books,
-          view,
-          page: page.records,
-          target,
-          targetOrg,
-        });
-        ctx.heartbeat({ cursor });
-        await applyChunk(decided, {
-          spec,
-          step,
-          integrationId: input.integrationId,
-          runId: input.runId,
-          target,
-          targetOrg,
-          sources: new Map(page.records.map((r) => [r.id, r.data])),
-        });
-        await state.addRunCounts({
-          runId: input.runId,
-          pageKey:
-            `${step.kind}.${step.direction}.${cursor ? `${cursor.modifiedTime}.${cursor.id}` : 'start'}`.replace(
-              /[^A-Za-z0-9._:/|#-]/g,
-              '_',
-            ),
-          module: spec.module,
-          direction: step.direction,
-          counts: decided.counts,
-        });
-        for (const k of Object.keys(counts) as (keyof RunCounts)[]) counts[k] += decided.counts[k];
-        records += page.records.length;
-      }
-      if (page.position && !step.ids)
-        await state.saveCursor(input.integrationId, cursorModule, step.direction, page.position);
-      cursor = page.position;
-      ctx.heartbeat({ cursor });
-      if (!page.next) return { next: null, counts, records };
+    // Beat while working, not only between chunks: a chunk of thousands can take minutes on FerretDB (its reads
+    // scan whole collections), and the heartbeat timeout is there to notice a dead worker, not a big chunk. The
+    // details are always the last finished chunk's cursor, so a retry resumes after it.
+    const pulse = setInterval(() => ctx.heartbeat({ cursor }), HEARTBEAT_PULSE_MS);
+    try {
+      return await chunks();
+    } finally {
+      clearInterval(pulse);
     }
-    return { next: cursor, counts, records };
+
+    async function chunks(): Promise<SyncStepResult> {
+      while (records < maxRecords) {
+        // A worker shutting down cancels us between chunks; the retry resumes from the heartbeated cursor.
+        if (ctx.cancellationSignal.aborted) throw new CancelledFailure('the worker is shutting down');
+        const page = step.ids
+          ? await targetedPage(source, sourceOrg, step.ids, cursor, chunkSize)
+          : await source.findChangedSince(sourceOrg, cursor, chunkSize);
+        if (page.records.length > 0) {
+          const decided = await decideChunk({
+            spec,
+            step,
+            integration,
+            integrationId: input.integrationId,
+            maps,
+            config,
+            books,
+            view,
+            page: page.records,
+            target,
+            targetOrg,
+          });
+          await applyChunk(decided, {
+            spec,
+            step,
+            integrationId: input.integrationId,
+            runId: input.runId,
+            target,
+            targetOrg,
+            sources: new Map(page.records.map((r) => [r.id, r.data])),
+          });
+          await state.addRunCounts({
+            runId: input.runId,
+            pageKey:
+              `${step.kind}.${step.direction}.${cursor ? `${cursor.modifiedTime}.${cursor.id}` : 'start'}`.replace(
+                /[^A-Za-z0-9._:/|#-]/g,
+                '_',
+              ),
+            module: spec.module,
+            direction: step.direction,
+            counts: decided.counts,
+          });
+          for (const k of Object.keys(counts) as (keyof RunCounts)[]) counts[k] += decided.counts[k];
+          records += page.records.length;
+        }
+        if (page.position && !step.ids)
+          await state.saveCursor(input.integrationId, cursorModule, step.direction, page.position);
+        cursor = page.position;
+        ctx.heartbeat({ cursor });
+        if (!page.next) return { next: null, counts, records };
+      }
+      return { next: cursor, counts, records };
+    }
   }
 
   /**
