@@ -7,7 +7,13 @@ import { describeRunCounts, emptyRunCounts } from '../domain/run-counts';
 import { planSyncSteps, targetSteps, type StepTarget, type SyncStep } from '../domain/sync-plan';
 import { decideContactPersons, decidePersonContacts } from '../domain/sync-contact-persons';
 import { decidePage, type DecidePageResult, type LinkState, type PageRecord } from '../domain/sync-decide';
-import { KIND_SPECS, createdRecordId, type BooksContext, type KindSpec } from '../domain/sync-kinds';
+import {
+  KIND_SPECS,
+  createdRecordId,
+  kindSpecOf,
+  type BooksContext,
+  type KindSpec,
+} from '../domain/sync-kinds';
 import type {
   DeltaCursor,
   FailureInput,
@@ -245,7 +251,7 @@ export function createSyncActivities(deps: SyncDeps) {
     const integration = await loadIntegration(input.integrationId);
     const config = await runConfig(input.runId);
     const { step } = input;
-    const spec = specOf(step.kind);
+    const spec = kindSpecOf(step.kind);
     const maps = await resolveMaps(integration.booksOrgId, config, step.kind);
     const books = await booksContext(integration.booksOrgId);
     const view =
@@ -712,11 +718,6 @@ function rejectWrites(
     });
   }
   decided.links = decided.links.filter((l) => !refused.has(l.booksId) && !refused.has(l.crmId));
-}
-
-function specOf(kind: SyncKind): KindSpec {
-  if (kind === 'contact_person') return KIND_SPECS.contact;
-  return KIND_SPECS[kind];
 }
 
 function moduleConfigOf(config: IntegrationConfig, kind: SyncKind) {

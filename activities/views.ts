@@ -1,6 +1,7 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { ErrorType } from '../domain/errors';
 import type { SyncKind } from '../domain/field-maps';
+import { kindSpecOf } from '../domain/sync-kinds';
 import type { IntegrationConfig } from '../domain/sync-state-schemas';
 import { compileView, ViewError, type ViewFilter } from '../domain/views';
 
@@ -11,15 +12,6 @@ export interface ViewSource {
   getView(orgId: string, viewId: string): Promise<Data | undefined>;
   getUser(orgId: string, userId: string): Promise<Data | undefined>;
 }
-
-/** The CRM module each kind's view belongs to (contact persons are CRM Contacts). */
-const CRM_MODULE_OF: Readonly<Record<SyncKind, string>> = {
-  account: 'Accounts',
-  contact: 'Contacts',
-  contact_person: 'Contacts',
-  vendor: 'Vendors',
-  item: 'Products',
-};
 
 /** The configured view of a kind and where it is set in the configuration (for messages). */
 function chosenView(config: IntegrationConfig, kind: SyncKind): { viewId?: string; path: string } {
@@ -58,7 +50,7 @@ export function createViewLoader(crm: ViewSource) {
         ErrorType.ConfigInvalid,
       );
     return compileView(view as never, {
-      module: CRM_MODULE_OF[kind],
+      module: kindSpecOf(kind).crmModule,
       currentUserId: config.ownerUserId ?? '',
       now,
     });

@@ -194,3 +194,8 @@ export function createdRecordId(
 export function syncKeyOf(integrationId: string, entity: string, sourceId: string): string {
   return `cbs:${contentHash([integrationId, entity, sourceId])}`;
 }
+
+/** The spec a kind reads and writes with: a contact person is a CRM contact. */
+export function kindSpecOf(kind: SyncKind): KindSpec {
+  return KIND_SPECS[kind === 'contact_person' ? 'contact' : kind];
+}
