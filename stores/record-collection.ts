@@ -8,6 +8,7 @@ import {
   type Document,
   type Filter,
   type IndexDirection,
+  type Sort,
 } from 'mongodb';
 import { z } from 'zod';
 import { normalizeName } from '../domain/names';
@@ -15,7 +16,7 @@ import { findUnsafeKey } from '../domain/safe-keys';
 import { RecordIdSchema, describeFirstIssue, type RecordFailure } from '../domain/validation';
 import { DELTA_INDEX_KEY, DELTA_INDEX_NAME, findChangedSince, nextModifiedTime } from './delta';
 import type { ChangedPage, RecordCollection, RecordWrite, StoredRecord, UpsertResult } from './record-store';
-import { isFerretDb } from './server-kind';
+import { findWithin, isFerretDb } from './server-kind';
 
 /*
  * The MongoDB implementation of RecordCollection (record-store.ts) for one module of the CRM or Books store,
@@ -27,18 +28,20 @@ import { isFerretDb } from './server-kind';
 // ---------------------------------------------------------------------------------------------------------
 // Limits, errors, helpers
 
-/** The most records one call reads or writes: larger batches belong in several calls. */
+/** The most records one call writes: larger batches belong in several calls. */
 export const MAX_BATCH = 10_000;
+/** The most ids or names one read lists (a sync chunk reads its links, targets and candidates in one each). */
+export const MAX_READ_LIST = 100_000;
 
 /** Org ids and record ids: the API's id format, which has no `|`, so `${org}|${id}` is unambiguous. */
 export const OrgIdSchema = RecordIdSchema;
 
-const IdListSchema = z.array(RecordIdSchema).max(MAX_BATCH);
+const IdListSchema = z.array(RecordIdSchema).max(MAX_READ_LIST);
 const SyncKeySchema = z.string().min(1).max(600);
-const NormNameListSchema = z.array(z.string().max(1000)).max(MAX_BATCH);
+const NormNameListSchema = z.array(z.string().max(1000)).max(MAX_READ_LIST);
 const LookupValueSchema = z.union([
   z.string().max(1000),
-  z.array(z.string().max(1000)).min(1).max(MAX_BATCH),
+  z.array(z.string().max(1000)).min(1).max(MAX_READ_LIST),
 ]);
 
 /** Some records of a write were refused; nothing of the write was stored. */
@@ -445,13 +448,12 @@ export function createRecordCollection<T>(
     return defined({ id, org, modifiedTime, normName, deleted, syncKey, data }) as StoredRecord<T>;
   }
 
-  const find = async (filter: Document, sort: Document = { _id: 1 }) =>
-    (
-      await collection
-        .find(filter as Filter<RecordEnvelope>)
-        .sort(sort)
-        .toArray()
-    ).map(parse);
+  /** `filter` plus, per path of `within`, one of its values (see findWithin for FerretDB's long lists). */
+  const find = async (
+    filter: Document,
+    within: Readonly<Record<string, readonly string[]>> = {},
+    sort: Sort = { _id: 1 },
+  ) => (await findWithin(db, collection, filter as Filter<RecordEnvelope>, within, { sort })).map(parse);
 
   return {
     name,
@@ -470,12 +472,13 @@ export function createRecordCollection<T>(
       const o = OrgIdSchema.parse(org);
       const list = IdListSchema.parse(ids);
       if (list.length === 0) return [];
-      return find({ _id: { $in: list.map((id) => recordKey(o, id)) } });
+      return find({ org: o }, { _id: list.map((id) => recordKey(o, id)) });
     },
 
     async findByNormNames(org, normNames) {
       if (normNames.length === 0) return [];
-      return find(normNameFilter(org, normNames), { normName: 1, _id: 1 });
+      const { normName, ...rest } = normNameFilter(org, normNames);
+      return find(rest, { normName: (normName as { $in: string[] }).$in }, { normName: 1, _id: 1 });
     },
 
     async searchByName(org, text, limit) {
@@ -496,12 +499,14 @@ export function createRecordCollection<T>(
 
     async findWhere(org, fields) {
       const filter: Document = { org: OrgIdSchema.parse(org), deleted: false };
+      const within: Record<string, string[]> = {};
       for (const [field, raw] of Object.entries(fields)) {
         if (!lookups.has(field)) throw new Error(`${name}: ${field} is not a lookup field`);
         const value = LookupValueSchema.parse(raw);
-        filter[field] = typeof value === 'string' ? value : { $in: value };
+        if (typeof value === 'string') filter[field] = value;
+        else within[field] = value;
       }
-      return find(filter);
+      return find(filter, within);
     },
 
     /**
@@ -583,12 +588,13 @@ export function createRecordCollection<T>(
       for (let attempt = 1; pending.length > 0; attempt++) {
         const existing = new Map(
           (
-            await collection
-              .find(
-                { _id: { $in: pending.map((w) => w.key) } },
-                { projection: { modifiedTime: 1, createdTime: 1, contentHash: 1, deleted: 1, syncKey: 1 } },
-              )
-              .toArray()
+            await findWithin(
+              db,
+              collection,
+              { org: o },
+              { _id: pending.map((w) => w.key) },
+              { projection: { modifiedTime: 1, createdTime: 1, contentHash: 1, deleted: 1, syncKey: 1 } },
+            )
           ).map((doc) => {
             const e = ExistingSchema.parse(doc);
             return [e._id, e] as const;

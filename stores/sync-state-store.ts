@@ -65,7 +65,7 @@ import {
 } from '../domain/sync-state-schemas';
 import { deltaIndexKey, findChangedSince, nextModifiedTime, type DeltaPage } from './delta';
 import { insertRefusals } from './record-collection';
-import { isFerretDb } from './server-kind';
+import { findWithin, isFerretDb } from './server-kind';
 
 // ---------------------------------------------------------------------------------------------------------
 // Errors
@@ -352,7 +352,9 @@ type Stored = Document & { _id: string };
 
 const DUPLICATE_KEY = 11000;
 const MAX_IDS = 10_000;
-const IdListSchema = z.array(KeyPartSchema).max(MAX_IDS);
+/** The most ids one link read lists (a sync chunk's links are read in one). */
+const MAX_READ_IDS = 100_000;
+const IdListSchema = z.array(KeyPartSchema).max(MAX_READ_IDS);
 const DocIdListSchema = z.array(DocIdSchema).max(MAX_IDS);
 const LimitSchema = z.number().int().positive().max(MAX_IDS);
 
@@ -618,22 +620,24 @@ export function createSyncStateStore(db: Db, options: { now?: () => Date } = {})
       const ids = IdListSchema.parse(crmIds);
       if (ids.length === 0) return [];
       // A link's _id is derived from its CRM side.
-      const docs = await links
-        .find({ _id: { $in: ids.map((id) => linkIdOf(integrationId, entity, id)) } })
-        .toArray();
+      const docs = await findWithin(
+        db,
+        links,
+        { integrationId: DocIdSchema.parse(integrationId), entity: LinkEntitySchema.parse(entity) },
+        { _id: ids.map((id) => linkIdOf(integrationId, entity, id)) },
+      );
       return docs.map(parseLink);
     },
 
     async findLinksByBooksIds(integrationId, entity, booksIds) {
       const ids = IdListSchema.parse(booksIds);
       if (ids.length === 0) return [];
-      const docs = await links
-        .find({
-          integrationId: DocIdSchema.parse(integrationId),
-          entity: LinkEntitySchema.parse(entity),
-          booksId: { $in: ids },
-        })
-        .toArray();
+      const docs = await findWithin(
+        db,
+        links,
+        { integrationId: DocIdSchema.parse(integrationId), entity: LinkEntitySchema.parse(entity) },
+        { booksId: ids },
+      );
       return docs.map(parseLink);
     },
 
@@ -697,7 +701,7 @@ export function createSyncStateStore(db: Db, options: { now?: () => Date } = {})
       // The links these records already have. A Books record held by another link is found by the unique
       // index on the write (and named below): a read by booksId would cost a scan on FerretDB.
       const byId = new Map(
-        (pending.length ? await links.find({ _id: { $in: pending.map((p) => p.id) } }).toArray() : [])
+        (pending.length ? await findWithin(db, links, {}, { _id: pending.map((p) => p.id) }) : [])
           .map(parseLink)
           .map((l) => [l._id, l]),
       );

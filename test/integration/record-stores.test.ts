@@ -12,6 +12,7 @@ import {
   type RecordIndexSpec,
 } from '../../stores/record-collection';
 import type { DeltaCursor } from '../../stores/delta';
+import { FERRETDB_LONGEST_IN } from '../../stores/server-kind';
 import type { RecordCollection, StoredRecord } from '../../stores/record-store';
 import { integrationEndpoints, unique } from '../helpers';
 
@@ -413,6 +414,53 @@ describe('CRM and Books record stores on the real server', () => {
       const found = await crm.findContactsByAccountIds(org, ['A1', 'A2']);
       expect(found.map((r) => r.id).sort()).toEqual(['k1', 'k3']);
       expect(await crm.findContactsByAccountIds(org, [])).toEqual([]);
+    });
+  });
+
+  describe('lookups by long lists', () => {
+    // Past FERRETDB_LONGEST_IN values FerretDB gets the filter without its `$in` and the list is matched by the
+    // store: the answers must be those of the same lookups in short lists.
+    const org = 'long-org';
+    const n = FERRETDB_LONGEST_IN + 200;
+    const ids = Array.from({ length: n }, (_, i) => `L${String(i).padStart(4, '0')}`);
+    const inShortLists = async <T>(list: string[], read: (part: string[]) => Promise<T[]>) =>
+      (
+        await Promise.all(
+          Array.from({ length: Math.ceil(list.length / 100) }, (_, k) =>
+            read(list.slice(k * 100, k * 100 + 100)),
+          ),
+        )
+      ).flat();
+    beforeAll(async () => {
+      clock = new Date('2025-03-06T10:00:00.000Z');
+      await crm.module('Accounts').upsertMany(org, writes(ids.map((id) => account(id, `Long ${id}`))));
+      // The same ids in another org, and contacts of every account but the last 100.
+      await crm
+        .module('Accounts')
+        .upsertMany('long-other', writes(ids.map((id) => account(id, `Long ${id}`))));
+      await crm
+        .module('Contacts')
+        .upsertMany(org, writes(ids.slice(0, n - 100).map((id) => contact(`K${id}`, id, id))));
+      await crm.module('Accounts').markDeleted(org, [ids[3]!]);
+    });
+
+    it('find by id, name and account exactly what short lists find', async () => {
+      const accounts = crm.module('Accounts');
+      const asked = [...ids.slice(50), 'missing-1', 'missing-2'];
+      expect(asked.length).toBeGreaterThan(FERRETDB_LONGEST_IN);
+      const byIds = await accounts.findByIds(org, asked);
+      expect(byIds.map((r) => r.id)).toEqual(ids.slice(50));
+      expect(byIds.every((r) => r.org === org)).toBe(true);
+
+      const names = ids.map((id) => `long ${id.toLowerCase()}`);
+      const byNames = await accounts.findByNormNames(org, names);
+      expect(byNames).toHaveLength(n - 1); // the deleted one left out
+      expect(byNames.map((r) => r.id).sort()).toEqual(
+        (await inShortLists(names, (part) => accounts.findByNormNames(org, part))).map((r) => r.id).sort(),
+      );
+
+      const contacts = await crm.findContactsByAccountIds(org, ids);
+      expect(contacts.map((r) => r.id).sort()).toEqual(ids.slice(0, n - 100).map((id) => `K${id}`));
     });
   });
 

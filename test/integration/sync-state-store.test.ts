@@ -10,6 +10,7 @@ import {
   type SyncStateStore,
 } from '../../stores/sync-state-store';
 import { integrationEndpoints, unique } from '../helpers';
+import { FERRETDB_LONGEST_IN } from '../../stores/server-kind';
 
 /** The sync-state store against the real Mongo-wire server, one fresh database for this file. */
 describe('sync-state store on the real server', () => {
@@ -280,6 +281,47 @@ describe('sync-state store on the real server', () => {
       const [after] = await store.findLinksByCrmIds(integrationId, 'customer', ['c3']);
       expect(after).toMatchObject({ deletedIn: 'books', booksId: 'b3' });
       expect(after!.modifiedTime.getTime()).toBeGreaterThan(before!.modifiedTime.getTime());
+    });
+
+    it('are found by long id lists as by short ones, within their integration and entity', async () => {
+      // Longer than FERRETDB_LONGEST_IN: on FerretDB the lists are matched by the store, not in the query.
+      const longId = 'crmLong/booksLong/production';
+      const ids = Array.from({ length: FERRETDB_LONGEST_IN + 200 }, (_, i) => String(i));
+      const page = ids.map((i) => link(`lc${i}`, `lb${i}`, { integrationId: longId }));
+      expect((await store.upsertLinks(page)).inserted).toBe(ids.length);
+      // The same records under another entity and another integration.
+      await store.upsertLinks(
+        ids.map((i) =>
+          link(`lc${i}`, `lb${i}`, {
+            integrationId: longId,
+            entity: 'contact_person',
+            crmModule: 'Contacts',
+          }),
+        ),
+      );
+      await store.upsertLinks(ids.slice(0, 50).map((i) => link(`lc${i}`, `lb${i}`)));
+
+      // Asked for all but the first 100 (still a long list) and one id that has no link.
+      const wanted = ids.slice(100);
+      const byCrm = await store.findLinksByCrmIds(longId, 'customer', [
+        ...wanted.map((i) => `lc${i}`),
+        'lc-missing',
+      ]);
+      expect(byCrm.map((l) => l.crmId).sort()).toEqual(wanted.map((i) => `lc${i}`).sort());
+      expect(byCrm.every((l) => l.integrationId === longId && l.entity === 'customer')).toBe(true);
+      const byBooks = await store.findLinksByBooksIds(longId, 'contact_person', [
+        ...wanted.map((i) => `lb${i}`),
+        'x',
+      ]);
+      expect(byBooks.map((l) => l.booksId).sort()).toEqual(wanted.map((i) => `lb${i}`).sort());
+      expect(byBooks.every((l) => l.entity === 'contact_person')).toBe(true);
+      // Written again: every one found stored and unchanged.
+      expect(await store.upsertLinks(page)).toEqual({
+        inserted: 0,
+        updated: 0,
+        unchanged: ids.length,
+        conflicts: [],
+      });
     });
 
     it('are read as a delta, each once', async () => {
