@@ -56,6 +56,8 @@ export interface SyncDeps {
     listCurrencyCodes(orgId: string): Promise<string[]>;
     listCustomFields(orgId: string, module: 'contacts' | 'items'): Promise<{ api_name: string }[]>;
   };
+  /** A step's default sizes on this server (STEP_SIZE unless the server wants others: FERRETDB_STEP_SIZE). */
+  stepSize?: StepSize;
 }
 
 export interface PrepareSyncRunInput {
@@ -101,6 +103,25 @@ export interface FinishSyncRunResult {
   counts: RunCountsByModule;
   failureCount: number;
 }
+
+export interface StepSize {
+  /** Records one syncStep activity handles before it returns and the workflow calls the next. */
+  maxRecords: number;
+  /** Records per read/decide/write round inside the activity (its reads are one query each). */
+  chunkSize: number;
+  /** The most records, links or failures one store write takes: a chunk writes in slices of this size. */
+  writeSlice: number;
+}
+
+/** On a server with the declared indexes every read of a chunk costs in proportion to the chunk. */
+export const STEP_SIZE: StepSize = { maxRecords: 5000, chunkSize: 5000, writeSlice: 5000 };
+
+/**
+ * On FerretDB v1 every read but one by `_id` scans its collection, so a chunk costs in proportion to the
+ * collections it reads, not to itself, and a step costs (its records / chunk size) × (collection sizes): a step
+ * is read in as few chunks as memory allows. Bench, N=100,000: see the README's Benchmarks section.
+ */
+export const FERRETDB_STEP_SIZE: StepSize = { maxRecords: 50_000, chunkSize: 50_000, writeSlice: 5000 };
 
 /** How often a sync step heartbeats while it works (its heartbeat timeout is a minute). */
 const HEARTBEAT_PULSE_MS = 10_000;
@@ -271,10 +292,9 @@ export function createSyncActivities(deps: SyncDeps) {
         : step.ids
           ? null // a targeted step pages through its ids, never the module's delta cursor
           : ((await state.getCursor(input.integrationId, cursorModule, step.direction)) ?? null));
-    // One chunk of up to 5,000 by default: on FerretDB v1 each chunk's reads scan their collections, so fewer,
-    // larger chunks cost less (bench, N=10,000: 96 s in chunks of 500, 32 s in chunks of 5,000).
-    const maxRecords = input.maxRecords ?? 5000;
-    const chunkSize = Math.min(input.chunkSize ?? 5000, maxRecords);
+    const size = deps.stepSize ?? STEP_SIZE;
+    const maxRecords = input.maxRecords ?? size.maxRecords;
+    const chunkSize = Math.min(input.chunkSize ?? size.chunkSize, maxRecords);
     const counts = emptyRunCounts();
     let records = 0;
 
@@ -317,6 +337,7 @@ export function createSyncActivities(deps: SyncDeps) {
             target,
             targetOrg,
             sources: new Map(page.records.map((r) => [r.id, r.data])),
+            writeSlice: size.writeSlice,
           });
           await state.addRunCounts({
             runId: input.runId,
@@ -406,7 +427,7 @@ export function createSyncActivities(deps: SyncDeps) {
     const links = toBooks
       ? await state.findLinksByCrmIds(c.integrationId, entity, ids)
       : await state.findLinksByBooksIds(c.integrationId, entity, ids);
-    const linkedTargetIds = links.map((l) => (toBooks ? l.booksId : l.crmId));
+    const linkedTargetIds = new Set(links.map((l) => (toBooks ? l.booksId : l.crmId)));
     const names = [
       ...new Set(
         c.page.map((r) => normalizeName(toBooks ? c.spec.crmName(r.data) : c.spec.booksName(r.data))),
@@ -421,7 +442,7 @@ export function createSyncActivities(deps: SyncDeps) {
       c.target.findByIds(c.targetOrg, [...new Set([...linkedTargetIds, ...ownIds])]),
       names.length ? c.target.findByNormNames(c.targetOrg, names) : Promise.resolve([]),
     ]);
-    const linkedTargets = byId.filter((r) => linkedTargetIds.includes(r.id));
+    const linkedTargets = byId.filter((r) => linkedTargetIds.has(r.id));
     const own = byId.filter((r) => ownIds.has(r.id));
     const candidateIds = [...new Set([...candidates, ...own].map((r) => r.id))];
     const candidateLinks = candidateIds.length
@@ -601,19 +622,21 @@ export function createSyncActivities(deps: SyncDeps) {
       target: RecordCollection<Data>;
       targetOrg: string;
       sources: ReadonlyMap<string, Data>;
+      writeSlice: number;
     },
   ): Promise<void> {
+    const slices = <T>(list: readonly T[]) => slicesOf(list, c.writeSlice);
     const toBooks = c.step.direction === 'crm_to_books';
     const entity: LinkEntity =
       c.step.kind === 'contact_person' ? 'contact_person' : (c.spec.entity as LinkEntity);
     // Targets first, then links: a retry after a crash in between finds its own creation by id.
     if (decided.writes.length) {
-      const refused = await upsertValid(c.target, c.targetOrg, decided.writes);
+      const refused = await upsertValid(c.target, c.targetOrg, decided.writes, c.writeSlice);
       if (refused.size) rejectWrites(decided, refused, toBooks ? 'Books' : 'CRM', c.sources);
     }
-    if (decided.links.length)
+    for (const slice of slices(decided.links))
       await state.upsertLinks(
-        decided.links.map((l) => ({
+        slice.map((l) => ({
           integrationId: c.integrationId,
           entity,
           crmModule: c.spec.crmModule,
@@ -624,17 +647,18 @@ export function createSyncActivities(deps: SyncDeps) {
           ...(l.parentBooksId === undefined ? {} : { parentBooksId: l.parentBooksId }),
         })),
       );
-    if (decided.extraLinks?.links.length) {
+    if (decided.extraLinks) {
       const { entity: extraEntity, crmModule, links } = decided.extraLinks;
-      await state.upsertLinks(
-        links.map((l) => ({ integrationId: c.integrationId, entity: extraEntity, crmModule, ...l })),
-      );
+      for (const slice of slices(links))
+        await state.upsertLinks(
+          slice.map((l) => ({ integrationId: c.integrationId, entity: extraEntity, crmModule, ...l })),
+        );
     }
     for (const id of decided.deletedLinks)
       await state.markLinkDeleted(c.integrationId, entity, toBooks ? 'crm' : 'books', id);
-    if (decided.failures.length)
+    for (const slice of slices(decided.failures))
       await state.recordFailures(
-        decided.failures.map((f) => ({
+        slice.map((f) => ({
           integrationId: c.integrationId,
           runId: c.runId,
           module: c.spec.module,
@@ -678,22 +702,33 @@ async function upsertValid(
   target: RecordCollection<Data>,
   org: string,
   writes: DecidePageResult['writes'],
+  sliceSize: number,
 ): Promise<Map<string, { field: string; reason: string }>> {
   const refused = new Map<string, { field: string; reason: string }>();
-  let pending = writes;
-  for (;;) {
-    try {
-      if (pending.length) await target.upsertMany(org, pending);
-      return refused;
-    } catch (err) {
-      if (!(err instanceof InvalidRecordsError)) throw err;
-      for (const f of err.failures) {
-        const write = pending[f.index];
-        if (write) refused.set(write.id, { field: f.field, reason: f.reason });
+  for (const slice of slicesOf(writes, sliceSize)) {
+    let pending = slice;
+    for (;;) {
+      try {
+        if (pending.length) await target.upsertMany(org, pending);
+        break;
+      } catch (err) {
+        if (!(err instanceof InvalidRecordsError)) throw err;
+        for (const f of err.failures) {
+          const write = pending[f.index];
+          if (write) refused.set(write.id, { field: f.field, reason: f.reason });
+        }
+        pending = pending.filter((w) => !refused.has(w.id));
       }
-      pending = pending.filter((w) => !refused.has(w.id));
     }
   }
+  return refused;
+}
+
+/** A chunk's writes in store-sized slices, in order. */
+function slicesOf<T>(list: readonly T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < list.length; i += size) out.push(list.slice(i, i + size));
+  return out;
 }
 
 /** Turns refused target writes into failures of their source records, and drops their links. */

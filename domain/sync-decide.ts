@@ -141,11 +141,15 @@ export function decidePage(input: DecidePageInput): DecidePageResult {
   const targets = new Map(input.linkedTargets.map((t) => [t.id, t]));
   const claimed = new Set(input.linkedCandidateIds);
   const candidatesByName = new Map<string, PageRecord[]>();
+  const liveCandidateIds = new Set<string>();
   for (const c of input.candidates) {
     if (c.deleted) continue;
+    liveCandidateIds.add(c.id);
     if (toBooks && !spec.booksInScope(c.data)) continue;
     const key = normalizeName(toBooks ? spec.booksName(c.data) : spec.crmName(c.data));
-    candidatesByName.set(key, [...(candidatesByName.get(key) ?? []), c]);
+    const named = candidatesByName.get(key);
+    if (named) named.push(c);
+    else candidatesByName.set(key, [c]);
   }
 
   const sourceValues = (data: Record<string, unknown>): FieldValues => {
@@ -248,7 +252,7 @@ export function decidePage(input: DecidePageInput): DecidePageResult {
     // Our own creation from an earlier attempt (a crash between the write and the link) is no duplicate: the
     // creation below rebuilds the same record under the same id and links it.
     const ownId = createdRecordId(input.integrationId, spec.entity, toBooks ? 'books' : 'crm', record.id);
-    const ownEarlier = input.candidates.some((c) => c.id === ownId && !c.deleted);
+    const ownEarlier = liveCandidateIds.has(ownId);
     const dupes = ownEarlier ? [] : (candidatesByName.get(key) ?? []).filter((c) => !claimed.has(c.id));
     let target: PageRecord | undefined;
     // Overwrite acts in the module's first direction only (S2.3); a duplicate met on the way back was left

@@ -20,7 +20,7 @@ export function deltaIndexKey(scopeField: string): Record<string, 1> {
 }
 
 /** The most a single delta page may hold: larger pages belong in several activities. */
-export const MAX_DELTA_PAGE = 10_000;
+export const MAX_DELTA_PAGE = 50_000;
 
 export interface FindChangedSinceOptions<T extends Document> {
   /** The scope value (the org id, or the integration id with `scopeField: 'integrationId'`). */

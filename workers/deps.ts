@@ -1,11 +1,12 @@
 import { MongoClient } from 'mongodb';
 import type { ActivityDeps } from '../activities';
-import type { SyncDeps } from '../activities/sync';
+import { FERRETDB_STEP_SIZE, type SyncDeps } from '../activities/sync';
 import type { AppConfig } from '../domain/config';
 import type { RecordCollection, StoredRecord } from '../stores/record-store';
 import { createBooksStore, type BooksStore } from '../stores/books-store';
 import { createCrmStore, type CrmStore } from '../stores/crm-store';
 import { createDiagnosticsStore } from '../stores/diagnostics-store';
+import { isFerretDb } from '../stores/server-kind';
 import { createSyncStateStore, type SyncStateStore } from '../stores/sync-state-store';
 
 /** The production dependencies of the activities, plus what must be closed at shutdown. */
@@ -71,6 +72,7 @@ export async function createDeps(mongo: AppConfig['mongo'] & { uri: string }): P
       crmStore,
       booksStore,
       ...syncDepsOf(crmStore, booksStore, syncState),
+      ...((await isFerretDb(client.db(mongo.syncDb))) && { stepSize: FERRETDB_STEP_SIZE }),
       close: () => client.close(),
     };
   } catch (err) {

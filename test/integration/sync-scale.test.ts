@@ -1,3 +1,4 @@
+import { STEP_SIZE } from '../../activities/sync';
 import { syncRunProgressQuery } from '../../workflows/messages';
 import { syncRunWorkflowId } from '../../domain/ids';
 import { createSyncBench, totals, type SyncBench } from './sync-harness';
@@ -88,12 +89,20 @@ describe('sync at a thousand records on the real servers', () => {
       .crm('Accounts')
       .put(range(N).map((i) => crmAccount(i, invalid.has(i) ? { Currency: 'XYZ' } : {})));
 
+    // Each chunk's records, links and failures go to the stores in slices of 8.
+    bench.deps.stepSize = { ...STEP_SIZE, writeSlice: 8 };
     const run = await bench.sync({ chunkSize: 100, maxRecordsPerActivity: 300 });
     expect(run.status).toBe('completed_with_failures');
     expect(run.counts.customers?.crm_to_books).toMatchObject({ added: N - 20, failed: 20 });
     expect(run.failureCount).toBe(20);
     const customers = await bench.books('contacts').all();
     expect(customers).toHaveLength(N - 20);
+    const links = await bench.deps.syncState.findLinksByCrmIds(
+      bench.integrationId,
+      'customer',
+      range(N).map((i) => `a${pad(i)}`),
+    );
+    expect(links.map((l) => l.booksId).sort()).toEqual(customers.map((c) => c.id).sort());
     const failures = await bench.deps.syncState.listFailures(bench.integrationId, { limit: 100 });
     expect(failures.map((f) => f.recordId).sort()).toEqual([...invalid].map((i) => `a${pad(i)}`).sort());
     for (const f of failures) {
