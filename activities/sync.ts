@@ -26,6 +26,7 @@ import type {
 import { CRM_EDITIONS } from '../domain/crm-schemas';
 import { ViewError, type ViewFilter } from '../domain/views';
 import { createViewLoader } from './views';
+import { MAX_DELTA_PAGE } from '../stores/delta';
 import { InvalidRecordsError } from '../stores/record-collection';
 import type { ChangedPage, RecordCollection, StoredRecord } from '../stores/record-store';
 import type { SyncStateStore } from '../stores/sync-state-store';
@@ -294,7 +295,7 @@ export function createSyncActivities(deps: SyncDeps) {
           : ((await state.getCursor(input.integrationId, cursorModule, step.direction)) ?? null));
     const size = deps.stepSize ?? STEP_SIZE;
     const maxRecords = input.maxRecords ?? size.maxRecords;
-    const chunkSize = Math.min(input.chunkSize ?? size.chunkSize, maxRecords);
+    const chunkSize = Math.min(input.chunkSize ?? size.chunkSize, maxRecords, MAX_DELTA_PAGE);
     const counts = emptyRunCounts();
     let records = 0;
 
@@ -438,10 +439,11 @@ export function createSyncActivities(deps: SyncDeps) {
     const ownIds = new Set(
       c.page.map((r) => createdRecordId(c.integrationId, c.spec.entity, toBooks ? 'books' : 'crm', r.id)),
     );
-    const [byId, candidates] = await Promise.all([
-      c.target.findByIds(c.targetOrg, [...new Set([...linkedTargetIds, ...ownIds])]),
-      names.length ? c.target.findByNormNames(c.targetOrg, names) : Promise.resolve([]),
-    ]);
+    const { byId, byName: candidates } = await c.target.findByIdsAndNormNames(
+      c.targetOrg,
+      [...new Set([...linkedTargetIds, ...ownIds])],
+      names,
+    );
     const linkedTargets = byId.filter((r) => linkedTargetIds.has(r.id));
     const own = byId.filter((r) => ownIds.has(r.id));
     const candidateIds = [...new Set([...candidates, ...own].map((r) => r.id))];

@@ -481,6 +481,29 @@ export function createRecordCollection<T>(
       return find(rest, { normName: (normName as { $in: string[] }).$in }, { normName: 1, _id: 1 });
     },
 
+    async findByIdsAndNormNames(org, ids, normNames) {
+      const o = OrgIdSchema.parse(org);
+      const keys = new Set(IdListSchema.parse(ids).map((id) => recordKey(o, id)));
+      const names = new Set(NormNameListSchema.parse(normNames));
+      const found = await findWithin(
+        db,
+        collection,
+        { org: o },
+        { _id: [...keys], normName: [...names] },
+        { any: true, sort: { normName: 1, _id: 1 } },
+      );
+      const byId: StoredRecord<T>[] = [];
+      const byName: StoredRecord<T>[] = [];
+      for (const doc of found) {
+        const record = parse(doc);
+        if (keys.has(doc._id)) byId.push(record);
+        if (names.has(doc.normName) && !record.deleted) byName.push(record);
+      }
+      // findByIds' order (by _id, which is org|id) for the ids; findByNormNames' for the names.
+      byId.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+      return { byId, byName };
+    },
+
     async searchByName(org, text, limit) {
       const needle = normalizeName(z.string().min(1).max(200).parse(text));
       const n = z.number().int().positive().max(1000).parse(limit);

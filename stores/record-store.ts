@@ -55,6 +55,15 @@ export interface RecordCollection<T> {
   /** The live (not deleted) records whose normalised display name is one of `normNames`. One indexed query. */
   findByNormNames(org: string, normNames: readonly string[]): Promise<StoredRecord<T>[]>;
   /**
+   * findByIds and findByNormNames in one query: where every read scans its collection (FerretDB), a sync
+   * chunk reads its targets once instead of twice.
+   */
+  findByIdsAndNormNames(
+    org: string,
+    ids: readonly string[],
+    normNames: readonly string[],
+  ): Promise<{ byId: StoredRecord<T>[]; byName: StoredRecord<T>[] }>;
+  /**
    * Up to `limit` live records whose normalised display name contains `text` (normalised the same way), by
    * name. A search for people (S3.4), not for sync: it may scan the org's records.
    */

@@ -32,24 +32,33 @@ export function isFerretDb(db: Db): Promise<boolean> {
 export const FERRETDB_LONGEST_IN = 500;
 
 /**
- * The documents matching `base` whose value at each path of `within` is one of its strings: one `$in` query per
- * path on MongoDB (indexed) or for short lists; on FerretDB, lists longer than FERRETDB_LONGEST_IN are left out
- * of the query and matched in memory. The documents come back in the server's order (sorted by `sort`).
+ * The documents matching `base` whose value at each path of `within` is one of its strings (with `any`: at
+ * one path or more). On MongoDB, and for short lists, that is one query with an `$in` per path (under `$or`
+ * with `any`), answered from the indexes. On FerretDB, lists longer than FERRETDB_LONGEST_IN are left out of
+ * the query and matched in memory; with `any`, one long list takes them all there, since an `$or` is sent
+ * whole or not at all. The documents come back in the server's order (sorted by `sort`).
  */
 export async function findWithin<T extends Document>(
   db: Db,
   collection: Collection<T>,
   base: Filter<T>,
   within: Readonly<Record<string, readonly string[]>>,
-  options: { sort?: Sort; projection?: Document } = {},
+  options: { sort?: Sort; projection?: Document; any?: boolean } = {},
 ): Promise<WithId<T>[]> {
-  const ferret = await isFerretDb(db);
-  const filter: Document = { ...base };
-  const inMemory: [string[], Set<string>][] = [];
-  for (const [path, values] of Object.entries(within)) {
-    if (ferret && values.length > FERRETDB_LONGEST_IN) inMemory.push([path.split('.'), new Set(values)]);
-    else filter[path] = { $in: [...values] };
-  }
+  const lists = Object.entries(within);
+  if (options.any && lists.length === 0) return [];
+  const long = (await isFerretDb(db))
+    ? (values: readonly string[]) => values.length > FERRETDB_LONGEST_IN
+    : () => false;
+  const sendAll = !lists.some(([, values]) => long(values));
+  const inQuery = lists.filter(([, values]) => (options.any ? sendAll : !long(values)));
+  const inMemory = lists
+    .filter(([, values]) => (options.any ? !sendAll : long(values)))
+    .map(([path, values]) => [path.split('.'), new Set(values)] as const);
+
+  const clauses = inQuery.map(([path, values]) => ({ [path]: { $in: [...values] } }));
+  const filter: Document =
+    options.any && clauses.length > 0 ? { ...base, $or: clauses } : Object.assign({ ...base }, ...clauses);
   let cursor = collection.find(
     filter as Filter<T>,
     options.projection ? { projection: options.projection } : {},
@@ -57,13 +66,15 @@ export async function findWithin<T extends Document>(
   if (options.sort) cursor = cursor.sort(options.sort);
   const docs = await cursor.toArray();
   if (inMemory.length === 0) return docs;
+  // As `$in` does: a string equal to a listed value, or an array holding one.
+  const matches = ([path, values]: (typeof inMemory)[number], doc: Document) => {
+    const value = valueAt(doc, path);
+    return (Array.isArray(value) ? (value as unknown[]) : [value]).some(
+      (v) => typeof v === 'string' && values.has(v),
+    );
+  };
   return docs.filter((doc) =>
-    inMemory.every(([path, values]) => {
-      // As `$in` does: a string equal to a listed value, or an array holding one.
-      const value = valueAt(doc, path);
-      const candidates = Array.isArray(value) ? (value as unknown[]) : [value];
-      return candidates.some((v) => typeof v === 'string' && values.has(v));
-    }),
+    options.any ? inMemory.some((list) => matches(list, doc)) : inMemory.every((list) => matches(list, doc)),
   );
 }
 

@@ -24,7 +24,10 @@ export interface SyncRunInput {
   trigger: 'initial' | 'periodic' | 'instant' | 'reprocess';
   /** A targeted run (fetch one record, import, reprocess) moves only these records, whatever changed. */
   targets?: RunTarget[];
-  /** Records per syncStep activity (default 2,000) and per chunk inside it (default 500). */
+  /**
+   * Records per syncStep activity and per chunk inside it (a chunk is read in at most 50,000). The defaults
+   * are the worker's: 5,000 and 5,000, or 50,000 and 50,000 on FerretDB (activities/sync.ts STEP_SIZE).
+   */
   maxRecordsPerActivity?: number;
   chunkSize?: number;
   /** Set by continue-as-new: where the previous execution stopped. */

@@ -462,6 +462,26 @@ describe('CRM and Books record stores on the real server', () => {
       const contacts = await crm.findContactsByAccountIds(org, ids);
       expect(contacts.map((r) => r.id).sort()).toEqual(ids.slice(0, n - 100).map((id) => `K${id}`));
     });
+
+    it.each([
+      ['long', ids.slice(0, FERRETDB_LONGEST_IN + 50), ids.slice(FERRETDB_LONGEST_IN)],
+      ['short', ids.slice(0, 20), ids.slice(10, 40)],
+    ])(
+      'find by ids and names in one read what the two reads find (%s lists)',
+      async (_kind, idPart, namePart) => {
+        const accounts = crm.module('Accounts');
+        const askedIds = [...idPart, 'missing-1'];
+        const names = [...namePart.map((id) => `long ${id.toLowerCase()}`), 'no such name'];
+        const { byId, byName } = await accounts.findByIdsAndNormNames(org, askedIds, names);
+        expect(byId).toEqual(await accounts.findByIds(org, askedIds));
+        expect(byName).toEqual(await accounts.findByNormNames(org, names));
+        // The deleted account is found by its id, never by its name; nothing of the other org comes back.
+        expect(byId.find((r) => r.id === ids[3])?.deleted).toBe(true);
+        expect(byName.some((r) => r.deleted)).toBe(false);
+        expect([...byId, ...byName].every((r) => r.org === org)).toBe(true);
+        expect(byName.length).toBe(namePart.length - (namePart.includes(ids[3]!) ? 1 : 0));
+      },
+    );
   });
 
   describe('markDeleted', () => {
