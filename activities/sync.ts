@@ -538,16 +538,13 @@ export function createSyncActivities(deps: SyncDeps) {
         }),
       ),
     ];
-    const [accountLinks, personLinks] = await Promise.all([
-      accountIds.length
-        ? state.findLinksByCrmIds(c.integrationId, 'customer', accountIds)
-        : Promise.resolve([]),
-      state.findLinksByCrmIds(
-        c.integrationId,
-        'contact_person',
-        c.page.map((r) => r.id),
-      ),
+    // One read for both (a scan of the links on FerretDB).
+    const found = await state.findLinksByCrmIdsOf(c.integrationId, [
+      { entity: 'customer', crmIds: accountIds },
+      { entity: 'contact_person', crmIds: c.page.map((r) => r.id) },
     ]);
+    const accountLinks = found.filter((l) => l.entity === 'customer');
+    const personLinks = found.filter((l) => l.entity === 'contact_person');
     // The customers the contacts' accounts are linked to, and those their persons were last written to (a
     // contact that moved takes its person out of the old one).
     const customerIds = [

@@ -254,6 +254,14 @@ export interface SyncStateStore {
 
   /** The links of these CRM records, in one query. Read-only; ZodError for a malformed id. */
   findLinksByCrmIds(integrationId: string, entity: LinkEntity, crmIds: readonly string[]): Promise<LinkDoc[]>;
+  /**
+   * findLinksByCrmIds for several entities in one query (one scan on FerretDB instead of one per entity). The
+   * links of all of them together; each link's `entity` tells whose it is.
+   */
+  findLinksByCrmIdsOf(
+    integrationId: string,
+    wanted: readonly { entity: LinkEntity; crmIds: readonly string[] }[],
+  ): Promise<LinkDoc[]>;
   /** The links of these Books records, in one query. Read-only; ZodError for a malformed id. */
   findLinksByBooksIds(
     integrationId: string,
@@ -514,6 +522,21 @@ export function createSyncStateStore(db: Db, options: { now?: () => Date } = {})
     return doc ? (await withLiveCounts([doc]))[0] : undefined;
   }
 
+  async function linksByCrmIds(
+    integrationId: string,
+    wanted: readonly { entity: LinkEntity; crmIds: readonly string[] }[],
+  ): Promise<LinkDoc[]> {
+    const id = DocIdSchema.parse(integrationId);
+    // A link's _id is derived from its CRM side, entity included.
+    const ids = wanted.flatMap(({ entity, crmIds }) => {
+      const e = LinkEntitySchema.parse(entity);
+      return IdListSchema.parse(crmIds).map((crmId) => linkIdOf(id, e, crmId));
+    });
+    if (ids.length === 0) return [];
+    const docs = await findWithin(db, links, { integrationId: id }, { _id: ids });
+    return docs.map(parseLink);
+  }
+
   async function setFailureStatus(ids: readonly string[], from: FailureStatus[], to: FailureStatus) {
     const parsed = DocIdListSchema.parse(ids);
     if (parsed.length === 0) return 0;
@@ -616,18 +639,11 @@ export function createSyncStateStore(db: Db, options: { now?: () => Date } = {})
 
     // ----- links
 
-    async findLinksByCrmIds(integrationId, entity, crmIds) {
-      const ids = IdListSchema.parse(crmIds);
-      if (ids.length === 0) return [];
-      // A link's _id is derived from its CRM side.
-      const docs = await findWithin(
-        db,
-        links,
-        { integrationId: DocIdSchema.parse(integrationId), entity: LinkEntitySchema.parse(entity) },
-        { _id: ids.map((id) => linkIdOf(integrationId, entity, id)) },
-      );
-      return docs.map(parseLink);
+    findLinksByCrmIds(integrationId, entity, crmIds) {
+      return linksByCrmIds(integrationId, [{ entity, crmIds }]);
     },
+
+    findLinksByCrmIdsOf: linksByCrmIds,
 
     async findLinksByBooksIds(integrationId, entity, booksIds) {
       const ids = IdListSchema.parse(booksIds);

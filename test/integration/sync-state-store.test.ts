@@ -324,6 +324,35 @@ describe('sync-state store on the real server', () => {
       });
     });
 
+    it('of several entities are found in one read, each by its own ids', async () => {
+      const longId = 'crmLong/booksLong/production';
+      const ids = Array.from({ length: FERRETDB_LONGEST_IN + 200 }, (_, i) => String(i));
+      for (const [size, first] of [
+        [FERRETDB_LONGEST_IN + 10, 0], // a long list: matched by the store on FerretDB
+        [20, 600],
+      ] as const) {
+        const customers = ids.slice(first, first + size).map((i) => `lc${i}`);
+        // Persons asked by other ids: a customer id asked as a person finds no person, and the reverse.
+        const persons = ids.slice(first + 5, first + size + 5).map((i) => `lc${i}`);
+        const found = await store.findLinksByCrmIdsOf(longId, [
+          { entity: 'customer', crmIds: customers },
+          { entity: 'contact_person', crmIds: persons },
+          { entity: 'vendor', crmIds: [] },
+        ]);
+        const of = (entity: string) =>
+          found
+            .filter((l) => l.entity === entity)
+            .map((l) => l.crmId)
+            .sort();
+        const existing = new Set(ids.map((i) => `lc${i}`));
+        expect(of('customer')).toEqual(customers.filter((id) => existing.has(id)).sort());
+        expect(of('contact_person')).toEqual(persons.filter((id) => existing.has(id)).sort());
+        expect(found.every((l) => l.integrationId === longId)).toBe(true);
+        expect(found).toHaveLength(of('customer').length + of('contact_person').length);
+      }
+      expect(await store.findLinksByCrmIdsOf(longId, [{ entity: 'customer', crmIds: [] }])).toEqual([]);
+    });
+
     it('are read as a delta, each once', async () => {
       const all = await db.collection('links').countDocuments({ integrationId });
       const seen: string[] = [];
