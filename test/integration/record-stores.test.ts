@@ -461,6 +461,16 @@ describe('CRM and Books record stores on the real server', () => {
 
       const contacts = await crm.findContactsByAccountIds(org, ids);
       expect(contacts.map((r) => r.id).sort()).toEqual(ids.slice(0, n - 100).map((id) => `K${id}`));
+
+      // A long list that matches few: those few, whole, as a short list finds them.
+      const fewOfMany = [...ids.slice(0, 10), ...ids.map((id) => `absent-${id}`)];
+      expect(fewOfMany.length).toBeGreaterThan(FERRETDB_LONGEST_IN);
+      expect(await accounts.findByIds(org, fewOfMany)).toEqual(
+        await accounts.findByIds(org, ids.slice(0, 10)),
+      );
+      expect(await accounts.findByNormNames(org, [...names.slice(0, 5), ...fewOfMany])).toEqual(
+        await accounts.findByNormNames(org, names.slice(0, 5)),
+      );
     });
 
     it.each([
