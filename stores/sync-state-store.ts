@@ -533,7 +533,9 @@ export function createSyncStateStore(db: Db, options: { now?: () => Date } = {})
       return IdListSchema.parse(crmIds).map((crmId) => linkIdOf(id, e, crmId));
     });
     if (ids.length === 0) return [];
-    const docs = await findWithin(db, links, { integrationId: id }, { _id: ids });
+    // The entities in the query too: FerretDB then sends only theirs when it leaves the ids to us.
+    const entities = [...new Set(wanted.filter((w) => w.crmIds.length > 0).map((w) => w.entity))];
+    const docs = await findWithin(db, links, { integrationId: id }, { entity: entities, _id: ids });
     return docs.map(parseLink);
   }
 
