@@ -575,13 +575,17 @@ export function createSyncActivities(deps: SyncDeps) {
     targetOrg: string;
   }): Promise<DecidePageResult> {
     const business = c.page.filter((r) => !r.deleted && KIND_SPECS.account.booksInScope(r.data));
-    const personIds = business.flatMap((r) =>
-      Array.isArray(r.data.contact_persons)
-        ? (r.data.contact_persons as Data[]).flatMap((p) =>
-            typeof p.contact_person_id === 'string' ? [p.contact_person_id] : [],
-          )
-        : [],
-    );
+    const personIds = [
+      ...new Set(
+        business.flatMap((r) =>
+          Array.isArray(r.data.contact_persons)
+            ? (r.data.contact_persons as Data[]).flatMap((p) =>
+                typeof p.contact_person_id === 'string' ? [p.contact_person_id] : [],
+              )
+            : [],
+        ),
+      ),
+    ];
     const [accountLinks, personLinks] = await Promise.all([
       business.length
         ? state.findLinksByBooksIds(
@@ -590,16 +594,13 @@ export function createSyncActivities(deps: SyncDeps) {
             business.map((r) => r.id),
           )
         : Promise.resolve([]),
-      personIds.length
-        ? state.findLinksByBooksIds(c.integrationId, 'contact_person', personIds)
-        : Promise.resolve([]),
+      // A page's customers may hold more persons than one read lists.
+      readInParts(personIds, (part) => state.findLinksByBooksIds(c.integrationId, 'contact_person', part)),
     ]);
-    const contacts = personLinks.length
-      ? await c.target.findByIds(
-          c.targetOrg,
-          personLinks.map((l) => l.crmId),
-        )
-      : [];
+    const contacts = await readInParts(
+      personLinks.map((l) => l.crmId),
+      (part) => c.target.findByIds(c.targetOrg, part),
+    );
     return decidePersonContacts({
       integrationId: c.integrationId,
       maps: c.maps,
@@ -716,11 +717,24 @@ async function upsertValid(
           const write = pending[f.index];
           if (write) refused.set(write.id, { field: f.field, reason: f.reason });
         }
-        pending = pending.filter((w) => !refused.has(w.id));
+        const left = pending.filter((w) => !refused.has(w.id));
+        // A refusal that names no write of this attempt would repeat forever: it is a fault, not bad input.
+        if (left.length === pending.length) throw err;
+        pending = left;
       }
     }
   }
   return refused;
+}
+
+/** The most ids one read by a derived list (a page's contact persons) sends: the stores take up to 100,000. */
+const READ_PART = 50_000;
+
+/** A read by an id list of any length: in parts of READ_PART, one after another (none for no ids). */
+async function readInParts<T>(ids: readonly string[], read: (part: string[]) => Promise<T[]>): Promise<T[]> {
+  const found: T[] = [];
+  for (const part of slicesOf(ids, READ_PART)) found.push(...(await read(part)));
+  return found;
 }
 
 /** A chunk's writes in store-sized slices, in order. */

@@ -55,6 +55,24 @@ export type ConfigInput = {
   items?: Partial<IntegrationConfig['items']>;
 };
 
+/**
+ * A Books contacts custom field `cf_region` and the customers' map of the CRM field `Region` onto it (owned by
+ * the CRM), as a custom-field map test sets them up.
+ */
+export async function withRegionCustomField(
+  bench: SyncBench,
+): Promise<Partial<IntegrationConfig['customers']>> {
+  await bench.deps.booksStore.saveCustomFields(bench.booksOrg, 'contacts', [
+    { customfield_id: 'cf1', label: 'Region', api_name: 'cf_region', data_type: 'string' },
+  ]);
+  return {
+    module: 'accounts',
+    fieldMaps: [
+      { crmField: 'Region', booksField: 'custom_fields.cf_region', owner: 'crm', mandatory: false },
+    ],
+  };
+}
+
 export async function createSyncBench(
   opts: { currency?: string; edition?: string; mc?: boolean } = {},
 ): Promise<SyncBench> {

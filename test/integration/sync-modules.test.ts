@@ -1,4 +1,4 @@
-import { createSyncBench, totals, type SyncBench } from './sync-harness';
+import { createSyncBench, totals, withRegionCustomField, type SyncBench } from './sync-harness';
 
 /** Vendors (S2.6), items (S2.7), views (S2.4), field maps (S2.5), prerequisites (S1.2), deletes (S3.8). */
 
@@ -116,16 +116,8 @@ describe('vendors, items, views and field maps on the real servers', () => {
 
   it('maps a CRM field to an existing Books custom field, and Goods/Services to the product type (S2.5)', async () => {
     bench = await createSyncBench();
-    await bench.deps.booksStore.saveCustomFields(bench.booksOrg, 'contacts', [
-      { customfield_id: 'cf1', label: 'Region', api_name: 'cf_region', data_type: 'string' },
-    ]);
     await bench.configure({
-      customers: {
-        module: 'accounts',
-        fieldMaps: [
-          { crmField: 'Region', booksField: 'custom_fields.cf_region', owner: 'crm', mandatory: false },
-        ],
-      },
+      customers: await withRegionCustomField(bench),
       items: {
         fieldMaps: [{ crmField: 'Item_Kind', booksField: 'product_type', owner: 'latest', mandatory: false }],
       },

@@ -1,7 +1,7 @@
 import { STEP_SIZE } from '../../activities/sync';
 import { syncRunProgressQuery } from '../../workflows/messages';
 import { syncRunWorkflowId } from '../../domain/ids';
-import { createSyncBench, totals, type SyncBench } from './sync-harness';
+import { createSyncBench, totals, withRegionCustomField, type SyncBench } from './sync-harness';
 
 /** Delta (S3.1, S9.4), bad input (S9.6) and a worker lost mid-run, on a thousand-record set. */
 
@@ -89,7 +89,7 @@ describe('sync at a thousand records on the real servers', () => {
       .crm('Accounts')
       .put(range(N).map((i) => crmAccount(i, invalid.has(i) ? { Currency: 'XYZ' } : {})));
 
-    // Each chunk's records, links and failures go to the stores in slices of 8.
+    // Each chunk's records and links go to the stores in slices of 8.
     bench.deps.stepSize = { ...STEP_SIZE, writeSlice: 8 };
     const run = await bench.sync({ chunkSize: 100, maxRecordsPerActivity: 300 });
     expect(run.status).toBe('completed_with_failures');
@@ -114,6 +114,46 @@ describe('sync at a thousand records on the real servers', () => {
       });
       expect(f.reason).toContain('currency XYZ is not enabled in Books');
       expect(f.payload).toMatchObject({ Currency: 'XYZ' });
+    }
+  });
+
+  it('a record the Books store refuses fails alone, in whichever write slice it falls', async () => {
+    bench = await createSyncBench();
+    await bench.configure({ customers: await withRegionCustomField(bench) });
+    // A list of objects (a subform) passes the CRM store and the mapping, but no Books custom field holds it:
+    // the Books store refuses those writes, in the first, second and fourth slices of 8.
+    const n = 30;
+    const refused = new Set([3, 12, 13, 25]);
+    await bench
+      .crm('Accounts')
+      .put(range(n).map((i) => crmAccount(i, { Region: refused.has(i) ? [{ zone: 'north' }] : 'EMEA' })));
+    bench.deps.stepSize = { ...STEP_SIZE, writeSlice: 8 };
+    const run = await bench.sync();
+
+    expect(run.status).toBe('completed_with_failures');
+    expect(run.counts.customers?.crm_to_books).toMatchObject({
+      added: n - refused.size,
+      failed: refused.size,
+    });
+    const kept = range(n).filter((i) => !refused.has(i));
+    const customers = await bench.books('contacts').all();
+    expect(customers.map((c) => c.data.contact_name).sort()).toEqual(
+      kept.map((i) => `CRM Account ${pad(i)}`),
+    );
+    expect(customers.every((c) => JSON.stringify(c.data.custom_fields).includes('EMEA'))).toBe(true);
+    const links = await bench.deps.syncState.findLinksByCrmIds(
+      bench.integrationId,
+      'customer',
+      range(n).map((i) => `a${pad(i)}`),
+    );
+    expect(links.map((l) => l.crmId).sort()).toEqual(kept.map((i) => `a${pad(i)}`));
+    expect(links.map((l) => l.booksId).sort()).toEqual(customers.map((c) => c.id).sort());
+    const failures = await bench.deps.syncState.listFailures(bench.integrationId, { limit: 100 });
+    expect(failures.map((f) => f.recordId).sort()).toEqual([...refused].map((i) => `a${pad(i)}`).sort());
+    for (const f of failures) {
+      expect(f.field).toContain('custom_fields');
+      expect(f.reason).toContain('Books');
+      expect(f.payload).toMatchObject({ Region: [{ zone: 'north' }] });
     }
   });
 
