@@ -719,7 +719,19 @@ export function createSyncStateStore(db: Db, options: { now?: () => Date } = {})
       // The links these records already have. A Books record held by another link is found by the unique
       // index on the write (and named below): a read by booksId would cost a scan on FerretDB.
       const byId = new Map(
-        (pending.length ? await findWithin(db, links, {}, { _id: pending.map((p) => p.id) }) : [])
+        (pending.length
+          ? await findWithin(
+              db,
+              links,
+              {},
+              {
+                // Their integrations too: on FerretDB, with a long id list, only their links are sent.
+                integrationId: [...new Set(pending.map((p) => p.link.integrationId))],
+                _id: pending.map((p) => p.id),
+              },
+            )
+          : []
+        )
           .map(parseLink)
           .map((l) => [l._id, l]),
       );

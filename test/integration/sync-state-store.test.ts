@@ -332,7 +332,7 @@ describe('sync-state store on the real server', () => {
         [20, 600],
       ] as const) {
         const customers = ids.slice(first, first + size).map((i) => `lc${i}`);
-        // Persons asked by other ids: a customer id asked as a person finds no person, and the reverse.
+        // Persons asked by a shifted range: each entity's links are found by its own list only.
         const persons = ids.slice(first + 5, first + size + 5).map((i) => `lc${i}`);
         const found = await store.findLinksByCrmIdsOf(longId, [
           { entity: 'customer', crmIds: customers },
