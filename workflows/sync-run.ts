@@ -50,8 +50,9 @@ const { prepareSyncRun, finishSyncRun } = proxyActivities<Activities>({
 });
 
 const { syncStep } = proxyActivities<Activities>({
-  // Up to a few thousand records in chunks; on FerretDB a chunk of 500 takes a few seconds.
-  startToCloseTimeout: '15 minutes',
+  // A step of 5,000 records (50,000 on FerretDB, where a chunk of updates can take many minutes: an update
+  // costs tens of milliseconds there). The heartbeat, not this, notices a lost worker.
+  startToCloseTimeout: '1 hour',
   // The activity heartbeats after every chunk: a worker that dies is noticed within a minute, and the retry
   // resumes after the last chunk it finished.
   heartbeatTimeout: '1 minute',
