@@ -406,7 +406,7 @@ export function createOperations(deps: OperationsDeps): SyncOperations {
     async booksFromCrm(raw, query) {
       const doc = await integrationDoc(raw);
       const q = parseRequest(BooksFromCrmQuerySchema, query ?? {}, 'query');
-      const entities =
+      const entities: LinkEntity[] =
         q.module === 'vendors'
           ? ['vendor']
           : q.module === 'customers'
@@ -416,8 +416,8 @@ export function createOperations(deps: OperationsDeps): SyncOperations {
       let after = null;
       // Links in the order they changed; every Books customer or vendor linked to a CRM record came from it.
       while (entries.length < q.limit) {
-        const page = await syncState.findLinksChangedSince(doc._id, { after, limit: 500 });
-        const wanted = page.docs.filter((l) => entities.includes(l.entity) && l.deletedIn !== 'books');
+        const page = await syncState.findLinksChangedSince(doc._id, { after, limit: 500, entities });
+        const wanted = page.docs.filter((l) => l.deletedIn !== 'books');
         const books = await deps.books.module('contacts').findByIds(
           doc.booksOrgId,
           wanted.map((l) => l.booksId),

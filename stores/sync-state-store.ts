@@ -63,7 +63,7 @@ import {
   type TriggerDecisionDoc,
   type TriggerDecisionInput,
 } from '../domain/sync-state-schemas';
-import { deltaIndexKey, findChangedSince, nextModifiedTime, type DeltaPage } from './delta';
+import { cursorOf, deltaIndexKey, findChangedSince, nextModifiedTime, type DeltaPage } from './delta';
 import { insertRefusals } from './record-collection';
 import { findWithin, isFerretDb } from './server-kind';
 
@@ -116,7 +116,6 @@ export class SyncStateNotFoundError extends Error {
 
 export const SYNC_STATE_COLLECTIONS = {
   integrations: 'integrations',
-  links: 'links',
   cursors: 'cursors',
   runs: 'runs',
   runPageCounts: 'run_page_counts',
@@ -125,8 +124,21 @@ export const SYNC_STATE_COLLECTIONS = {
   triggerDecisions: 'trigger_decisions',
 } as const;
 
+/**
+ * The links of each entity in a collection of their own (`links_customer`, `links_item`, …): a sync step
+ * reads the links of one or two entities, and on FerretDB v1 a read decodes its whole collection, so one
+ * collection for all entities made every step pay for the links of every other (an initial sync of 100,000
+ * records read five collections of up to 100,000 links). On MongoDB it is the same index per collection.
+ */
+export function linksCollectionOf(entity: LinkEntity): string {
+  return `links_${LinkEntitySchema.parse(entity)}`;
+}
+
+/** Where every link was kept before the per-entity collections; ensureIndexes moves what it still holds. */
+export const LEGACY_LINKS_COLLECTION = 'links';
+
 export interface IndexSpec {
-  collection: (typeof SYNC_STATE_COLLECTIONS)[keyof typeof SYNC_STATE_COLLECTIONS];
+  collection: string;
   name: string;
   key: Record<string, IndexDirection>;
   unique?: true;
@@ -137,19 +149,26 @@ export const SYNC_STATE_INDEXES: readonly IndexSpec[] = [
   { collection: 'integrations', name: 'crmOrgId_environment', key: { crmOrgId: 1, environment: 1 } },
   // One live two-way integration per CRM org and environment (S1.1), enforced atomically by the server.
   { collection: 'integrations', name: 'twoWaySlot', key: { twoWaySlot: 1 }, unique: true },
-  {
-    collection: 'links',
-    name: 'integrationId_entity_crmId',
-    key: { integrationId: 1, entity: 1, crmId: 1 },
-    unique: true,
-  },
-  {
-    collection: 'links',
-    name: 'integrationId_entity_booksId',
-    key: { integrationId: 1, entity: 1, booksId: 1 },
-    unique: true,
-  },
-  { collection: 'links', name: 'integrationId_modifiedTime_id', key: deltaIndexKey('integrationId') },
+  // A CRM record and a Books record are each linked at most once per integration and entity.
+  ...LinkEntitySchema.options.flatMap((entity): IndexSpec[] => [
+    {
+      collection: linksCollectionOf(entity),
+      name: 'integrationId_crmId',
+      key: { integrationId: 1, crmId: 1 },
+      unique: true,
+    },
+    {
+      collection: linksCollectionOf(entity),
+      name: 'integrationId_booksId',
+      key: { integrationId: 1, booksId: 1 },
+      unique: true,
+    },
+    {
+      collection: linksCollectionOf(entity),
+      name: 'integrationId_modifiedTime_id',
+      key: deltaIndexKey('integrationId'),
+    },
+  ]),
   {
     collection: 'runs',
     name: 'integrationId_runNumber',
@@ -281,10 +300,10 @@ export interface SyncStateStore {
     side: Side,
     recordId: string,
   ): Promise<MarkDeletedResult>;
-  /** Links changed after `after`, oldest first, with the next cursor. Read-only. */
+  /** Links (of these entities, else of all) changed after `after`, oldest first, with the next cursor. Read-only. */
   findLinksChangedSince(
     integrationId: string,
-    options: { after?: DeltaCursor | null; limit: number },
+    options: { after?: DeltaCursor | null; limit: number; entities?: readonly LinkEntity[] },
   ): Promise<DeltaPage<LinkDoc>>;
 
   /** The saved delta cursor of a module and direction; undefined before the first sync. Read-only. */
@@ -461,6 +480,37 @@ async function bulkUpsert(
   return outcome;
 }
 
+/**
+ * Moves what a store from before the per-entity link collections kept in one `links` collection into each
+ * link's own collection, then drops the old one. Safe to repeat after a crash: a link moved already is
+ * refused by its _id and left as it is. A document that is no valid link stays where it is, and so does the
+ * old collection with it: nothing is lost.
+ */
+async function moveLegacyLinks(db: Db): Promise<void> {
+  const found = await db.listCollections({ name: LEGACY_LINKS_COLLECTION }, { nameOnly: true }).toArray();
+  if (found.length === 0) return;
+  const legacy = db.collection<Stored>(LEGACY_LINKS_COLLECTION);
+  let kept = 0;
+  let batch: Stored[] = [];
+  const move = async () => {
+    for (const entity of LinkEntitySchema.options) {
+      const docs = batch.filter((d) => d.entity === entity);
+      await insertRefusals(
+        db.collection<Stored>(linksCollectionOf(entity)),
+        docs.map((document) => ({ insertOne: { document } })),
+      );
+    }
+    batch = [];
+  };
+  for await (const doc of legacy.find({})) {
+    if (!LinkDocSchema.safeParse(doc).success) kept++;
+    else batch.push(doc);
+    if (batch.length >= 1000) await move();
+  }
+  await move();
+  if (kept === 0) await legacy.drop();
+}
+
 /** Sums per-page counts into counts[module][direction] and the run's failure count. */
 function sumPageCounts(pages: { module: string; direction: SyncDirection; counts: RunCounts }[]): {
   counts: RunCountsByModule;
@@ -493,7 +543,7 @@ export function createSyncStateStore(db: Db, options: { now?: () => Date } = {})
   const col = (name: keyof typeof SYNC_STATE_COLLECTIONS) =>
     db.collection<Stored>(SYNC_STATE_COLLECTIONS[name]);
   const integrations = col('integrations');
-  const links = col('links');
+  const linksOf = (entity: LinkEntity) => db.collection<Stored>(linksCollectionOf(entity));
   const cursors = col('cursors');
   const runs = col('runs');
   const runPageCounts = col('runPageCounts');
@@ -527,16 +577,18 @@ export function createSyncStateStore(db: Db, options: { now?: () => Date } = {})
     wanted: readonly { entity: LinkEntity; crmIds: readonly string[] }[],
   ): Promise<LinkDoc[]> {
     const id = DocIdSchema.parse(integrationId);
-    // A link's _id is derived from its CRM side, entity included.
-    const ids = wanted.flatMap(({ entity, crmIds }) => {
+    // A link's _id is derived from its CRM side, entity included; each entity's links are read from its own
+    // collection.
+    const idsOf = new Map<LinkEntity, string[]>();
+    for (const { entity, crmIds } of wanted) {
       const e = LinkEntitySchema.parse(entity);
-      return IdListSchema.parse(crmIds).map((crmId) => linkIdOf(id, e, crmId));
-    });
-    if (ids.length === 0) return [];
-    // The entities in the query too: FerretDB then sends only theirs when it leaves the ids to us.
-    const entities = [...new Set(wanted.filter((w) => w.crmIds.length > 0).map((w) => w.entity))];
-    const docs = await findWithin(db, links, { integrationId: id }, { entity: entities, _id: ids });
-    return docs.map(parseLink);
+      const ids = IdListSchema.parse(crmIds).map((crmId) => linkIdOf(id, e, crmId));
+      if (ids.length > 0) idsOf.set(e, [...(idsOf.get(e) ?? []), ...ids]);
+    }
+    const found = await Promise.all(
+      [...idsOf].map(([entity, ids]) => findWithin(db, linksOf(entity), { integrationId: id }, { _id: ids })),
+    );
+    return found.flat().map(parseLink);
   }
 
   async function setFailureStatus(ids: readonly string[], from: FailureStatus[], to: FailureStatus) {
@@ -556,6 +608,7 @@ export function createSyncStateStore(db: Db, options: { now?: () => Date } = {})
           .collection(spec.collection)
           .createIndex(spec.key, { name: spec.name, ...(spec.unique ? { unique: true } : {}) });
       }
+      await moveLegacyLinks(db);
     },
 
     // ----- integrations
@@ -652,8 +705,8 @@ export function createSyncStateStore(db: Db, options: { now?: () => Date } = {})
       if (ids.length === 0) return [];
       const docs = await findWithin(
         db,
-        links,
-        { integrationId: DocIdSchema.parse(integrationId), entity: LinkEntitySchema.parse(entity) },
+        linksOf(entity),
+        { integrationId: DocIdSchema.parse(integrationId) },
         { booksId: ids },
       );
       return docs.map(parseLink);
@@ -684,7 +737,7 @@ export function createSyncStateStore(db: Db, options: { now?: () => Date } = {})
         ({ _id: id, ...keyOf(link), ...contentOf(link), createdTime: time, modifiedTime: time }) as Stored;
 
       // The batch against itself first: a CRM record or a Books record listed twice.
-      let pending: { id: string; link: LinkInput }[] = [];
+      const checked: { id: string; link: LinkInput }[] = [];
       const seenIds = new Set<string>();
       const claimedBooks = new Map<string, string>();
       for (const [index, link] of inputs.entries()) {
@@ -702,132 +755,143 @@ export function createSyncStateStore(db: Db, options: { now?: () => Date } = {})
           continue;
         }
         claimedBooks.set(booksKey(link), link.crmId);
-        pending.push({ id, link });
+        checked.push({ id, link });
       }
 
-      // On FerretDB every read but one by _id decodes the whole collection, so new links are inserted before
-      // anything is read: only the ones refused (stored already, or their Books record held) go on to the
-      // read. MongoDB reads them from the _id index first.
-      if (pending.length > 0 && (await isFerretDb(db))) {
-        const refused = await insertRefusals(
-          links,
-          pending.map((p) => ({ insertOne: { document: newLink(p.id, p.link) } })),
+      // Each entity's links in their own collection, one entity after another.
+      for (const entity of new Set(checked.map((p) => p.link.entity))) {
+        await writeEntityLinks(
+          linksOf(entity),
+          checked.filter((p) => p.link.entity === entity),
         );
-        result.inserted += pending.length - refused.size;
-        pending = pending.filter((_p, index) => refused.has(index));
-      }
-      // The links these records already have. A Books record held by another link is found by the unique
-      // index on the write (and named below): a read by booksId would cost a scan on FerretDB.
-      const byId = new Map(
-        (pending.length
-          ? await findWithin(
-              db,
-              links,
-              {},
-              {
-                // Their integrations too: on FerretDB, with a long id list, only their links are sent.
-                integrationId: [...new Set(pending.map((p) => p.link.integrationId))],
-                _id: pending.map((p) => p.id),
-              },
-            )
-          : []
-        )
-          .map(parseLink)
-          .map((l) => [l._id, l]),
-      );
-
-      const ops: AnyBulkWriteOperation<Stored>[] = [];
-      const opInputs: LinkInput[] = [];
-      const opKinds: ('insert' | 'update')[] = [];
-      for (const { id, link } of pending) {
-        const content = contentOf(link);
-        const current = byId.get(id);
-        if (current) {
-          const stored = {
-            crmModule: current.crmModule,
-            booksId: current.booksId,
-            lastSynced: current.lastSynced,
-            contentHash: current.contentHash,
-            ...(current.parentBooksId === undefined ? {} : { parentBooksId: current.parentBooksId }),
-          };
-          if (canonical(stored) === canonical(content)) {
-            result.unchanged += 1;
-            continue;
-          }
-        }
-        // Filter on _id (derived from the key): FerretDB v1 answers only _id equality without a full scan.
-        ops.push(
-          current
-            ? {
-                updateOne: {
-                  filter: { _id: id },
-                  update: {
-                    $set: { ...content, modifiedTime: nextModifiedTime(current.modifiedTime, time) },
-                    ...(content.parentBooksId === undefined && current.parentBooksId !== undefined
-                      ? { $unset: { parentBooksId: '' } }
-                      : {}),
-                    $setOnInsert: { ...keyOf(link), createdTime: time },
-                  },
-                  upsert: true,
-                },
-              }
-            : // A new link is an insert: on FerretDB an upsert is an update, many times slower. A concurrent
-              // insert of the same link is refused by the _id and reported like any duplicate key.
-              { insertOne: { document: newLink(id, link) } },
-        );
-        opInputs.push(link);
-        opKinds.push(current ? 'update' : 'insert');
-      }
-
-      const outcome = await bulkUpsert(links, ops);
-      // Refused by the unique Books-side index: named with the link holding the Books record (a read only when
-      // something was refused, which is rare).
-      const refusedLinks = outcome.duplicates.map((d) => opInputs[d.index]!);
-      const holders = refusedLinks.length
-        ? (
-            await links
-              .find({
-                $or: refusedLinks.map((l) => ({
-                  integrationId: l.integrationId,
-                  entity: l.entity,
-                  booksId: l.booksId,
-                })),
-              })
-              .toArray()
-          ).map(parseLink)
-        : [];
-      for (const [i, { message }] of outcome.duplicates.entries()) {
-        const link = refusedLinks[i]!;
-        const holder = holders.find((h) => booksKey(h) === booksKey(link) && h.crmId !== link.crmId);
-        result.conflicts.push({
-          entity: link.entity,
-          crmId: link.crmId,
-          booksId: link.booksId,
-          reason: holder
-            ? `Books record ${link.booksId} is already linked to CRM record ${holder.crmId}`
-            : `refused by a unique link index (linked concurrently?): ${message}`,
-        });
-      }
-      if (outcome.replayed) {
-        const refused = new Set(outcome.duplicates.map((d) => d.index));
-        const applied = opKinds.filter((_kind, index) => !refused.has(index));
-        const inserted = applied.filter((kind) => kind === 'insert').length;
-        result.inserted += inserted;
-        result.updated += applied.length - inserted;
-      } else {
-        result.inserted += outcome.upserted;
-        result.updated += outcome.modified;
-        result.unchanged += ops.length - outcome.upserted - outcome.modified;
       }
       return result;
+
+      async function writeEntityLinks(links: Collection<Stored>, batch: typeof checked) {
+        let pending = batch;
+        // On FerretDB every read but one by _id decodes the whole collection, so new links are inserted before
+        // anything is read: only the ones refused (stored already, or their Books record held) go on to the
+        // read. MongoDB reads them from the _id index first.
+        if (pending.length > 0 && (await isFerretDb(db))) {
+          const refused = await insertRefusals(
+            links,
+            pending.map((p) => ({ insertOne: { document: newLink(p.id, p.link) } })),
+          );
+          result.inserted += pending.length - refused.size;
+          pending = pending.filter((_p, index) => refused.has(index));
+        }
+        // The links these records already have. A Books record held by another link is found by the unique
+        // index on the write (and named below): a read by booksId would cost a scan on FerretDB.
+        const byId = new Map(
+          (pending.length
+            ? await findWithin(
+                db,
+                links,
+                {},
+                {
+                  // Their integrations too: on FerretDB, with a long id list, only their links are sent.
+                  integrationId: [...new Set(pending.map((p) => p.link.integrationId))],
+                  _id: pending.map((p) => p.id),
+                },
+              )
+            : []
+          )
+            .map(parseLink)
+            .map((l) => [l._id, l]),
+        );
+
+        const ops: AnyBulkWriteOperation<Stored>[] = [];
+        const opInputs: LinkInput[] = [];
+        const opKinds: ('insert' | 'update')[] = [];
+        for (const { id, link } of pending) {
+          const content = contentOf(link);
+          const current = byId.get(id);
+          if (current) {
+            const stored = {
+              crmModule: current.crmModule,
+              booksId: current.booksId,
+              lastSynced: current.lastSynced,
+              contentHash: current.contentHash,
+              ...(current.parentBooksId === undefined ? {} : { parentBooksId: current.parentBooksId }),
+            };
+            if (canonical(stored) === canonical(content)) {
+              result.unchanged += 1;
+              continue;
+            }
+          }
+          // Filter on _id (derived from the key): FerretDB v1 answers only _id equality without a full scan.
+          ops.push(
+            current
+              ? {
+                  updateOne: {
+                    filter: { _id: id },
+                    update: {
+                      $set: { ...content, modifiedTime: nextModifiedTime(current.modifiedTime, time) },
+                      ...(content.parentBooksId === undefined && current.parentBooksId !== undefined
+                        ? { $unset: { parentBooksId: '' } }
+                        : {}),
+                      $setOnInsert: { ...keyOf(link), createdTime: time },
+                    },
+                    upsert: true,
+                  },
+                }
+              : // A new link is an insert: on FerretDB an upsert is an update, many times slower. A concurrent
+                // insert of the same link is refused by the _id and reported like any duplicate key.
+                { insertOne: { document: newLink(id, link) } },
+          );
+          opInputs.push(link);
+          opKinds.push(current ? 'update' : 'insert');
+        }
+
+        const outcome = await bulkUpsert(links, ops);
+        // Refused by the unique Books-side index: named with the link holding the Books record (a read only when
+        // something was refused, which is rare).
+        const refusedLinks = outcome.duplicates.map((d) => opInputs[d.index]!);
+        const holders = refusedLinks.length
+          ? (
+              await links
+                .find({
+                  $or: refusedLinks.map((l) => ({
+                    integrationId: l.integrationId,
+                    entity: l.entity,
+                    booksId: l.booksId,
+                  })),
+                })
+                .toArray()
+            ).map(parseLink)
+          : [];
+        for (const [i, { message }] of outcome.duplicates.entries()) {
+          const link = refusedLinks[i]!;
+          const holder = holders.find((h) => booksKey(h) === booksKey(link) && h.crmId !== link.crmId);
+          result.conflicts.push({
+            entity: link.entity,
+            crmId: link.crmId,
+            booksId: link.booksId,
+            reason: holder
+              ? `Books record ${link.booksId} is already linked to CRM record ${holder.crmId}`
+              : `refused by a unique link index (linked concurrently?): ${message}`,
+          });
+        }
+        if (outcome.replayed) {
+          const refused = new Set(outcome.duplicates.map((d) => d.index));
+          const applied = opKinds.filter((_kind, index) => !refused.has(index));
+          const inserted = applied.filter((kind) => kind === 'insert').length;
+          result.inserted += inserted;
+          result.updated += applied.length - inserted;
+        } else {
+          result.inserted += outcome.upserted;
+          result.updated += outcome.modified;
+          result.unchanged += ops.length - outcome.upserted - outcome.modified;
+        }
+      }
     },
 
     async markLinkDeleted(integrationId, entity, side, recordId) {
       const deletedIn = SideSchema.parse(side);
       const field = deletedIn === 'crm' ? 'crmId' : 'booksId';
+      const links = linksOf(entity);
       const doc = await links.findOne({
         integrationId: DocIdSchema.parse(integrationId),
-        entity: LinkEntitySchema.parse(entity),
         [field]: KeyPartSchema.parse(recordId),
       });
       if (!doc) return 'not_found';
@@ -847,14 +911,30 @@ export function createSyncStateStore(db: Db, options: { now?: () => Date } = {})
       return result.modifiedCount === 1 ? 'marked' : 'already_marked';
     },
 
-    async findLinksChangedSince(integrationId, { after, limit }) {
-      const page = await findChangedSince(links, {
-        org: DocIdSchema.parse(integrationId),
-        scopeField: 'integrationId',
-        after,
-        limit,
-      });
-      return { ...page, docs: page.docs.map(parseLink) };
+    async findLinksChangedSince(integrationId, { after, limit, entities }) {
+      // A page of each entity's collection, merged in (modifiedTime, _id) order: the first `limit` of them
+      // are the page of all, and the read is exhausted only when every collection was.
+      const org = DocIdSchema.parse(integrationId);
+      const pages = await Promise.all(
+        z
+          .array(LinkEntitySchema)
+          .parse(entities ?? LinkEntitySchema.options)
+          .map((entity) =>
+            findChangedSince(linksOf(entity), { org, scopeField: 'integrationId', after, limit }),
+          ),
+      );
+      const merged = pages
+        .flatMap((p) => p.docs)
+        .sort(
+          (a, b) =>
+            (a.modifiedTime as Date).getTime() - (b.modifiedTime as Date).getTime() ||
+            (a._id < b._id ? -1 : a._id > b._id ? 1 : 0),
+        );
+      const docs = merged.slice(0, limit);
+      const last = docs[docs.length - 1];
+      const position = last ? cursorOf(last) : (after ?? null);
+      const more = merged.length > limit || pages.some((p) => p.next !== null);
+      return { docs: docs.map(parseLink), next: more ? position : null, position };
     },
 
     // ----- cursors

@@ -1,12 +1,14 @@
 import { MongoClient, type Db } from 'mongodb';
 import { ZodError } from 'zod';
-import type { IntegrationInput, LinkInput } from '../../domain/sync-state-schemas';
+import { LinkEntitySchema, type IntegrationInput, type LinkInput } from '../../domain/sync-state-schemas';
 import {
+  LEGACY_LINKS_COLLECTION,
   RunConflictError,
   SYNC_STATE_INDEXES,
   TwoWayIntegrationExistsError,
   VersionConflictError,
   createSyncStateStore,
+  linksCollectionOf,
   type SyncStateStore,
 } from '../../stores/sync-state-store';
 import { integrationEndpoints, unique } from '../helpers';
@@ -63,16 +65,21 @@ describe('sync-state store on the real server', () => {
       }
     });
 
-    it('include the unique link keys and the link delta index', async () => {
-      const indexes = await db.collection('links').indexes();
-      const byName = Object.fromEntries(
-        indexes.map((i) => [i.name, { key: i.key, unique: Boolean(i.unique) }]),
-      );
-      expect(byName).toMatchObject({
-        integrationId_entity_crmId: { key: { integrationId: 1, entity: 1, crmId: 1 }, unique: true },
-        integrationId_entity_booksId: { key: { integrationId: 1, entity: 1, booksId: 1 }, unique: true },
-        integrationId_modifiedTime_id: { key: { integrationId: 1, modifiedTime: 1, _id: 1 }, unique: false },
-      });
+    it('include the unique link keys and the link delta index in the link collection of every entity', async () => {
+      for (const entity of LinkEntitySchema.options) {
+        const indexes = await db.collection(linksCollectionOf(entity)).indexes();
+        const byName = Object.fromEntries(
+          indexes.map((i) => [i.name, { key: i.key, unique: Boolean(i.unique) }]),
+        );
+        expect(byName).toMatchObject({
+          integrationId_crmId: { key: { integrationId: 1, crmId: 1 }, unique: true },
+          integrationId_booksId: { key: { integrationId: 1, booksId: 1 }, unique: true },
+          integrationId_modifiedTime_id: {
+            key: { integrationId: 1, modifiedTime: 1, _id: 1 },
+            unique: false,
+          },
+        });
+      }
     });
 
     it('can be ensured again', async () => {
@@ -245,7 +252,7 @@ describe('sync-state store on the real server', () => {
 
     it('are held unique by the server itself, also under concurrent writers', async () => {
       await expect(
-        db.collection<{ _id: string; [field: string]: unknown }>('links').insertOne({
+        db.collection<{ _id: string; [field: string]: unknown }>(linksCollectionOf('customer')).insertOne({
           _id: 'raw',
           integrationId,
           entity: 'customer',
@@ -353,17 +360,85 @@ describe('sync-state store on the real server', () => {
       expect(await store.findLinksByCrmIdsOf(longId, [{ entity: 'customer', crmIds: [] }])).toEqual([]);
     });
 
-    it('are read as a delta, each once', async () => {
-      const all = await db.collection('links').countDocuments({ integrationId });
-      const seen: string[] = [];
-      let page = await store.findLinksChangedSince(integrationId, { limit: 2 });
-      seen.push(...page.docs.map((l) => l._id));
-      while (page.next) {
-        page = await store.findLinksChangedSince(integrationId, { after: page.next, limit: 2 });
-        seen.push(...page.docs.map((l) => l._id));
-      }
-      expect(new Set(seen).size).toBe(all);
+    it('are read as a delta, each once, in the order they changed, across entities', async () => {
+      const countOf = (entities: readonly string[]) =>
+        Promise.all(
+          entities.map((e) =>
+            db.collection(linksCollectionOf(e as 'customer')).countDocuments({ integrationId }),
+          ),
+        ).then((counts) => counts.reduce((a, b) => a + b, 0));
+      const readAll = async (entities?: ('customer' | 'contact_person')[]) => {
+        const seen: { _id: string; entity: string; modifiedTime: Date }[] = [];
+        let page = await store.findLinksChangedSince(integrationId, {
+          limit: 2,
+          ...(entities && { entities }),
+        });
+        seen.push(...page.docs);
+        while (page.next) {
+          page = await store.findLinksChangedSince(integrationId, {
+            after: page.next,
+            limit: 2,
+            ...(entities && { entities }),
+          });
+          seen.push(...page.docs);
+        }
+        return seen;
+      };
+      const all = await countOf(LinkEntitySchema.options);
+      const seen = await readAll();
+      // Links of more than one entity, so the pages merge several collections.
+      expect(new Set(seen.map((l) => l.entity)).size).toBeGreaterThan(1);
+      expect(new Set(seen.map((l) => l._id)).size).toBe(all);
       expect(seen).toHaveLength(all);
+      const order = seen.map((l) => [l.modifiedTime.getTime(), l._id] as const);
+      expect([...order].sort((a, b) => a[0] - b[0] || (a[1] < b[1] ? -1 : 1))).toEqual(order);
+
+      const persons = await readAll(['contact_person']);
+      expect(persons.length).toBe(await countOf(['contact_person']));
+      expect(persons.every((l) => l.entity === 'contact_person')).toBe(true);
+    });
+
+    it('left in the one links collection of an older store move to their entity collections at start', async () => {
+      const legacyDb = mongo.db(`${dbName}_legacy`);
+      const legacyStore = createSyncStateStore(legacyDb);
+      const time = new Date('2024-05-01T10:00:00.000Z');
+      const old = (entity: 'customer' | 'item', crmId: string, booksId: string) => ({
+        _id: `crmL/booksL/production|${entity}|${crmId}`,
+        integrationId,
+        entity,
+        crmModule: entity === 'item' ? 'Products' : 'Accounts',
+        crmId,
+        booksId,
+        lastSynced: { crm: { Account_Name: crmId }, books: {} },
+        contentHash: { crm: `h-${crmId}` },
+        createdTime: time,
+        modifiedTime: time,
+      });
+      const legacy = legacyDb.collection<{ _id: string }>(LEGACY_LINKS_COLLECTION);
+      await legacy.insertMany([
+        old('customer', 'c1', 'b1'),
+        old('customer', 'c2', 'b2'),
+        old('item', 'p1', 'i1'),
+      ]);
+      // One of them moved already, as by a start that stopped half-way.
+      await legacyDb
+        .collection<{ _id: string }>(linksCollectionOf('customer'))
+        .insertOne(old('customer', 'c1', 'b1'));
+
+      await legacyStore.ensureIndexes();
+      const customers = await legacyStore.findLinksByCrmIds(integrationId, 'customer', ['c1', 'c2']);
+      expect(customers.map((l) => [l.crmId, l.booksId]).sort()).toEqual([
+        ['c1', 'b1'],
+        ['c2', 'b2'],
+      ]);
+      expect((await legacyStore.findLinksByBooksIds(integrationId, 'item', ['i1']))[0]?.crmId).toBe('p1');
+      expect(await legacyDb.listCollections({ name: LEGACY_LINKS_COLLECTION }).toArray()).toEqual([]);
+
+      // A document that is no link stays, and the old collection with it.
+      await legacy.insertOne({ _id: 'not-a-link' });
+      await legacyStore.ensureIndexes();
+      expect(await legacy.countDocuments()).toBe(1);
+      await legacyDb.dropDatabase();
     });
   });
 
