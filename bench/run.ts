@@ -1,5 +1,13 @@
 #!/usr/bin/env node
-import { MongoBulkWriteError, MongoClient } from 'mongodb';
+import { readFile } from 'node:fs/promises';
+import {
+  MongoBulkWriteError,
+  MongoClient,
+  type Collection,
+  type CommandFailedEvent,
+  type CommandStartedEvent,
+  type CommandSucceededEvent,
+} from 'mongodb';
 import { TEMPORAL_SQLITE_PRAGMAS } from '../scripts/launch';
 import { startEphemeralServices } from '../scripts/services';
 import { loadConfig, type LoadedConfig } from '../workers/config';
@@ -7,18 +15,32 @@ import { createLogger } from '../workers/logging';
 import { startWorker } from '../workers/service';
 import { connectClient, historyLengths, startWiringCheck } from '../client/temporal';
 import { syncRunWorkflowId } from '../domain/ids';
+import { LinkEntitySchema } from '../domain/sync-state-schemas';
+import { linksCollectionOf } from '../stores/sync-state-store';
 
 /**
  * Benchmark runner: `npm run bench -- <scenario> [--json] [--n N]`. Every scenario measures our path and a
  * baseline on the same servers in the same run, and prints both with their ratio and the server settings.
  */
 
+interface Baseline {
+  name: string;
+  wallMs: number;
+  perSecond: number;
+}
+
 interface Figures {
   scenario: string;
   n: number;
   ours: { wallMs: number; perSecond: number };
-  baseline: { name: string; wallMs: number; perSecond: number };
+  baseline: Baseline;
   ratio: number;
+  /** A second, wider baseline (e.g. everything the sync writes, not only the target records), with its ratio. */
+  widerBaseline?: Baseline & { ratio: number };
+  /** With `--commands`: the worker's MongoDB commands during our part, by command and collection, slowest first. */
+  oursCommands?: { command: string; count: number; ms: number }[];
+  /** CPU time (ms) used during our part: by this process (worker and client) and by each server it started. */
+  oursCpuMs?: { benchProcess: number; mongoServer?: number; temporalServer?: number };
   historyEventsPerExecution?: number[];
   servers: { temporal: string; mongo: string; temporalSqlitePragmas: string[] };
 }
@@ -29,9 +51,106 @@ type Scenario = (ctx: {
   mongoUri: string;
   /** Sync-run tuning from `--chunk N` and `--per-activity N` (else the activity's defaults). */
   tuning: { chunkSize?: number; maxRecordsPerActivity?: number };
+  /** `--commands`: time the worker's MongoDB commands during our part. */
+  commands: boolean;
+  /** Process ids of the servers this run started (none for servers given by address). */
+  pids: { temporal?: number | undefined; mongo?: number | undefined };
 }) => Promise<Omit<Figures, 'servers' | 'scenario'>>;
 
+/** A connection string with one more option in its query. */
+function withUriOption(uri: string, name: string, value: string): string {
+  const url = new URL(uri);
+  url.searchParams.set(name, value);
+  return url.toString();
+}
+
 const perSecond = (n: number, ms: number) => Math.round((n / ms) * 1000 * 10) / 10;
+const ratioOf = (ms: number, baseMs: number) => Math.round((ms / baseMs) * 100) / 100;
+
+/** CPU time (user + system, ms) a process has used so far, from /proc; undefined where it cannot be read. */
+async function processCpuMs(pid: number | undefined): Promise<number | undefined> {
+  if (pid === undefined) return undefined;
+  try {
+    const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+    // After the command name in parentheses, the fields run from stat(5)'s 3rd (state): utime is the 14th and
+    // stime the 15th, in clock ticks of 1/100 s (USER_HZ on Linux).
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Counts CPU time from now: of this process, and of each server process given. */
+async function cpuMeter(pids: { temporal?: number | undefined; mongo?: number | undefined }) {
+  const self = process.cpuUsage();
+  const [mongo0, temporal0] = await Promise.all([processCpuMs(pids.mongo), processCpuMs(pids.temporal)]);
+  return async (): Promise<NonNullable<Figures['oursCpuMs']>> => {
+    const used = process.cpuUsage(self);
+    const [mongo1, temporal1] = await Promise.all([processCpuMs(pids.mongo), processCpuMs(pids.temporal)]);
+    return {
+      benchProcess: Math.round((used.user + used.system) / 1000),
+      ...(mongo0 !== undefined && mongo1 !== undefined && { mongoServer: mongo1 - mongo0 }),
+      ...(temporal0 !== undefined && temporal1 !== undefined && { temporalServer: temporal1 - temporal0 }),
+    };
+  };
+}
+
+/**
+ * Times the commands a client sends (it must have been created with `monitorCommands`) from now on, by
+ * command name and collection; the result lists them slowest first.
+ */
+function commandTimer(mongo: MongoClient) {
+  const started = new Map<number, { what: string; at: number }>();
+  const totals = new Map<string, { count: number; ms: number }>();
+  const onStart = (e: CommandStartedEvent) => {
+    const target: unknown = e.command[e.commandName];
+    const collection = e.commandName === 'getMore' ? String(e.command.collection) : String(target);
+    started.set(e.requestId, { what: `${e.commandName} ${collection}`, at: performance.now() });
+  };
+  const onEnd = (e: CommandSucceededEvent | CommandFailedEvent) => {
+    const s = started.get(e.requestId);
+    if (!s) return;
+    started.delete(e.requestId);
+    const total = totals.get(s.what) ?? { count: 0, ms: 0 };
+    total.count++;
+    total.ms += performance.now() - s.at;
+    totals.set(s.what, total);
+  };
+  mongo.on('commandStarted', onStart).on('commandSucceeded', onEnd).on('commandFailed', onEnd);
+  return (): NonNullable<Figures['oursCommands']> => {
+    mongo.off('commandStarted', onStart).off('commandSucceeded', onEnd).off('commandFailed', onEnd);
+    return [...totals]
+      .map(([command, t]) => ({ command, count: t.count, ms: Math.round(t.ms) }))
+      .sort((a, b) => b.ms - a.ms);
+  };
+}
+
+/**
+ * Writes documents with the driver alone, as a bulk upsert by _id in the form this server runs fastest:
+ * 1,000 per unordered insert, and a document refused as present replaced by _id. (On FerretDB v1 an
+ * updateOne-upsert scans the collection per document, so a bulk of them grows with the square of the data:
+ * 427 s for the 6,500 documents of N=10,000, hours at N=100,000.) Returns the wall time in ms.
+ */
+async function insertFirstUpsert(
+  target: Collection<{ _id: string }>,
+  docs: { _id: string }[],
+): Promise<number> {
+  const t0 = Date.now();
+  for (let i = 0; i < docs.length; i += 1000) {
+    const batch = docs.slice(i, i + 1000);
+    const present = await target
+      .insertMany(batch, { ordered: false })
+      .then(() => [])
+      .catch((err: unknown) =>
+        err instanceof MongoBulkWriteError
+          ? [err.writeErrors].flat().map((e) => batch[e.index]!)
+          : Promise.reject(err),
+      );
+    for (const doc of present) await target.replaceOne({ _id: doc._id }, doc, { upsert: true });
+  }
+  return Date.now() - t0;
+}
 
 /** The production worker and a client against the bench's servers. */
 async function startBenchWorker(config: LoadedConfig, temporal: string, mongoUri: string) {
@@ -101,7 +220,7 @@ const scenarios: Record<string, { describe: string; defaultN: number; run: Scena
     describe:
       'initial sync of N CRM records (accounts with contacts, orphans, vendors, products) to Books, vs bulk-upserting the same Books documents with the driver',
     defaultN: 10_000,
-    async run({ n, temporal, mongoUri, tuning }) {
+    async run({ n, temporal, mongoUri, tuning, pids, commands }) {
       const tag = `bench_${Date.now()}`;
       const config = loadConfig({
         ...process.env,
@@ -111,7 +230,11 @@ const scenarios: Record<string, { describe: string; defaultN: number; run: Scena
         CBS_TASK_QUEUE: tag,
         TEMPORAL_ADDRESS: '',
       });
-      const { running, client } = await startBenchWorker(config, temporal, mongoUri);
+      const { running, client } = await startBenchWorker(
+        config,
+        temporal,
+        commands ? withUriOption(mongoUri, 'monitorCommands', 'true') : mongoUri,
+      );
       const { deps } = running;
       try {
         const crmOrg = 'bench-crm';
@@ -164,6 +287,8 @@ const scenarios: Record<string, { describe: string; defaultN: number; run: Scena
           },
         });
         const workflowId = syncRunWorkflowId(saved._id, 1);
+        const cpuUsed = await cpuMeter(pids);
+        const commandsTimed = commands ? commandTimer(deps.mongo) : undefined;
         const t0 = Date.now();
         const handle = await client.workflow.start('syncRunWorkflow', {
           taskQueue: config.app.temporal.taskQueue,
@@ -172,37 +297,29 @@ const scenarios: Record<string, { describe: string; defaultN: number; run: Scena
         });
         const result = (await handle.result()) as { status: string };
         const oursMs = Date.now() - t0;
+        const oursCpuMs = await cpuUsed();
+        const oursCommands = commandsTimed?.();
         if (result.status !== 'completed') throw new Error(`the sync ended ${result.status}`);
 
         // History size of every execution of the run (continue-as-new chain).
         const events = await historyLengths(client, workflowId, handle.firstExecutionRunId);
 
-        // Baseline: the same Books documents written with the driver alone, as a bulk upsert by _id in the form
-        // this server runs fastest: 1,000 per unordered insert, and a document refused as present replaced by
-        // _id. (On FerretDB v1 an updateOne-upsert scans the collection per document, so a bulk of them grows
-        // with the square of the data: 427 s for the 6,500 documents of N=10,000, hours at N=100,000.)
-        const produced = await deps.mongo.db(`${tag}_books`).collection('books_contacts').find({}).toArray();
-        const producedItems = await deps.mongo
-          .db(`${tag}_books`)
-          .collection('books_items')
-          .find({})
-          .toArray();
-        const docs = [...produced, ...producedItems].map((d) => ({ ...d, _id: String(d._id) }));
-        const target = deps.mongo.db(`${tag}_baseline`).collection<{ _id: string }>('books');
-        const b0 = Date.now();
-        for (let i = 0; i < docs.length; i += 1000) {
-          const batch = docs.slice(i, i + 1000);
-          const present = await target
-            .insertMany(batch, { ordered: false })
-            .then(() => [])
-            .catch((err: unknown) =>
-              err instanceof MongoBulkWriteError
-                ? [err.writeErrors].flat().map((e) => batch[e.index]!)
-                : Promise.reject(err),
-            );
-          for (const doc of present) await target.replaceOne({ _id: doc._id }, doc, { upsert: true });
-        }
-        const baseMs = Date.now() - b0;
+        // Baseline: the same Books documents written with the driver alone. The wider one writes the sync's
+        // links too: a sync has to record which record it made from which, whatever else it does.
+        const all = (db: string, collection: string) =>
+          deps.mongo
+            .db(`${tag}_${db}`)
+            .collection(collection)
+            .find({})
+            .toArray()
+            .then((found) => found.map((d) => ({ ...d, _id: String(d._id) })));
+        const docs = [...(await all('books', 'books_contacts')), ...(await all('books', 'books_items'))];
+        const links = (
+          await Promise.all(LinkEntitySchema.options.map((e) => all('sync', linksCollectionOf(e))))
+        ).flat();
+        const baseline = deps.mongo.db(`${tag}_baseline`);
+        const baseMs = await insertFirstUpsert(baseline.collection('books'), docs);
+        const widerMs = baseMs + (await insertFirstUpsert(baseline.collection('links'), links));
         return {
           n,
           ours: { wallMs: oursMs, perSecond: perSecond(n, oursMs) },
@@ -211,7 +328,15 @@ const scenarios: Record<string, { describe: string; defaultN: number; run: Scena
             wallMs: baseMs,
             perSecond: perSecond(docs.length, baseMs),
           },
-          ratio: Math.round((oursMs / baseMs) * 100) / 100,
+          ratio: ratioOf(oursMs, baseMs),
+          widerBaseline: {
+            name: `the same, then the ${links.length} links the sync wrote`,
+            wallMs: widerMs,
+            perSecond: perSecond(docs.length + links.length, widerMs),
+            ratio: ratioOf(oursMs, widerMs),
+          },
+          oursCpuMs,
+          ...(oursCommands && { oursCommands }),
           historyEventsPerExecution: events,
         };
       } finally {
@@ -270,7 +395,7 @@ const scenarios: Record<string, { describe: string; defaultN: number; run: Scena
             wallMs: baseMs,
             perSecond: perSecond(n, baseMs),
           },
-          ratio: Math.round((oursMs / baseMs) * 100) / 100,
+          ratio: ratioOf(oursMs, baseMs),
         };
       } finally {
         await client.connection.close();
@@ -285,6 +410,7 @@ const scenarios: Record<string, { describe: string; defaultN: number; run: Scena
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
   const json = args.includes('--json');
+  const commands = args.includes('--commands');
   const valueOf = (flag: string) => {
     const i = args.indexOf(flag);
     return i >= 0 ? Number(args[i + 1]) : undefined;
@@ -294,7 +420,7 @@ async function main(): Promise<void> {
   const scenario = name ? scenarios[name] : undefined;
   if (!name || !scenario) {
     process.stderr.write(
-      `usage: npm run bench -- <scenario> [--n N] [--chunk N] [--per-activity N] [--json]\nscenarios:\n${Object.entries(
+      `usage: npm run bench -- <scenario> [--n N] [--chunk N] [--per-activity N] [--commands] [--json]\nscenarios:\n${Object.entries(
         scenarios,
       )
         .map(([k, v]) => `  ${k}  ${v.describe} (default N=${v.defaultN})`)
@@ -324,6 +450,8 @@ async function main(): Promise<void> {
         temporal: services.temporal!.address,
         mongoUri: services.mongo!.uri,
         tuning,
+        commands,
+        pids: { temporal: services.temporal!.pid, mongo: services.mongo!.pid },
       })),
       servers: {
         temporal: services.temporal!.description,
@@ -338,6 +466,23 @@ async function main(): Promise<void> {
           `  ours      ${figures.ours.wallMs} ms  ${figures.ours.perSecond}/s\n` +
           `  baseline  ${figures.baseline.wallMs} ms  ${figures.baseline.perSecond}/s  (${figures.baseline.name})\n` +
           `  ratio     ${figures.ratio}× the baseline's wall time\n` +
+          (figures.widerBaseline
+            ? `  wider     ${figures.widerBaseline.wallMs} ms  ${figures.widerBaseline.perSecond}/s  (${figures.widerBaseline.name}): ratio ${figures.widerBaseline.ratio}×\n`
+            : '') +
+          (figures.oursCpuMs
+            ? `  cpu       ours used ${Object.entries(figures.oursCpuMs)
+                .map(([who, ms]) => `${who} ${ms} ms`)
+                .join(', ')}\n`
+            : '') +
+          (figures.oursCommands
+            ? `  commands  ours sent (slowest first):\n${figures.oursCommands
+                .slice(0, 15)
+                .map(
+                  (c) =>
+                    `            ${String(c.ms).padStart(8)} ms  ${String(c.count).padStart(5)} × ${c.command}`,
+                )
+                .join('\n')}\n`
+            : '') +
           (figures.historyEventsPerExecution
             ? `  history   ${figures.historyEventsPerExecution.join(', ')} events per workflow execution\n`
             : '') +

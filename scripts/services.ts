@@ -21,6 +21,12 @@ export interface Endpoints {
   mongo: { uri: string; description: string };
 }
 
+/** Throwaway servers' endpoints, with the process id of each one this program started (for CPU figures). */
+interface EphemeralEndpoints {
+  temporal: Endpoints['temporal'] & { pid?: number };
+  mongo: Endpoints['mongo'] & { pid?: number };
+}
+
 /** Endpoints plus the processes this program started, which `stop()` ends (and nothing else). */
 export interface Services extends Endpoints {
   stop(): Promise<void>;
@@ -56,7 +62,7 @@ export async function startEphemeralServices(opts: {
   config: AppConfig;
   need: { temporal: boolean; mongo: boolean };
   progress?: Progress;
-}): Promise<Partial<Endpoints> & { stop(): Promise<void> }> {
+}): Promise<Partial<EphemeralEndpoints> & { stop(): Promise<void> }> {
   const cache = resolveCacheDir(opts.config.local.cacheDir);
   const progress = opts.progress ?? (() => {});
   const dataRoot = await fs.mkdtemp(path.join(tmpdir(), 'cbs-test-'));
@@ -68,7 +74,7 @@ export async function startEphemeralServices(opts: {
   };
   try {
     const [temporal, mongo] = await settleAll<
-      [Endpoints['temporal'] | undefined, Endpoints['mongo'] | undefined]
+      [EphemeralEndpoints['temporal'] | undefined, EphemeralEndpoints['mongo'] | undefined]
     >([
       opts.need.temporal
         ? ephemeralTemporal(opts.config, cache, logDir, started, progress)
@@ -90,7 +96,7 @@ async function ephemeralTemporal(
   logDir: string,
   started: Launched[],
   progress: Progress,
-): Promise<Endpoints['temporal']> {
+): Promise<EphemeralEndpoints['temporal']> {
   if (config.temporal.address) {
     return {
       address: config.temporal.address,
@@ -111,6 +117,7 @@ async function ephemeralTemporal(
   return {
     address: s.address,
     uiUrl: s.uiUrl,
+    pid: s.pid,
     description: `Temporal CLI ${binary.version} dev server (${binary.path}, from ${binary.source}), up in ${Date.now() - t0} ms`,
   };
 }
@@ -122,7 +129,7 @@ async function ephemeralMongo(
   logDir: string,
   started: Launched[],
   progress: Progress,
-): Promise<Endpoints['mongo']> {
+): Promise<EphemeralEndpoints['mongo']> {
   if (config.mongo.uri) {
     const version = await mongoAnswers(config.mongo.uri);
     return {
@@ -142,6 +149,7 @@ async function ephemeralMongo(
   started.push(s);
   return {
     uri: s.uri,
+    pid: s.pid,
     description: `${binary.kind} ${binary.version} (${binary.path}, from ${binary.source}) speaking ${s.serverVersion}, up in ${Date.now() - t0} ms`,
   };
 }
