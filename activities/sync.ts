@@ -426,7 +426,7 @@ export function createSyncActivities(deps: SyncDeps) {
     const entity = c.spec.entity as LinkEntity;
     const ids = c.page.map((r) => r.id);
     const links = toBooks
-      ? await state.findLinksByCrmIds(c.integrationId, entity, ids)
+      ? await state.findLinksByCrmIds(c.integrationId, entity, ids, c.spec.crmModule)
       : await state.findLinksByBooksIds(c.integrationId, entity, ids);
     const linkedTargetIds = new Set(links.map((l) => (toBooks ? l.booksId : l.crmId)));
     const names = [

@@ -14,6 +14,7 @@ import {
   AuditActionSchema,
   AuditDocSchema,
   AuditInputSchema,
+  CrmModuleSchema,
   CursorDocSchema,
   DeltaCursorSchema,
   DocIdSchema,
@@ -271,10 +272,19 @@ export interface SyncStateStore {
   /** Every integration of a CRM org (all environments and Books orgs), by id. Read-only. */
   listIntegrationsForCrmOrg(crmOrgId: string): Promise<IntegrationDoc[]>;
 
-  /** The links of these CRM records, in one query. Read-only; ZodError for a malformed id. */
-  findLinksByCrmIds(integrationId: string, entity: LinkEntity, crmIds: readonly string[]): Promise<LinkDoc[]>;
   /**
-   * findLinksByCrmIds for several entities in one query (one scan on FerretDB instead of one per entity). The
+   * The links of these CRM records, in one query; with `crmModule`, only those from that CRM module (the
+   * records' own: CRM ids are unique across modules). On FerretDB the module keeps the other modules' links
+   * of the entity from being sent when the id list is left to the store. Read-only; ZodError for a malformed id.
+   */
+  findLinksByCrmIds(
+    integrationId: string,
+    entity: LinkEntity,
+    crmIds: readonly string[],
+    crmModule?: string,
+  ): Promise<LinkDoc[]>;
+  /**
+   * findLinksByCrmIds for several entities at once: one query per entity's collection, all sent together. The
    * links of all of them together; each link's `entity` tells whose it is.
    */
   findLinksByCrmIdsOf(
@@ -575,6 +585,7 @@ export function createSyncStateStore(db: Db, options: { now?: () => Date } = {})
   async function linksByCrmIds(
     integrationId: string,
     wanted: readonly { entity: LinkEntity; crmIds: readonly string[] }[],
+    crmModule?: string,
   ): Promise<LinkDoc[]> {
     const id = DocIdSchema.parse(integrationId);
     // A link's _id is derived from its CRM side, entity included; each entity's links are read from its own
@@ -585,8 +596,12 @@ export function createSyncStateStore(db: Db, options: { now?: () => Date } = {})
       const ids = IdListSchema.parse(crmIds).map((crmId) => linkIdOf(id, e, crmId));
       if (ids.length > 0) idsOf.set(e, [...(idsOf.get(e) ?? []), ...ids]);
     }
+    const base = {
+      integrationId: id,
+      ...(crmModule !== undefined && { crmModule: CrmModuleSchema.parse(crmModule) }),
+    };
     const found = await Promise.all(
-      [...idsOf].map(([entity, ids]) => findWithin(db, linksOf(entity), { integrationId: id }, { _id: ids })),
+      [...idsOf].map(([entity, ids]) => findWithin(db, linksOf(entity), base, { _id: ids })),
     );
     return found.flat().map(parseLink);
   }
@@ -694,11 +709,13 @@ export function createSyncStateStore(db: Db, options: { now?: () => Date } = {})
 
     // ----- links
 
-    findLinksByCrmIds(integrationId, entity, crmIds) {
-      return linksByCrmIds(integrationId, [{ entity, crmIds }]);
+    findLinksByCrmIds(integrationId, entity, crmIds, crmModule) {
+      return linksByCrmIds(integrationId, [{ entity, crmIds }], crmModule);
     },
 
-    findLinksByCrmIdsOf: linksByCrmIds,
+    findLinksByCrmIdsOf(integrationId, wanted) {
+      return linksByCrmIds(integrationId, wanted);
+    },
 
     async findLinksByBooksIds(integrationId, entity, booksIds) {
       const ids = IdListSchema.parse(booksIds);

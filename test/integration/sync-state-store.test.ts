@@ -360,6 +360,29 @@ describe('sync-state store on the real server', () => {
       expect(await store.findLinksByCrmIdsOf(longId, [{ entity: 'customer', crmIds: [] }])).toEqual([]);
     });
 
+    it('are read by CRM ids from one CRM module only when it is named, by short and long id lists', async () => {
+      await store.upsertLinks([
+        link('mA1', 'mb1'),
+        link('mA2', 'mb2'),
+        link('mC1', 'mb3', { crmModule: 'Contacts' }),
+        link('mC2', 'mb4', { crmModule: 'Contacts' }),
+      ]);
+      const short = ['mA1', 'mA2', 'mC1', 'mC2', 'mX'];
+      const long = [...short, ...Array.from({ length: FERRETDB_LONGEST_IN + 10 }, (_, i) => `absent${i}`)];
+      for (const ids of [short, long]) {
+        const crmIdsOf = async (crmModule?: string) =>
+          (await store.findLinksByCrmIds(integrationId, 'customer', ids, crmModule))
+            .map((l) => l.crmId)
+            .sort();
+        expect(await crmIdsOf()).toEqual(['mA1', 'mA2', 'mC1', 'mC2']);
+        expect(await crmIdsOf('Contacts')).toEqual(['mC1', 'mC2']);
+        expect(await crmIdsOf('Accounts')).toEqual(['mA1', 'mA2']);
+      }
+      await expect(store.findLinksByCrmIds(integrationId, 'customer', short, '$where')).rejects.toThrow(
+        ZodError,
+      );
+    });
+
     it('are read as a delta, each once, in the order they changed, across entities', async () => {
       const countOf = (entities: readonly string[]) =>
         Promise.all(
