@@ -315,7 +315,14 @@ export function createSyncActivities(deps: SyncDeps) {
         if (ctx.cancellationSignal.aborted) throw new CancelledFailure('the worker is shutting down');
         const page = step.ids
           ? await targetedPage(source, sourceOrg, step.ids, cursor, chunkSize)
-          : await source.findChangedSince(sourceOrg, cursor, chunkSize);
+          : await source.findChangedSince(
+              sourceOrg,
+              cursor,
+              chunkSize,
+              // The orphans' step reads only contacts without an account: on FerretDB the others are then
+              // not sent (the read scans the collection either way), and they are not this step's.
+              step.orphansOnly && step.direction === 'crm_to_books' ? { withoutField: ACCOUNT_FIELD } : {},
+            );
         if (page.records.length > 0) {
           const decided = await decideChunk({
             spec,
@@ -472,7 +479,9 @@ export function createSyncActivities(deps: SyncDeps) {
       linkedTargets: linkedTargets.map(toPageRecord),
       candidates: [...candidates, ...own].map(toPageRecord),
       linkedCandidateIds: new Set(candidateLinks.map((l) => (toBooks ? l.booksId : l.crmId))),
-      ...(c.step.orphansOnly && toBooks ? { belongsToStep: (data: Data) => data.Account_Name == null } : {}),
+      ...(c.step.orphansOnly && toBooks
+        ? { belongsToStep: (data: Data) => data[ACCOUNT_FIELD] == null }
+        : {}),
     });
     if (c.spec.kind === 'account' && toBooks && c.config.customers.module === 'accounts_and_contacts')
       await embedContactPersons(decided, c);
@@ -726,6 +735,9 @@ async function upsertValid(
   }
   return refused;
 }
+
+/** The CRM contact field naming its account: a contact without one is an orphan. */
+const ACCOUNT_FIELD = 'Account_Name';
 
 /** The most ids one read by a derived list (a page's contact persons) sends: the stores take up to 100,000. */
 const READ_PART = 50_000;

@@ -39,6 +39,8 @@ export const OrgIdSchema = RecordIdSchema;
 const IdListSchema = z.array(RecordIdSchema).max(MAX_READ_LIST);
 const SyncKeySchema = z.string().min(1).max(600);
 const NormNameListSchema = z.array(z.string().max(1000)).max(MAX_READ_LIST);
+/** A top-level field of a record's data named in a filter: an API field name, never an operator or a path. */
+const FieldNameSchema = z.string().regex(/^[A-Za-z][A-Za-z0-9_]{0,99}$/, 'must be a field API name');
 const LookupValueSchema = z.union([
   z.string().max(1000),
   z.array(z.string().max(1000)).min(1).max(MAX_READ_LIST),
@@ -463,8 +465,17 @@ export function createRecordCollection<T>(
       for (const spec of indexes) await createIndex(collection as unknown as Collection<Document>, spec);
     },
 
-    async findChangedSince(org, after, limit): Promise<ChangedPage<T>> {
-      const page = await findChangedSince(collection, { org: OrgIdSchema.parse(org), after, limit });
+    async findChangedSince(org, after, limit, options = {}): Promise<ChangedPage<T>> {
+      const without =
+        options.withoutField === undefined ? undefined : FieldNameSchema.parse(options.withoutField);
+      const page = await findChangedSince(collection, {
+        org: OrgIdSchema.parse(org),
+        after,
+        limit,
+        ...(without !== undefined && {
+          extraFilter: { [`data.${without}`]: null } as Filter<RecordEnvelope>,
+        }),
+      });
       return { records: page.docs.map(parse), next: page.next, position: page.position };
     },
 

@@ -47,9 +47,16 @@ export interface ChangedPage<T> {
 export interface RecordCollection<T> {
   /**
    * Up to `limit` records of `org` changed strictly after `after`, ordered by (modifiedTime, id); deleted
-   * records included (callers decide). Read-only; throws on a bad cursor or a server failure.
+   * records included (callers decide). With `withoutField`, only records with no value (missing or null) in
+   * that top-level field of their data, e.g. contacts without an account; the page's position then stands
+   * at the last such record. Read-only; throws on a bad cursor, field name or a server failure.
    */
-  findChangedSince(org: string, after: DeltaCursor | null, limit: number): Promise<ChangedPage<T>>;
+  findChangedSince(
+    org: string,
+    after: DeltaCursor | null,
+    limit: number,
+    options?: { withoutField?: string },
+  ): Promise<ChangedPage<T>>;
   /** The records with these ids (missing ids are absent from the result). One query. */
   findByIds(org: string, ids: readonly string[]): Promise<StoredRecord<T>[]>;
   /** The live (not deleted) records whose normalised display name is one of `normNames`. One indexed query. */

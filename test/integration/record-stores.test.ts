@@ -70,12 +70,13 @@ describe('CRM and Books record stores on the real server', () => {
     org: string,
     limit: number,
     after?: DeltaCursor | null,
+    options: { withoutField?: string } = {},
   ) {
     const seen: StoredRecord<T>[] = [];
     let cursor = after ?? null;
     let position = cursor;
     for (let pages = 0; pages < 10_000; pages++) {
-      const page = await collection.findChangedSince(org, cursor, limit);
+      const page = await collection.findChangedSince(org, cursor, limit, options);
       expect(page.records.length).toBeLessThanOrEqual(limit);
       seen.push(...page.records);
       position = page.position;
@@ -181,6 +182,34 @@ describe('CRM and Books record stores on the real server', () => {
       const again = await readAll(accounts, 'delta-org', 2, position);
       expect(again.seen.map((r) => r.id).sort()).toEqual([...changed].sort());
       expect(again.seen.every((r) => r.modifiedTime.getTime() === clock.getTime() + 1)).toBe(true);
+    });
+
+    it('read only the records without a value in a field when asked: contacts with no account', async () => {
+      const contacts = crm.module('Contacts');
+      const orphan = (n: number) => n % 3 === 0;
+      const ids = Array.from({ length: 40 }, (_, n) => `dc${n}`);
+      await contacts.upsertMany(
+        'delta-orphans',
+        writes(ids.map((id, n) => contact(id, `Last${n}`, orphan(n) ? null : `a${n}`))),
+      );
+      // And one whose data has no account field at all.
+      const bare: Partial<CrmContact> = contact('dc-bare', 'Bare', null);
+      delete bare.Account_Name;
+      await contacts.upsertMany('delta-orphans', writes([bare as CrmContact]));
+      const orphans = [...ids.filter((_id, n) => orphan(n)), 'dc-bare'].sort();
+
+      for (const limit of [1, 3, 14, 100]) {
+        const { seen, position } = await readAll(contacts, 'delta-orphans', limit, null, {
+          withoutField: 'Account_Name',
+        });
+        expect(seen.map((r) => r.id).sort()).toEqual(orphans);
+        // The position stands at the last record read.
+        expect(position?.id).toBe(`delta-orphans|${seen[seen.length - 1]?.id}`);
+      }
+      expect((await readAll(contacts, 'delta-orphans', 7)).seen).toHaveLength(ids.length + 1);
+      await expect(
+        contacts.findChangedSince('delta-orphans', null, 5, { withoutField: '$where' }),
+      ).rejects.toThrow(/field API name/);
     });
   });
 
