@@ -1,6 +1,11 @@
 import { MongoClient, type Db } from 'mongodb';
 import { ZodError } from 'zod';
-import { LinkEntitySchema, type IntegrationInput, type LinkInput } from '../../domain/sync-state-schemas';
+import {
+  LinkEntitySchema,
+  type IntegrationInput,
+  type LinkEntity,
+  type LinkInput,
+} from '../../domain/sync-state-schemas';
 import {
   LEGACY_LINKS_COLLECTION,
   RunConflictError,
@@ -384,11 +389,9 @@ describe('sync-state store on the real server', () => {
     });
 
     it('are read as a delta, each once, in the order they changed, across entities', async () => {
-      const countOf = (entities: readonly string[]) =>
+      const countOf = (entities: readonly LinkEntity[]) =>
         Promise.all(
-          entities.map((e) =>
-            db.collection(linksCollectionOf(e as 'customer')).countDocuments({ integrationId }),
-          ),
+          entities.map((e) => db.collection(linksCollectionOf(e)).countDocuments({ integrationId })),
         ).then((counts) => counts.reduce((a, b) => a + b, 0));
       const readAll = async (entities?: ('customer' | 'contact_person')[]) => {
         const seen: { _id: string; entity: string; modifiedTime: Date }[] = [];
