@@ -316,8 +316,10 @@ describe('CRM and Books record stores on the real server', () => {
       } else {
         // FerretDB v1 (SQLite) evaluates a filtered update's match and its write non-atomically: two
         // concurrent writes with the same version filter both match (199 of 200 trials in a probe), so the
-        // second overwrites the first at the same modified time. Every record still moved past the insert.
-        expect(bumps.every((b) => b === 1 || b === 2)).toBe(true);
+        // second overwrites the first at the same modified time. A writer whose check then reads the other's
+        // write plans again on top of it, 1 ms later, for at most three rounds each — so a record may move up
+        // to 6 ms (seen: 3, about once in 20 runs under load). Every record still moved past the insert.
+        expect(bumps.filter((b) => b < 1 || b > 6)).toEqual([]);
       }
     }, 120_000);
 
