@@ -1,12 +1,22 @@
 import { ApplicationFailure, CancelledFailure, Context } from '@temporalio/activity';
 import { ZodError } from 'zod';
 import { ErrorType } from '../domain/errors';
+import { stableStringify } from '../domain/hash';
 import { FieldMapError, resolveFieldMaps, type ResolvedFieldMap, type SyncKind } from '../domain/field-maps';
-import { normalizeName } from '../domain/names';
+import { MAX_NAME_LENGTH, NAME_FIELD_OF, normalizeName } from '../domain/names';
 import { describeRunCounts, emptyRunCounts } from '../domain/run-counts';
 import { planSyncSteps, targetSteps, type StepTarget, type SyncStep } from '../domain/sync-plan';
 import { decideContactPersons, decidePersonContacts } from '../domain/sync-contact-persons';
-import { decidePage, type DecidePageResult, type LinkState, type PageRecord } from '../domain/sync-decide';
+import {
+  countDecisions,
+  decidePage,
+  mergeRedone,
+  newPageResult,
+  type DecidePageResult,
+  type LinkState,
+  type PageRecord,
+  type RecordDecision,
+} from '../domain/sync-decide';
 import {
   KIND_SPECS,
   createdRecordId,
@@ -26,8 +36,8 @@ import type {
 import { CRM_EDITIONS } from '../domain/crm-schemas';
 import { ViewError, type ViewFilter } from '../domain/views';
 import { createViewLoader } from './views';
-import { MAX_DELTA_PAGE } from '../stores/delta';
-import { InvalidRecordsError } from '../stores/record-collection';
+import { MAX_DELTA_PAGE, compareCursors, settledBoundary, settledCursor } from '../stores/delta';
+import { InvalidRecordsError, isServerFault, positionOf } from '../stores/record-collection';
 import type { ChangedPage, RecordCollection, StoredRecord } from '../stores/record-store';
 import type { SyncStateStore } from '../stores/sync-state-store';
 
@@ -73,12 +83,26 @@ export interface PrepareSyncRunInput {
 export type PrepareSyncRunResult =
   { ok: true; steps: SyncStep[] } | { ok: false; reason: string; errorType: string };
 
+/**
+ * What a step carries from its first activity to its last, retries included (see stores/delta.ts): the
+ * settled boundary its saved cursor never passes, where its reading began, and how far the previous run had
+ * read (records met again up to there were counted by that run).
+ */
+export interface StepWindow {
+  /** ISO. */
+  settledBefore: string;
+  from: DeltaCursor | null;
+  seenThrough: DeltaCursor | null;
+}
+
 export interface SyncStepInput {
   integrationId: string;
   runId: string;
   step: SyncStep;
   /** Where this activity starts; undefined at the start of a step (then the saved cursor is used). */
   cursor?: DeltaCursor | null;
+  /** The step's window, from the previous activity's result; undefined at the start of a step. */
+  window?: StepWindow;
   /** Records to handle before returning; the workflow calls again with `next`. */
   maxRecords?: number;
   /** Records per read/decide/write round inside the activity; the heartbeat carries the cursor between. */
@@ -90,6 +114,8 @@ export interface SyncStepResult {
   next: DeltaCursor | null;
   counts: RunCounts;
   records: number;
+  /** Handed to the step's next activity with `next` (absent from results of workers before it existed). */
+  window?: StepWindow;
 }
 
 export interface FinishSyncRunInput {
@@ -126,6 +152,38 @@ export const FERRETDB_STEP_SIZE: StepSize = { maxRecords: 50_000, chunkSize: 50_
 
 /** How often a sync step heartbeats while it works (its heartbeat timeout is a minute). */
 const HEARTBEAT_PULSE_MS = 10_000;
+
+/**
+ * How many times a chunk may be split to isolate records that cannot be synced (about 1 + log2(chunk) splits
+ * per such record): beyond it, the failure is the step's, not a few records'.
+ */
+const MAX_POISON_SPLITS = 100;
+
+/** How often a record whose target changed between the read and the write is decided again. */
+const MAX_DECIDE_ROUNDS = 4;
+
+/** What every chunk of a step shares. */
+interface ChunkContext {
+  spec: KindSpec;
+  step: SyncStep;
+  integration: IntegrationDoc;
+  integrationId: string;
+  runId: string;
+  maps: ResolvedFieldMap[];
+  config: IntegrationConfig;
+  books: BooksContext;
+  view: ViewFilter | undefined;
+  target: RecordCollection<Data>;
+  targetOrg: string;
+  writeSlice: number;
+}
+
+/** A record that cannot be synced at all, and why: a failure of that record, never of the run. */
+interface PoisonedRecord {
+  record: { id: string; data: Data };
+  field: string;
+  reason: string;
+}
 
 export function createSyncActivities(deps: SyncDeps) {
   const state = deps.syncState;
@@ -285,24 +343,33 @@ export function createSyncActivities(deps: SyncDeps) {
     const targetOrg = toBooks ? integration.booksOrgId : integration.crmOrgId;
     const cursorModule = `${step.kind}`;
 
-    const heartbeat = ctx.info.heartbeatDetails as { cursor: DeltaCursor | null } | undefined;
-    let cursor: DeltaCursor | null =
-      heartbeat?.cursor ??
-      (input.cursor !== undefined
-        ? input.cursor
-        : step.ids
-          ? null // a targeted step pages through its ids, never the module's delta cursor
-          : ((await state.getCursor(input.integrationId, cursorModule, step.direction)) ?? null));
+    const start = await startingPoint(input, cursorModule);
+    const window = start.window;
+    let cursor = start.cursor;
     const size = deps.stepSize ?? STEP_SIZE;
     const maxRecords = input.maxRecords ?? size.maxRecords;
     const chunkSize = Math.min(input.chunkSize ?? size.chunkSize, maxRecords, MAX_DELTA_PAGE);
     const counts = emptyRunCounts();
     let records = 0;
+    const chunk = {
+      spec,
+      step,
+      integration,
+      integrationId: input.integrationId,
+      runId: input.runId,
+      maps,
+      config,
+      books,
+      view,
+      target,
+      targetOrg,
+      writeSlice: size.writeSlice,
+    };
 
     // Beat while working, not only between chunks: a chunk of thousands can take minutes on FerretDB (its reads
     // scan whole collections), and the heartbeat timeout is there to notice a dead worker, not a big chunk. The
-    // details are always the last finished chunk's cursor, so a retry resumes after it.
-    const pulse = setInterval(() => ctx.heartbeat({ cursor }), HEARTBEAT_PULSE_MS);
+    // details are always the last finished chunk's cursor (and the step's window), so a retry resumes after it.
+    const pulse = setInterval(() => ctx.heartbeat({ cursor, window }), HEARTBEAT_PULSE_MS);
     try {
       return await chunks();
     } finally {
@@ -323,52 +390,174 @@ export function createSyncActivities(deps: SyncDeps) {
               // not sent (the read scans the collection either way), and they are not this step's.
               step.orphansOnly && step.direction === 'crm_to_books' ? { withoutField: ACCOUNT_FIELD } : {},
             );
-        if (page.records.length > 0) {
-          const decided = await decideChunk({
-            spec,
-            step,
-            integration,
-            integrationId: input.integrationId,
-            maps,
-            config,
-            books,
-            view,
-            page: page.records,
-            target,
-            targetOrg,
+        if (page.records.length > 0 || (page.unreadable?.length ?? 0) > 0) {
+          const pageKey =
+            `${step.kind}.${step.direction}.${cursor ? `${cursor.modifiedTime}.${cursor.id}` : 'start'}`.replace(
+              /[^A-Za-z0-9._:/|#-]/g,
+              '_',
+            );
+          // Records the previous run read already (it saved its cursor before them because they were too recent
+          // to be settled) were counted then: met again unchanged or skipped, they are not counted twice.
+          const seen = window.seenThrough;
+          const positions = new Map(page.records.map((r) => [r.id, positionOf(r)]));
+          const countOf = (decisions: readonly RecordDecision[]) =>
+            countDecisions(
+              seen
+                ? decisions.filter((d) => {
+                    const at = positions.get(d.recordId);
+                    const repeat = at !== undefined && compareCursors(at, seen) <= 0;
+                    return !(repeat && (d.outcome === 'unchanged' || d.outcome === 'skipped'));
+                  })
+                : decisions,
+            );
+          // The counts are recorded as decided, before anything is written, once per page (the first attempt
+          // wins): a retry after a crash mid-write finds its own earlier writes done and would count them as
+          // unchanged. The attempt that recorded them corrects them if the writes turned out otherwise.
+          let intent: { counted: boolean; counts: RunCounts } | undefined;
+          const recordIntent = async (decisions: readonly RecordDecision[]) => {
+            const decided = countOf(decisions);
+            const { counted } = await state.addRunCounts({
+              runId: input.runId,
+              pageKey,
+              module: spec.module,
+              direction: step.direction,
+              counts: decided,
+            });
+            intent = { counted, counts: decided };
+          };
+          let whole = true;
+          const isolated = await isolatingPoison(page.records, (part) => {
+            const onDecided = whole ? recordIntent : undefined;
+            whole = false;
+            return decideAndApply(chunk, part, onDecided);
           });
-          await applyChunk(decided, {
-            spec,
-            step,
-            integrationId: input.integrationId,
-            runId: input.runId,
-            target,
-            targetOrg,
-            sources: new Map(page.records.map((r) => [r.id, r.data])),
-            writeSlice: size.writeSlice,
-          });
-          await state.addRunCounts({
-            runId: input.runId,
-            pageKey:
-              `${step.kind}.${step.direction}.${cursor ? `${cursor.modifiedTime}.${cursor.id}` : 'start'}`.replace(
-                /[^A-Za-z0-9._:/|#-]/g,
-                '_',
-              ),
-            module: spec.module,
-            direction: step.direction,
-            counts: decided.counts,
-          });
-          for (const k of Object.keys(counts) as (keyof RunCounts)[]) counts[k] += decided.counts[k];
-          records += page.records.length;
+          const unreadable = (page.unreadable ?? []).map((u): PoisonedRecord => ({
+            record: { id: u.id, data: u.data },
+            field: u.field,
+            reason: u.reason,
+          }));
+          const decisions = [
+            ...isolated.decisions,
+            ...(await recordPoisoned(chunk, [...isolated.poisoned, ...unreadable])),
+          ];
+          const final = countOf(decisions);
+          const recorded = intent as { counted: boolean; counts: RunCounts } | undefined;
+          if (!recorded) await recordIntent(decisions);
+          else if (recorded.counted && stableStringify(recorded.counts) !== stableStringify(final))
+            await state.correctRunCounts({
+              runId: input.runId,
+              pageKey,
+              module: spec.module,
+              direction: step.direction,
+              counts: final,
+            });
+          for (const k of Object.keys(counts) as (keyof RunCounts)[]) counts[k] += final[k];
+          records += page.records.length + (page.unreadable?.length ?? 0);
         }
-        if (page.position && !step.ids)
-          await state.saveCursor(input.integrationId, cursorModule, step.direction, page.position);
+        if (page.position && !step.ids) {
+          // Never saved past the settled boundary: what is newer is read again by the next run (delta.ts).
+          const settled = settledCursor(page.position, new Date(window.settledBefore), window.from);
+          const seenThrough =
+            window.seenThrough && compareCursors(window.seenThrough, page.position) > 0
+              ? window.seenThrough
+              : page.position;
+          if (settled)
+            await state.saveCursor(
+              input.integrationId,
+              cursorModule,
+              step.direction,
+              settled,
+              compareCursors(seenThrough, settled) > 0 ? seenThrough : undefined,
+            );
+        }
         cursor = page.position;
-        ctx.heartbeat({ cursor });
-        if (!page.next) return { next: null, counts, records };
+        ctx.heartbeat({ cursor, window });
+        if (!page.next) return { next: null, counts, records, window };
       }
-      return { next: cursor, counts, records };
+      return { next: cursor, counts, records, window };
     }
+  }
+
+  /**
+   * Where a step's activity starts reading, and the step's window: a retry resumes from its heartbeat, a
+   * later activity of the step from the workflow's cursor, both with the window the step began with; the
+   * step's first activity starts from the saved cursor with a new window (settled boundary taken now).
+   */
+  async function startingPoint(
+    input: SyncStepInput,
+    cursorModule: string,
+  ): Promise<{ cursor: DeltaCursor | null; window: StepWindow }> {
+    const fresh = (from: DeltaCursor | null, seenThrough: DeltaCursor | null): StepWindow => ({
+      settledBefore: settledBoundary(new Date()).toISOString(),
+      seenThrough,
+      from,
+    });
+    const heartbeat = Context.current().info.heartbeatDetails as
+      { cursor: DeltaCursor | null; window?: StepWindow } | undefined;
+    if (heartbeat)
+      return { cursor: heartbeat.cursor, window: heartbeat.window ?? input.window ?? fresh(null, null) };
+    if (input.cursor !== undefined)
+      return { cursor: input.cursor, window: input.window ?? fresh(null, null) };
+    // A targeted step pages through its ids, never the module's delta cursor.
+    if (input.step.ids) return { cursor: null, window: fresh(null, null) };
+    const saved = await state.getCursorState(input.integrationId, cursorModule, input.step.direction);
+    const from = saved?.cursor ?? null;
+    return { cursor: from, window: fresh(from, saved?.seenThrough ?? null) };
+  }
+
+  /**
+   * Decides a chunk's records and writes the outcome. A target that changed between the read and its write
+   * (the write is conditional on the version read) is decided again on what it holds now, a few times; one
+   * that keeps changing fails its record, for reprocessing. Returns every record's decision.
+   */
+  async function decideAndApply(
+    c: ChunkContext,
+    page: StoredRecord<Data>[],
+    onDecided?: (decisions: readonly RecordDecision[]) => Promise<void>,
+  ): Promise<RecordDecision[]> {
+    let decided = await decideChunk({ ...c, page });
+    let decisions = decided.decisions;
+    await onDecided?.(decisions);
+    let stale = await applyChunk(decided, { ...c, sources: new Map(page.map((r) => [r.id, r.data])) });
+    for (let round = 2; stale.size > 0; round++) {
+      const redo = staleSources(decided, stale, c.step);
+      if (round > MAX_DECIDE_ROUNDS) {
+        const side = c.step.direction === 'crm_to_books' ? 'Books' : 'CRM';
+        const poisoned = page
+          .filter((r) => redo.has(r.id))
+          .map((r): PoisonedRecord => ({
+            record: r,
+            field: '(record)',
+            reason: `its ${side} record kept changing while it was written (${MAX_DECIDE_ROUNDS} tries); reprocess it`,
+          }));
+        return [...decisions.filter((d) => !redo.has(d.recordId)), ...(await recordPoisoned(c, poisoned))];
+      }
+      const again = page.filter((r) => redo.has(r.id));
+      decided = await decideChunk({ ...c, page: again });
+      stale = await applyChunk(decided, { ...c, sources: new Map(again.map((r) => [r.id, r.data])) });
+      decisions = mergeRedone(decisions, redo, decided.decisions);
+    }
+    return decisions;
+  }
+
+  /** Records poisoned records as failures of the step (their payload kept for reprocessing). */
+  async function recordPoisoned(
+    c: ChunkContext,
+    poisoned: readonly PoisonedRecord[],
+  ): Promise<RecordDecision[]> {
+    if (poisoned.length === 0) return [];
+    const { result, decide } = newPageResult();
+    for (const p of poisoned) {
+      result.failures.push({
+        recordId: p.record.id,
+        field: p.field,
+        reason: p.reason,
+        payload: p.record.data,
+      });
+      decide({ recordId: p.record.id, outcome: 'failed', detail: `${p.field}: ${p.reason}` });
+    }
+    await applyChunk(result, { ...c, sources: new Map() });
+    return result.decisions;
   }
 
   /**
@@ -414,22 +603,28 @@ export function createSyncActivities(deps: SyncDeps) {
     return views.viewFor(integration.crmOrgId, config, kind, new Date().toISOString());
   }
 
-  async function decideChunk(c: {
-    spec: KindSpec;
-    step: SyncStep;
-    integration: IntegrationDoc;
-    integrationId: string;
-    maps: ResolvedFieldMap[];
-    config: IntegrationConfig;
-    books: BooksContext;
-    view: ViewFilter | undefined;
-    page: StoredRecord<Data>[];
-    target: RecordCollection<Data>;
-    targetOrg: string;
-  }): Promise<DecidePageResult> {
+  async function decideChunk(c: ChunkContext & { page: StoredRecord<Data>[] }): Promise<DecidePageResult> {
     const toBooks = c.step.direction === 'crm_to_books';
     if (c.step.kind === 'contact_person')
       return toBooks ? decidePersonsChunk(c) : decidePersonContactsChunk(c);
+    // A name longer than the stores keep cannot be looked up for duplicates: that record fails, alone.
+    const nameOf = (r: StoredRecord<Data>) =>
+      normalizeName(toBooks ? c.spec.crmName(r.data) : c.spec.booksName(r.data));
+    const tooLong = c.page.filter((r) => nameOf(r).length > MAX_NAME_LENGTH);
+    if (tooLong.length > 0) {
+      const rest = await decideChunk({ ...c, page: c.page.filter((r) => !tooLong.includes(r)) });
+      const { result, decide } = newPageResult();
+      for (const r of tooLong) {
+        const field = toBooks ? NAME_FIELD_OF[c.spec.crmModule] : NAME_FIELD_OF[c.spec.booksModule];
+        const reason = `the name is ${nameOf(r).length} characters long; at most ${MAX_NAME_LENGTH} can be synced`;
+        result.failures.push({ recordId: r.id, field, reason, payload: r.data });
+        decide({ recordId: r.id, outcome: 'failed', detail: `${field}: ${reason}` });
+      }
+      rest.failures.push(...result.failures);
+      rest.decisions.push(...result.decisions);
+      rest.counts.failed += tooLong.length;
+      return rest;
+    }
     const entity = c.spec.entity as LinkEntity;
     const ids = c.page.map((r) => r.id);
     const links = toBooks
@@ -527,6 +722,8 @@ export function createSyncActivities(deps: SyncDeps) {
       if (write) write.data = w.data;
     }
     decided.extraLinks = { entity: 'contact_person', crmModule: 'Contacts', links: persons.links };
+    // The persons count with the accounts that brought them (their decisions name the contacts).
+    decided.decisions.push(...persons.decisions);
     decided.counts.added += persons.counts.added;
   }
 
@@ -621,27 +818,32 @@ export function createSyncActivities(deps: SyncDeps) {
     });
   }
 
+  /**
+   * Writes a chunk's decisions: targets first, then links, deleted links and failures. Returns the ids of
+   * targets that changed since they were read (nothing written to them, nor their links): their records are
+   * to be decided again.
+   */
   async function applyChunk(
     decided: DecidePageResult,
-    c: {
-      spec: KindSpec;
-      step: SyncStep;
-      integrationId: string;
-      runId: string;
-      target: RecordCollection<Data>;
-      targetOrg: string;
-      sources: ReadonlyMap<string, Data>;
-      writeSlice: number;
-    },
-  ): Promise<void> {
+    c: ChunkContext & { sources: ReadonlyMap<string, Data> },
+  ): Promise<Set<string>> {
     const slices = <T>(list: readonly T[]) => slicesOf(list, c.writeSlice);
     const toBooks = c.step.direction === 'crm_to_books';
     const entity: LinkEntity =
       c.step.kind === 'contact_person' ? 'contact_person' : (c.spec.entity as LinkEntity);
+    let stale = new Set<string>();
     // Targets first, then links: a retry after a crash in between finds its own creation by id.
     if (decided.writes.length) {
-      const refused = await upsertValid(c.target, c.targetOrg, decided.writes, c.writeSlice);
-      if (refused.size) rejectWrites(decided, refused, toBooks ? 'Books' : 'CRM', c.sources);
+      const written = await writeTargets(c.target, c.targetOrg, decided.writes, c.writeSlice);
+      if (written.refused.size) rejectWrites(decided, written.refused, toBooks ? 'Books' : 'CRM', c.sources);
+      stale = written.stale;
+      // A contact person's link names the person, not the customer written: none of the chunk's links are
+      // kept then, and its records are all decided again (staleSources).
+      const personsInCustomers = c.step.kind === 'contact_person' && toBooks;
+      if (stale.size > 0)
+        decided.links = personsInCustomers
+          ? []
+          : decided.links.filter((l) => !stale.has(toBooks ? l.booksId : l.crmId));
     }
     for (const slice of slices(decided.links))
       await state.upsertLinks(
@@ -681,7 +883,72 @@ export function createSyncActivities(deps: SyncDeps) {
           payload: stripDollarKeys(f.payload),
         })),
       );
+    return stale;
   }
+}
+
+/**
+ * The source records to decide again after their targets went stale: those whose decision wrote one, and
+ * for contact persons written into customers (whose links name the person), every record that wrote.
+ */
+function staleSources(decided: DecidePageResult, stale: ReadonlySet<string>, step: SyncStep): Set<string> {
+  const all = step.kind === 'contact_person' && step.direction === 'crm_to_books';
+  return new Set(
+    decided.decisions
+      .filter((d) =>
+        all
+          ? d.outcome === 'added' || d.outcome === 'updated'
+          : d.targetId !== undefined && stale.has(d.targetId),
+      )
+      .map((d) => d.recordId),
+  );
+}
+
+/**
+ * Runs `work` over the records; when it throws for a reason in the data (anything but a server or driver
+ * error, or a cancellation), runs it on each half instead, down to single records, which then fail alone
+ * with the error's reason. Returns the decisions of the records that went through and the poisoned ones.
+ */
+async function isolatingPoison(
+  records: StoredRecord<Data>[],
+  work: (part: StoredRecord<Data>[]) => Promise<RecordDecision[]>,
+  budget = { splits: MAX_POISON_SPLITS },
+): Promise<{ decisions: RecordDecision[]; poisoned: PoisonedRecord[] }> {
+  try {
+    return { decisions: await work(records), poisoned: [] };
+  } catch (err) {
+    if (isServerFault(err) || err instanceof CancelledFailure || records.length === 0) throw err;
+    if (records.length === 1) {
+      const { field, reason } = describeError(err);
+      return { decisions: [], poisoned: [{ record: records[0]!, field, reason }] };
+    }
+    // Many failing parts are no poisoned records but a fault of the step: it fails as it did before.
+    if (budget.splits-- <= 0) throw err;
+    const half = Math.ceil(records.length / 2);
+    const first = await isolatingPoison(records.slice(0, half), work, budget);
+    const second = await isolatingPoison(records.slice(half), work, budget);
+    return {
+      decisions: [...first.decisions, ...second.decisions],
+      poisoned: [...first.poisoned, ...second.poisoned],
+    };
+  }
+}
+
+/** The field and reason of an error met on one record. */
+function describeError(err: unknown): { field: string; reason: string } {
+  if (err instanceof ZodError) {
+    const issue = err.issues[0];
+    return {
+      field: issue && issue.path.length > 0 ? issue.path.join('.') : '(record)',
+      reason: `could not be synced: ${issue?.message ?? err.message}`,
+    };
+  }
+  if (err instanceof InvalidRecordsError && err.failures[0])
+    return { field: err.failures[0].field, reason: `could not be written: ${err.failures[0].reason}` };
+  return {
+    field: '(record)',
+    reason: `could not be synced: ${err instanceof Error ? err.message : String(err)}`,
+  };
 }
 
 /**
@@ -704,36 +971,53 @@ async function targetedPage(
 }
 
 /**
- * Writes the records the target store accepts; those it refuses (its schema is the other system's rule of
- * what a record must be) are returned with the field and reason, to become per-record failures.
+ * Writes the records the target store accepts: new ones whole, changes of existing ones field by field on the
+ * version they were decided on. Returns those the store refuses (its schema is the other system's rule of what
+ * a record must be) with the field and reason, to become per-record failures, and those that changed since
+ * they were read (stale), to be decided again.
  */
-async function upsertValid(
+async function writeTargets(
   target: RecordCollection<Data>,
   org: string,
   writes: DecidePageResult['writes'],
   sliceSize: number,
-): Promise<Map<string, { field: string; reason: string }>> {
+): Promise<{ refused: Map<string, { field: string; reason: string }>; stale: Set<string> }> {
   const refused = new Map<string, { field: string; reason: string }>();
-  for (const slice of slicesOf(writes, sliceSize)) {
-    let pending = slice;
-    for (;;) {
-      try {
-        if (pending.length) await target.upsertMany(org, pending);
-        break;
-      } catch (err) {
-        if (!(err instanceof InvalidRecordsError)) throw err;
-        for (const f of err.failures) {
-          const write = pending[f.index];
-          if (write) refused.set(write.id, { field: f.field, reason: f.reason });
+  const stale = new Set<string>();
+  const creates = writes.filter((w) => w.expectedModifiedTime === undefined || w.base === undefined);
+  const changes = writes.flatMap((w) =>
+    w.expectedModifiedTime !== undefined && w.base !== undefined
+      ? [{ id: w.id, data: w.data, base: w.base, expectedModifiedTime: new Date(w.expectedModifiedTime) }]
+      : [],
+  );
+  const write = async <W extends { id: string }>(list: W[], send: (part: W[]) => Promise<void>) => {
+    for (const slice of slicesOf(list, sliceSize)) {
+      let pending = slice;
+      for (;;) {
+        try {
+          if (pending.length) await send(pending);
+          break;
+        } catch (err) {
+          if (!(err instanceof InvalidRecordsError)) throw err;
+          for (const f of err.failures) {
+            const w = pending[f.index];
+            if (w) refused.set(w.id, { field: f.field, reason: f.reason });
+          }
+          const left = pending.filter((w) => !refused.has(w.id));
+          // A refusal that names no write of this attempt would repeat forever: it is a fault, not bad input.
+          if (left.length === pending.length) throw err;
+          pending = left;
         }
-        const left = pending.filter((w) => !refused.has(w.id));
-        // A refusal that names no write of this attempt would repeat forever: it is a fault, not bad input.
-        if (left.length === pending.length) throw err;
-        pending = left;
       }
     }
-  }
-  return refused;
+  };
+  await write(creates, async (part) => {
+    await target.upsertMany(org, part);
+  });
+  await write(changes, async (part) => {
+    for (const id of (await target.patchMany(org, part)).stale) stale.add(id);
+  });
+  return { refused, stale };
 }
 
 /** The CRM contact field naming its account: a contact without one is an orphan. */

@@ -20,6 +20,22 @@ export function crmContactFullName(contact: {
   return composed || (contact.Full_Name ?? '').trim();
 }
 
+/**
+ * The longest normalised display name a store keeps: duplicate look-ups list names up to this length, so a
+ * longer one is refused where records enter (import, API, the sync's own writes) with its field and reason.
+ */
+export const MAX_NAME_LENGTH = 1000;
+
+/** The field holding each stored module's display name, named when a name is refused. */
+export const NAME_FIELD_OF = {
+  Accounts: 'Account_Name',
+  Contacts: 'Last_Name',
+  Vendors: 'Vendor_Name',
+  Products: 'Product_Name',
+  contacts: 'contact_name',
+  items: 'name',
+} as const;
+
 /** The display name each stored module is matched on (S2.3), by store collection. */
 export const DISPLAY_NAME_OF = {
   /** CRM Accounts: the account name. */

@@ -7,6 +7,7 @@ import {
 } from './field-maps';
 import { contentHash } from './hash';
 import {
+  changeOf,
   newPageResult,
   type DecidePageResult,
   type LinkState,
@@ -184,7 +185,7 @@ export function decideContactPersons(input: DecideContactPersonsInput): DecidePa
   for (const [id, data] of working) {
     const before = customers.get(id);
     if (before && JSON.stringify(before.data) === JSON.stringify(data)) continue;
-    result.writes.push({ id, data });
+    result.writes.push(before ? changeOf(before, data) : { id, data });
   }
   return result;
 }
@@ -267,7 +268,7 @@ export function decidePersonContacts(input: DecidePersonContactsInput): DecidePa
         let data = writeCrmFields(contact.data, values, changed);
         if (moved) data = { ...data, Account_Name: accountRef };
         const crmSide = crmValues(input.maps, data);
-        result.writes.push({ id: link.crmId, data });
+        result.writes.push(changeOf(contact, data));
         result.links.push({
           crmId: link.crmId,
           booksId: personId,

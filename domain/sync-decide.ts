@@ -12,6 +12,7 @@ import {
 } from './field-maps';
 import { contentHash, stableStringify } from './hash';
 import { normalizeName } from './names';
+import { emptyRunCounts } from './run-counts';
 import { createdRecordId, syncKeyOf, type BooksContext, type KindSpec } from './sync-kinds';
 
 /**
@@ -71,6 +72,47 @@ export interface TargetWrite {
   id: string;
   data: Record<string, unknown>;
   syncKey?: string | undefined;
+  /**
+   * For a change of a record that exists: the version it was decided on (ISO) and its data then. The write
+   * then sets only what differs from `base`, and only on that version; without them, the record is new.
+   */
+  expectedModifiedTime?: string | undefined;
+  base?: Record<string, unknown> | undefined;
+}
+
+/** A write of a change to `target`, decided on the version read. */
+export function changeOf(target: PageRecord, data: Record<string, unknown>): TargetWrite {
+  return { id: target.id, data, expectedModifiedTime: target.modifiedTime, base: target.data };
+}
+
+/** The counts of a list of decisions. */
+export function countDecisions(decisions: readonly RecordDecision[]): Record<Outcome, number> {
+  const counts: Record<Outcome, number> = emptyRunCounts();
+  for (const d of decisions) counts[d.outcome]++;
+  return counts;
+}
+
+/**
+ * The decisions of a page after some of its records were decided again (their target had changed between
+ * the read and the write): the redone records' decisions replace their earlier ones, except that one found
+ * `unchanged` keeps the earlier `added` or `updated` of the same target, whose write had landed then.
+ */
+export function mergeRedone(
+  earlier: readonly RecordDecision[],
+  redone: ReadonlySet<string>,
+  again: readonly RecordDecision[],
+): RecordDecision[] {
+  const landed = new Map(
+    earlier
+      .filter((d) => redone.has(d.recordId) && (d.outcome === 'added' || d.outcome === 'updated'))
+      .map((d) => [`${d.recordId}|${d.targetId ?? ''}`, d]),
+  );
+  return [
+    ...earlier.filter((d) => !redone.has(d.recordId)),
+    ...again.map((d) =>
+      d.outcome === 'unchanged' ? (landed.get(`${d.recordId}|${d.targetId ?? ''}`) ?? d) : d,
+    ),
+  ];
 }
 
 export interface LinkWrite {
@@ -118,7 +160,7 @@ export function newPageResult(): { result: DecidePageResult; decide: (d: RecordD
     deletedLinks: [],
     failures: [],
     decisions: [],
-    counts: { added: 0, updated: 0, unchanged: 0, skipped: 0, failed: 0, deleted: 0 },
+    counts: emptyRunCounts(),
   };
   return {
     result,
@@ -234,7 +276,7 @@ export function decidePage(input: DecidePageInput): DecidePageResult {
       const linkWrite = nextLink(link, toBooks, values, after);
       const changedLink =
         stableStringify(linkWrite) !== stableStringify({ ...pick(link), deletedIn: undefined });
-      if (push.length) result.writes.push({ id: target.id, data });
+      if (push.length) result.writes.push(changeOf(target, data));
       if (push.length || changedLink) result.links.push(linkWrite);
       decide({
         recordId: record.id,
@@ -288,11 +330,11 @@ export function decidePage(input: DecidePageInput): DecidePageResult {
     else data.id = id;
     claimed.add(id);
     const after = targetValues(data);
-    result.writes.push({
-      id,
-      data,
-      syncKey: target ? undefined : syncKeyOf(input.integrationId, spec.entity, `${direction}:${record.id}`),
-    });
+    result.writes.push(
+      target
+        ? changeOf(target, data)
+        : { id, data, syncKey: syncKeyOf(input.integrationId, spec.entity, `${direction}:${record.id}`) },
+    );
     result.links.push({
       crmId: toBooks ? record.id : id,
       booksId: toBooks ? id : record.id,

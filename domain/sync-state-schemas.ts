@@ -358,6 +358,8 @@ export const CursorDocSchema = withoutForbiddenKeys(
       module: ModuleNameSchema,
       direction: SyncDirectionSchema,
       cursor: DeltaCursorSchema,
+      /** How far the last read got; past `cursor` when it read changes too recent to be settled. */
+      seenThrough: DeltaCursorSchema.optional(),
       modifiedTime: z.date(),
     })
     .refine((c) => c._id === cursorIdOf(c.integrationId, c.module, c.direction), {

@@ -15,7 +15,7 @@ import {
   type BooksRole,
   type BooksTax,
 } from '../domain/books-schemas';
-import { DISPLAY_NAME_OF } from '../domain/names';
+import { DISPLAY_NAME_OF, NAME_FIELD_OF } from '../domain/names';
 import { safeKeys } from '../domain/safe-keys';
 import { JsonScalarSchema, RecordIdSchema } from '../domain/validation';
 import {
@@ -90,6 +90,19 @@ const DISPLAY_NAMES: { [M in BooksRecordModule]: (data: BooksRecordOf<M>) => str
   customerpayments: (d) => str(d.payment_number),
   creditnotes: (d) => str(d.creditnote_number),
   users: (d) => str(d.name),
+};
+
+/** The field each module's display name comes from, named when a name is refused. */
+const NAME_FIELDS: { [M in BooksRecordModule]: string } = {
+  contacts: NAME_FIELD_OF.contacts,
+  items: NAME_FIELD_OF.items,
+  estimates: 'estimate_number',
+  salesorders: 'salesorder_number',
+  invoices: 'invoice_number',
+  purchaseorders: 'purchaseorder_number',
+  customerpayments: 'payment_number',
+  creditnotes: 'creditnote_number',
+  users: 'name',
 };
 
 /**
@@ -172,6 +185,7 @@ export function createBooksStore(
       name: BOOKS_COLLECTIONS[module],
       schema: BOOKS_MODULES[module] as unknown as z.ZodType<BooksRecordOf<M>>,
       displayName: DISPLAY_NAMES[module],
+      nameField: NAME_FIELDS[module],
       modifiedField: 'last_modified_time',
       idKey: BOOKS_ID_KEYS[module],
       ...(module === 'contacts'

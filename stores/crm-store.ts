@@ -15,7 +15,7 @@ import {
   type CrmUser,
   type CrmView,
 } from '../domain/crm-schemas';
-import { DISPLAY_NAME_OF } from '../domain/names';
+import { DISPLAY_NAME_OF, NAME_FIELD_OF } from '../domain/names';
 import {
   createRecordCollection,
   createSettingsCollection,
@@ -78,6 +78,20 @@ const DISPLAY_NAMES: { [M in CrmModule]: (data: CrmRecordOf<M>) => string } = {
   Subscriptions: (d) => str(d.Subscription_Number),
 };
 
+/** The field each module's display name comes from, named when a name is refused. */
+const NAME_FIELDS: { [M in CrmModule]: string } = {
+  Accounts: NAME_FIELD_OF.Accounts,
+  Contacts: NAME_FIELD_OF.Contacts,
+  Vendors: NAME_FIELD_OF.Vendors,
+  Products: NAME_FIELD_OF.Products,
+  Deals: 'Deal_Name',
+  Quotes: 'Subject',
+  Sales_Orders: 'Subject',
+  Invoices: 'Subject',
+  Purchase_Orders: 'Subject',
+  Subscriptions: 'Subscription_Number',
+};
+
 export type CrmCollections = { [M in CrmModule]: MongoRecordCollection<CrmRecordOf<M>> };
 
 export interface CrmStore {
@@ -131,6 +145,7 @@ export function createCrmStore(
       name: CRM_COLLECTIONS[module],
       schema: CRM_MODULES[module] as unknown as z.ZodType<CrmRecordOf<M>>,
       displayName: DISPLAY_NAMES[module],
+      nameField: NAME_FIELDS[module],
       modifiedField: 'Modified_Time',
       idKey: 'id',
       ...(module === 'Contacts'

@@ -6,6 +6,16 @@ import { DeltaCursorSchema, type DeltaCursor } from '../domain/sync-state-schema
  * Delta reads (S3.1, S9.4): every store orders its records by (modifiedTime, _id) and pages strictly after a
  * cursor, so records sharing a modified time are each read exactly once, and a record written again moves
  * past every cursor that has seen it (see nextModifiedTime).
+ *
+ * A modified time is taken before the write that carries it becomes visible, so a reader may page past a
+ * stamp whose write commits later, behind its cursor. Two rules keep that from losing a change (the README's
+ * "Why the delta cursor loses nothing" gives the argument):
+ * - writers stamp each write command just before sending it, and a command acknowledged more than
+ *   LATE_WRITE_MS after its stamp stamps its records again (see isLateWrite), so every change ends up visible
+ *   within WRITE_SETTLE_MS of its final stamp;
+ * - a reader that saves its position never saves it past `settledBefore`, the time WRITE_SETTLE_MS before it
+ *   started reading (see settledCursor): what lies beyond is read again by the next run, where content
+ *   hashes make the repeat a no-op.
  */
 
 export type { DeltaCursor };
@@ -109,4 +119,54 @@ export async function findChangedSince<T extends Document>(
 export function nextModifiedTime(previous?: Date | null, now: Date = new Date()): Date {
   if (previous && now.getTime() <= previous.getTime()) return new Date(previous.getTime() + 1);
   return now;
+}
+
+/**
+ * The bound on how long a stamped write may take to become visible: a reader re-reads this much behind where
+ * it stopped. Two minutes: a write command here takes well under a second (an update command of 50 records on
+ * FerretDB about 0.15 s), and re-reading two minutes of changes costs a quiet org nothing.
+ */
+export const WRITE_SETTLE_MS = 120_000;
+
+/**
+ * A write command acknowledged this long after its stamp is late: its records are stamped again. Half the
+ * settle margin, so that writers' clocks may run up to a minute apart from the reader's.
+ */
+export const LATE_WRITE_MS = WRITE_SETTLE_MS / 2;
+
+/** Whether a write stamped at `stamp` and acknowledged at `acknowledged` must stamp its records again. */
+export function isLateWrite(stamp: Date, acknowledged: Date): boolean {
+  return acknowledged.getTime() - stamp.getTime() > LATE_WRITE_MS;
+}
+
+/** The settled boundary of a read that starts at `readStart`: every change stamped before it is visible. */
+export function settledBoundary(readStart: Date, settleMs: number = WRITE_SETTLE_MS): Date {
+  return new Date(readStart.getTime() - settleMs);
+}
+
+/**
+ * The position a reader may save after reading up to `position`: that position when it lies before
+ * `settledBefore`, else just before `settledBefore` (everything from there on is read again next time), and
+ * never behind `floor` (the position the reading started from). Null when nothing was ever read.
+ */
+export function settledCursor(
+  position: DeltaCursor | null,
+  settledBefore: Date,
+  floor: DeltaCursor | null = null,
+): DeltaCursor | null {
+  if (!position) return floor;
+  const bound = settledBefore.getTime();
+  if (new Date(position.modifiedTime).getTime() < bound) return position;
+  // Strictly after (bound - 1 ms, "~"): "~" sorts after every character an id may hold, so every record
+  // stamped at `bound` or later is read again, and nothing before it.
+  const clamped: DeltaCursor = { modifiedTime: new Date(bound - 1).toISOString(), id: '~' };
+  return floor && compareCursors(floor, clamped) > 0 ? floor : clamped;
+}
+
+/** Orders two cursors by (modifiedTime, id). */
+export function compareCursors(a: DeltaCursor, b: DeltaCursor): number {
+  const ta = new Date(a.modifiedTime).getTime();
+  const tb = new Date(b.modifiedTime).getTime();
+  if (ta !== tb) return ta < tb ? -1 : 1;
+  return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
 }

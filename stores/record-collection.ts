@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import {
   MongoBulkWriteError,
+  MongoError,
   MongoServerError,
   type AnyBulkWriteOperation,
   type Collection,
@@ -11,11 +12,20 @@ import {
   type Sort,
 } from 'mongodb';
 import { z } from 'zod';
-import { normalizeName } from '../domain/names';
+import { MAX_NAME_LENGTH, normalizeName } from '../domain/names';
 import { findUnsafeKey } from '../domain/safe-keys';
 import { RecordIdSchema, describeFirstIssue, type RecordFailure } from '../domain/validation';
-import { DELTA_INDEX_KEY, DELTA_INDEX_NAME, findChangedSince, nextModifiedTime } from './delta';
-import type { ChangedPage, RecordCollection, RecordWrite, StoredRecord, UpsertResult } from './record-store';
+import type { DeltaCursor } from '../domain/sync-state-schemas';
+import { DELTA_INDEX_KEY, DELTA_INDEX_NAME, findChangedSince, isLateWrite, nextModifiedTime } from './delta';
+import type {
+  ChangedPage,
+  PatchResult,
+  RecordCollection,
+  RecordPatch,
+  RecordWrite,
+  StoredRecord,
+  UpsertResult,
+} from './record-store';
 import { findWithin, isFerretDb } from './server-kind';
 
 /*
@@ -38,7 +48,7 @@ export const OrgIdSchema = RecordIdSchema;
 
 const IdListSchema = z.array(RecordIdSchema).max(MAX_READ_LIST);
 const SyncKeySchema = z.string().min(1).max(600);
-const NormNameListSchema = z.array(z.string().max(1000)).max(MAX_READ_LIST);
+const NormNameListSchema = z.array(z.string().max(MAX_NAME_LENGTH)).max(MAX_READ_LIST);
 /** A top-level field of a record's data named in a filter: an API field name, never an operator or a path. */
 const FieldNameSchema = z.string().regex(/^[A-Za-z][A-Za-z0-9_]{0,99}$/, 'must be a field API name');
 const LookupValueSchema = z.union([
@@ -59,6 +69,11 @@ export class InvalidRecordsError extends Error {
         (failures.length > 5 ? `; and ${failures.length - 5} more` : ''),
     );
   }
+}
+
+/** Whether an error is the server's or the driver's (transient, for a retry), not one of the data. */
+export function isServerFault(error: unknown): boolean {
+  return error instanceof MongoError;
 }
 
 /** `#3 (id 42) Last_Name: required` */
@@ -99,6 +114,7 @@ function validateWrites<T>(
   schema: z.ZodType<T>,
   writes: readonly { id: unknown; data: unknown }[],
   idKey: string | undefined,
+  name?: { of: (data: T) => string; field: string },
 ): { parsed: T[]; failures: RecordFailure[] } {
   const parsed: T[] = [];
   const failures: RecordFailure[] = [];
@@ -121,6 +137,9 @@ function validateWrites<T>(
     }
     const dotted = findUnsafeKey(result.data, { forbidDots: true });
     if (dotted !== undefined) return fail(dotted.path.join('.'), `${dotted.reason} (not storable)`);
+    const length = name ? normalizeName(name.of(result.data)).length : 0;
+    if (name && length > MAX_NAME_LENGTH)
+      return fail(name.field, `the name is ${length} characters long; at most ${MAX_NAME_LENGTH} are kept`);
     if (idKey !== undefined) {
       const inner = (result.data as Record<string, unknown>)[idKey];
       if (inner !== id) return fail(idKey, `must equal the record id ${JSON.stringify(id)}`);
@@ -209,7 +228,7 @@ function isDuplicateKey(error: unknown): boolean {
   return error instanceof MongoServerError && error.code === DUPLICATE_KEY;
 }
 
-/** A planned insert (of a record not yet stored) or versioned replacement, with what it sets. */
+/** A planned insert (of a record not yet stored) or version-guarded write, with what it sets. */
 interface Planned {
   key: string;
   modifiedTime: Date;
@@ -219,88 +238,218 @@ interface Planned {
 
 const isInsert = (p: Planned) => 'insertOne' in p.op;
 
+/** Plans one record's write for the modified time its command is stamped with. */
+type PlanAt<I> = (item: I, time: Date) => Planned;
+
 /**
- * Writes the planned ops: inserts (fast everywhere; an upsert is an update on FerretDB, 40× slower there) and
- * versioned replacements, in one unordered bulkWrite on MongoDB, in bounded commands on FerretDB. Returns the
- * keys whose write lost a race — an insert refused as a duplicate (both servers report those by index), or a
- * replacement whose version had moved, found by reading back what is stored — for the caller to plan again.
- * Two writers storing the same content at the same instant cannot be told apart, and both count the write.
- * On the last attempt a lost race is thrown instead: a duplicate key of another unique index (a sync key in
- * use by another record) ends there.
+ * The most inserts one command carries: a command's stamp is taken just before it is sent, and the delta
+ * cursor relies on the command becoming visible soon after (see delta.ts).
  */
-async function applyPlanned(
-  collection: Collection<RecordEnvelope>,
-  planned: readonly Planned[],
-  maxUpdates: number,
-  lastAttempt: boolean,
-): Promise<Set<string>> {
-  const inserts = planned.filter(isInsert);
-  const replaces = planned.filter((p) => !isInsert(p));
-  const batches = Number.isFinite(maxUpdates)
-    ? [...(inserts.length > 0 ? [inserts] : []), ...chunks(replaces, maxUpdates)]
-    : planned.length > 0
-      ? [[...planned]]
-      : [];
-  const lost = new Set<string>();
-  const suspects: Planned[] = [];
-  let refused: unknown;
-  for (const batch of batches) {
-    const replacing = batch.filter((p) => !isInsert(p));
-    try {
-      const result = await collection.bulkWrite(
-        batch.map((p) => p.op),
+const MAX_INSERTS_PER_COMMAND = 1000;
+
+/** How often a late write is stamped again before the write is given up as failing (retryable). */
+const MAX_RESTAMPS = 5;
+
+/**
+ * What a collection's writes need: each command is planned with a modified time taken just before it is
+ * sent, and a command acknowledged late (delta.ts isLateWrite) stamps its records again.
+ */
+interface Stamper {
+  collection: Collection<RecordEnvelope>;
+  modifiedField: ModifiedField;
+  now: () => Date;
+  maxUpdates: number;
+}
+
+/**
+ * Plans `items` with one fresh stamp, sends them with `send` (which returns the keys that did not land), and
+ * stamps the landed ones again when the command was late. Returns the plan and the keys that did not land.
+ */
+async function sendStamped<I>(
+  s: Stamper,
+  items: readonly I[],
+  planAt: PlanAt<I>,
+  send: (planned: Planned[]) => Promise<Set<string>>,
+): Promise<{ planned: Planned[]; lost: Set<string> }> {
+  const time = s.now();
+  const planned = items.map((item) => planAt(item, time));
+  const lost = await send(planned);
+  if (isLateWrite(time, s.now()))
+    await restamp(
+      s,
+      planned.filter((p) => !lost.has(p.key)),
+    );
+  return { planned, lost };
+}
+
+/**
+ * Gives the records of a late command a fresh modified time, each only while it still carries the late one
+ * (a later write has a fresh stamp of its own). Repeats while the re-stamp is late itself.
+ */
+async function restamp(s: Stamper, late: readonly Planned[]): Promise<void> {
+  let pending = late.map((p) => ({ key: p.key, stamp: p.modifiedTime }));
+  for (let round = 1; pending.length > 0; round++) {
+    if (round > MAX_RESTAMPS)
+      throw new Error(
+        `${s.collection.collectionName}: ${pending.length} write(s) stayed late through ${MAX_RESTAMPS} re-stamps`,
+      );
+    const again: typeof pending = [];
+    for (const batch of chunks(pending, s.maxUpdates)) {
+      const time = s.now();
+      const stamped = batch.map(({ key, stamp }) => ({ key, stamp: nextModifiedTime(stamp, time) }));
+      await s.collection.bulkWrite(
+        batch.map(({ key, stamp }, i) => {
+          const fresh = stamped[i]!.stamp;
+          return {
+            updateOne: {
+              filter: { _id: key, modifiedTime: stamp },
+              update: {
+                $set: {
+                  modifiedTime: fresh,
+                  [`data.${s.modifiedField}`]: apiTimestamp(fresh, s.modifiedField),
+                },
+              },
+            },
+          };
+        }),
         { ordered: false },
       );
-      if (result.matchedCount < replacing.length) suspects.push(...replacing);
-    } catch (error) {
-      if (!isDuplicateKey(error) || !(error instanceof MongoBulkWriteError)) throw error;
-      refused = error;
-      const failed = [error.writeErrors].flat().filter((e) => e !== undefined);
-      if (failed.length === 0) suspects.push(...batch);
-      for (const e of failed) {
-        const p = batch[e.index];
-        if (p) lost.add(p.key);
-      }
-      suspects.push(...replacing.filter((p) => !lost.has(p.key)));
+      if (isLateWrite(time, s.now())) again.push(...stamped);
     }
+    pending = again;
   }
-  if (suspects.length > 0) {
-    const stored = new Map(
-      (
-        await collection
-          .find(
-            { _id: { $in: suspects.map((p) => p.key) } },
-            { projection: { modifiedTime: 1, contentHash: 1 } },
-          )
-          .toArray()
-      ).map((doc) => [doc._id, doc] as const),
-    );
-    for (const p of suspects) {
-      const doc = stored.get(p.key);
-      if (doc?.modifiedTime.getTime() !== p.modifiedTime.getTime() || doc.contentHash !== p.contentHash)
-        lost.add(p.key);
-    }
+}
+
+/** Of planned version-guarded writes, the keys whose record does not carry what was planned (a lost race). */
+async function notLanded(s: Stamper, planned: readonly Planned[]): Promise<Set<string>> {
+  if (planned.length === 0) return new Set();
+  const stored = new Map(
+    (
+      await s.collection
+        .find(
+          { _id: { $in: planned.map((p) => p.key) } },
+          { projection: { modifiedTime: 1, contentHash: 1 } },
+        )
+        .toArray()
+    ).map((doc) => [doc._id, doc] as const),
+  );
+  const lost = new Set<string>();
+  for (const p of planned) {
+    const doc = stored.get(p.key);
+    if (doc?.modifiedTime.getTime() !== p.modifiedTime.getTime() || doc.contentHash !== p.contentHash)
+      lost.add(p.key);
   }
-  if (lost.size > 0 && lastAttempt)
-    throw (
-      refused ?? new Error(`${collection.collectionName}: ${lost.size} record(s) kept changing concurrently`)
-    );
   return lost;
 }
 
 /**
- * Inserts records believed new in one unordered bulk; returns the keys the server refused as duplicates
- * (stored already, or a sync key in use).
+ * Writes records: inserts of those not yet stored (fast everywhere; an upsert is an update on FerretDB, 40×
+ * slower there) and version-guarded replacements of the others, each command stamped as it is sent. Returns
+ * the keys whose write lost a race — an insert refused as a duplicate (both servers report those by index),
+ * or a replacement whose version had moved, found by reading back what is stored — for the caller to plan
+ * again. Two writers storing the same content at the same instant cannot be told apart, and both count the
+ * write. On the last attempt a lost race is thrown instead: a duplicate key of another unique index (a sync
+ * key in use by another record) ends there.
  */
-async function insertNew(
-  collection: Collection<RecordEnvelope>,
-  planned: readonly Planned[],
-): Promise<Set<string>> {
-  const refused = await insertRefusals(
-    collection,
-    planned.map((p) => p.op),
-  );
-  return new Set([...refused].map((index) => planned[index]!.key));
+async function applyPlanned<I>(
+  s: Stamper,
+  items: readonly I[],
+  isNew: (item: I) => boolean,
+  planAt: PlanAt<I>,
+  lastAttempt: boolean,
+): Promise<{ planned: Planned[]; lost: Set<string> }> {
+  const batches = [
+    ...chunks(items.filter(isNew), MAX_INSERTS_PER_COMMAND),
+    ...chunks(
+      items.filter((item) => !isNew(item)),
+      s.maxUpdates,
+    ),
+  ];
+  const all: Planned[] = [];
+  const lost = new Set<string>();
+  let refused: unknown;
+  for (const batch of batches) {
+    const sent = await sendStamped(s, batch, planAt, async (planned) => {
+      const replacing = planned.filter((p) => !isInsert(p));
+      const missed = new Set<string>();
+      const suspects: Planned[] = [];
+      try {
+        const result = await s.collection.bulkWrite(
+          planned.map((p) => p.op),
+          { ordered: false },
+        );
+        if (result.matchedCount < replacing.length) suspects.push(...replacing);
+      } catch (error) {
+        if (!isDuplicateKey(error) || !(error instanceof MongoBulkWriteError)) throw error;
+        refused = error;
+        const failed = [error.writeErrors].flat().filter((e) => e !== undefined);
+        if (failed.length === 0) suspects.push(...planned);
+        for (const e of failed) {
+          const p = planned[e.index];
+          if (p) missed.add(p.key);
+        }
+        suspects.push(...replacing.filter((p) => !missed.has(p.key)));
+      }
+      for (const key of await notLanded(s, suspects)) missed.add(key);
+      return missed;
+    });
+    all.push(...sent.planned);
+    for (const key of sent.lost) lost.add(key);
+  }
+  if (lost.size > 0 && lastAttempt)
+    throw (
+      refused ??
+      new Error(`${s.collection.collectionName}: ${lost.size} record(s) kept changing concurrently`)
+    );
+  return { planned: all, lost };
+}
+
+/**
+ * Inserts records believed new in unordered bulks, each stamped as it is sent; returns the keys the server
+ * refused as duplicates (stored already, or a sync key in use).
+ */
+async function insertNew<I>(s: Stamper, items: readonly I[], planAt: PlanAt<I>): Promise<Set<string>> {
+  const refused = new Set<string>();
+  for (const batch of chunks(items, MAX_INSERTS_PER_COMMAND)) {
+    const { lost } = await sendStamped(s, batch, planAt, async (planned) => {
+      const indexes = await insertRefusals(
+        s.collection,
+        planned.map((p) => p.op),
+      );
+      return new Set([...indexes].map((index) => planned[index]!.key));
+    });
+    for (const key of lost) refused.add(key);
+  }
+  return refused;
+}
+
+/**
+ * The paths of `data` (under `prefix`) whose values differ from `base`: nested plain objects are compared
+ * field by field, anything else (arrays, scalars) as a whole. What a per-field write sets and unsets.
+ */
+export function changedPaths(
+  base: Readonly<Record<string, unknown>>,
+  data: Readonly<Record<string, unknown>>,
+  prefix: string,
+  skip: ReadonlySet<string> = new Set(),
+): { set: Record<string, unknown>; unset: string[] } {
+  const out = { set: {} as Record<string, unknown>, unset: [] as string[] };
+  const isPlain = (v: unknown): v is Record<string, unknown> =>
+    v !== null && typeof v === 'object' && !Array.isArray(v);
+  const walk = (b: Readonly<Record<string, unknown>>, d: Readonly<Record<string, unknown>>, at: string) => {
+    for (const key of new Set([...Object.keys(b), ...Object.keys(d)])) {
+      if (at === prefix && skip.has(key)) continue;
+      const path = `${at}.${key}`;
+      const before = b[key];
+      const after = d[key];
+      if (after === undefined) {
+        if (before !== undefined) out.unset.push(path);
+      } else if (isPlain(before) && isPlain(after)) walk(before, after, path);
+      else if (before === undefined || canonicalJson(before) !== canonicalJson(after)) out.set[path] = after;
+    }
+  };
+  walk(base, data, prefix);
+  return out;
 }
 
 /**
@@ -337,6 +486,8 @@ export interface RecordCollectionOptions<T> {
   schema: z.ZodType<T>;
   /** The display name duplicates are matched on (S2.3); stored normalised as `normName`. */
   displayName: (data: T) => string;
+  /** The field the display name comes from, named when a name is refused (default `name`). */
+  nameField?: string;
   /** The API's modified-time field the store stamps on every write. */
   modifiedField: ModifiedField;
   /** Where the record's own id is in `data` (`id`, `contact_id`, …): a write's id must equal it. */
@@ -396,6 +547,11 @@ const ExistingSchema = z.object({
 /** The `_id` of a record: org and id, which cannot contain `|`. */
 export const recordKey = (org: string, id: string) => `${org}|${id}`;
 
+/** A stored record's place in the delta order: the cursor a read that stops at it returns. */
+export function positionOf(record: { org: string; id: string; modifiedTime: Date }): DeltaCursor {
+  return { modifiedTime: record.modifiedTime.toISOString(), id: recordKey(record.org, record.id) };
+}
+
 /** The filter of a duplicate-name lookup (exported so tests can `explain` exactly what the store runs). */
 export function normNameFilter(org: string, normNames: readonly string[]): Document {
   return {
@@ -422,6 +578,7 @@ export function createRecordCollection<T>(
   options: RecordCollectionOptions<T>,
 ): MongoRecordCollection<T> {
   const { name, schema, displayName, modifiedField, idKey } = options;
+  const naming = { of: displayName, field: options.nameField ?? 'name' };
   const now = options.now ?? (() => new Date());
   const collection = db.collection<RecordEnvelope>(name);
   const lookups = new Set(['normName', ...(options.lookups ?? []).map((l) => l.field)]);
@@ -476,7 +633,26 @@ export function createRecordCollection<T>(
           extraFilter: { [`data.${without}`]: null } as Filter<RecordEnvelope>,
         }),
       });
-      return { records: page.docs.map(parse), next: page.next, position: page.position };
+      const records: StoredRecord<T>[] = [];
+      const unreadable: NonNullable<ChangedPage<T>['unreadable']> = [];
+      for (const doc of page.docs) {
+        const result = EnvelopeSchema.safeParse(doc);
+        if (result.success) {
+          records.push(parse(doc));
+          continue;
+        }
+        const { field, reason } = describeFirstIssue(result.error, doc);
+        const raw = doc as Partial<RecordEnvelope>;
+        const data =
+          raw.data !== null && typeof raw.data === 'object' ? (raw.data as Record<string, unknown>) : {};
+        unreadable.push({ id: typeof raw.id === 'string' ? raw.id : String(doc._id), field, reason, data });
+      }
+      return {
+        records,
+        next: page.next,
+        position: page.position,
+        ...(unreadable.length > 0 && { unreadable }),
+      };
     },
 
     async findByIds(org, ids) {
@@ -552,7 +728,7 @@ export function createRecordCollection<T>(
     async upsertMany(org, records: readonly RecordWrite<T>[]): Promise<UpsertResult> {
       const o = OrgIdSchema.parse(org);
       if (records.length > MAX_BATCH) throw new Error(`${name}: at most ${MAX_BATCH} records per write`);
-      const { parsed, failures } = validateWrites(schema, records, idKey);
+      const { parsed, failures } = validateWrites(schema, records, idKey, naming);
       if (failures.length > 0) throw new InvalidRecordsError(name, failures);
 
       const result: UpsertResult = { inserted: 0, updated: 0, unchanged: 0 };
@@ -605,15 +781,12 @@ export function createRecordCollection<T>(
       };
 
       const maxUpdates = await maxUpdatesPerCommand(db);
+      const s: Stamper = { collection, modifiedField, now, maxUpdates };
       if (Number.isFinite(maxUpdates)) {
         // FerretDB v1 answers the read below by decoding the whole collection (it pushes no `$in` down): about
         // 0.2-0.4 ms per stored record, every call. Inserting first costs nothing for records that are new, and
         // it reports refused duplicates by index, so only records already stored go on to the read.
-        const time = now();
-        const refused = await insertNew(
-          collection,
-          pending.map((write) => plan(write, undefined, time)),
-        );
+        const refused = await insertNew(s, pending, (write, time) => plan(write, undefined, time));
         result.inserted += pending.length - refused.size;
         pending = pending.filter((w) => refused.has(w.key));
       }
@@ -634,8 +807,7 @@ export function createRecordCollection<T>(
             return [e._id, e] as const;
           }),
         );
-        const time = now();
-        const planned: Planned[] = [];
+        const intents: { write: Pending; current: z.infer<typeof ExistingSchema> | undefined }[] = [];
         for (const write of pending) {
           const current = existing.get(write.key);
           const sameSyncKey = write.syncKey === undefined || write.syncKey === current?.syncKey;
@@ -643,9 +815,15 @@ export function createRecordCollection<T>(
             result.unchanged++;
             continue;
           }
-          planned.push(plan(write, current, time));
+          intents.push({ write, current });
         }
-        const lost = await applyPlanned(collection, planned, maxUpdates, attempt >= 3);
+        const { planned, lost } = await applyPlanned(
+          s,
+          intents,
+          (i) => i.current === undefined,
+          (i, time) => plan(i.write, i.current, time),
+          attempt >= 3,
+        );
         for (const p of planned) {
           if (lost.has(p.key)) continue;
           if (isInsert(p)) result.inserted++;
@@ -656,35 +834,114 @@ export function createRecordCollection<T>(
       return result;
     },
 
-    async markDeleted(org, ids) {
+    /**
+     * RecordCollection.patchMany: per record, only the paths whose value differs from the version read, in
+     * updates that match only that version (still unchanged since, and not deleted), stamped per command.
+     */
+    async patchMany(org, patches: readonly RecordPatch<T>[]): Promise<PatchResult> {
       const o = OrgIdSchema.parse(org);
-      const list = IdListSchema.parse(ids);
-      if (list.length === 0) return 0;
-      const live = await collection
-        .find(
-          { _id: { $in: list.map((id) => recordKey(o, id)) }, deleted: false },
-          { projection: { modifiedTime: 1 } },
-        )
-        .toArray();
-      const time = now();
-      const ops = live.map((doc): AnyBulkWriteOperation<RecordEnvelope> => {
-        const modifiedTime = nextModifiedTime(z.date().parse(doc.modifiedTime), time);
+      if (patches.length > MAX_BATCH) throw new Error(`${name}: at most ${MAX_BATCH} records per write`);
+      const { parsed, failures } = validateWrites(schema, patches, idKey, naming);
+      if (failures.length > 0) throw new InvalidRecordsError(name, failures);
+      const result: PatchResult = { updated: 0, unchanged: 0, stale: [] };
+      const skip = new Set([modifiedField]);
+      const intents = patches.flatMap((patch, index) => {
+        const data = parsed[index] as Document;
+        const expected = z.date().parse(patch.expectedModifiedTime);
+        const changes = changedPaths(patch.base as Document, data, 'data', skip);
+        if (Object.keys(changes.set).length === 0 && changes.unset.length === 0) {
+          result.unchanged++;
+          return [];
+        }
+        const hash = contentHashOf(data, modifiedField);
+        return [{ key: recordKey(o, patch.id), id: patch.id, expected, changes, hash, data }];
+      });
+      const planAt: PlanAt<(typeof intents)[number]> = (i, time) => {
+        const modifiedTime = nextModifiedTime(i.expected, time);
         return {
-          updateOne: {
-            filter: { _id: doc._id, deleted: false },
-            update: {
-              $set: {
-                deleted: true,
-                modifiedTime,
-                [`data.${modifiedField}`]: apiTimestamp(modifiedTime, modifiedField),
+          key: i.key,
+          modifiedTime,
+          contentHash: i.hash,
+          op: {
+            updateOne: {
+              filter: { _id: i.key, modifiedTime: i.expected, deleted: false },
+              update: {
+                $set: {
+                  ...i.changes.set,
+                  [`data.${modifiedField}`]: apiTimestamp(modifiedTime, modifiedField),
+                  modifiedTime,
+                  contentHash: i.hash,
+                  normName: normalizeName(displayName(i.data as T)),
+                },
+                ...(i.changes.unset.length > 0 && {
+                  $unset: Object.fromEntries(i.changes.unset.map((path) => [path, ''])),
+                }),
               },
             },
           },
         };
-      });
+      };
+      const s: Stamper = { collection, modifiedField, now, maxUpdates: await maxUpdatesPerCommand(db) };
+      for (const batch of chunks(intents, s.maxUpdates)) {
+        const { planned, lost } = await sendStamped(s, batch, planAt, async (planned) => {
+          const { matchedCount } = await collection.bulkWrite(
+            planned.map((p) => p.op),
+            { ordered: false },
+          );
+          return matchedCount === planned.length ? new Set<string>() : notLanded(s, planned);
+        });
+        for (const p of planned) {
+          if (lost.has(p.key)) result.stale.push(p.key.slice(o.length + 1));
+          else result.updated++;
+        }
+      }
+      return result;
+    },
+
+    async markDeleted(org, ids) {
+      const o = OrgIdSchema.parse(org);
+      const list = IdListSchema.parse(ids);
+      if (list.length === 0) return 0;
+      const live = (
+        await collection
+          .find(
+            { _id: { $in: list.map((id) => recordKey(o, id)) }, deleted: false },
+            { projection: { modifiedTime: 1 } },
+          )
+          .toArray()
+      ).map((doc) => ({ key: doc._id, previous: z.date().parse(doc.modifiedTime) }));
+      const s: Stamper = { collection, modifiedField, now, maxUpdates: await maxUpdatesPerCommand(db) };
+      const planAt: PlanAt<(typeof live)[number]> = ({ key, previous }, time) => {
+        const modifiedTime = nextModifiedTime(previous, time);
+        return {
+          key,
+          modifiedTime,
+          contentHash: '',
+          op: {
+            updateOne: {
+              filter: { _id: key, deleted: false },
+              update: {
+                $set: {
+                  deleted: true,
+                  modifiedTime,
+                  [`data.${modifiedField}`]: apiTimestamp(modifiedTime, modifiedField),
+                },
+              },
+            },
+          },
+        };
+      };
       let marked = 0;
-      for (const chunk of chunks(ops, await maxUpdatesPerCommand(db)))
-        marked += (await collection.bulkWrite(chunk, { ordered: false })).modifiedCount;
+      for (const batch of chunks(live, s.maxUpdates))
+        await sendStamped(s, batch, planAt, async (planned) => {
+          marked += (
+            await collection.bulkWrite(
+              planned.map((p) => p.op),
+              { ordered: false },
+            )
+          ).modifiedCount;
+          return new Set<string>();
+        });
       return marked;
     },
 

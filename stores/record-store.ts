@@ -36,12 +36,36 @@ export interface UpsertResult {
   unchanged: number;
 }
 
+/** A write of the fields of one record that differ from the version it was decided on. */
+export interface RecordPatch<T> {
+  id: string;
+  /** The modified time of the version read: the write applies to that version only. */
+  expectedModifiedTime: Date;
+  /** The record's data as read. */
+  base: T;
+  /** The data wanted: only the paths where it differs from `base` are written. */
+  data: T;
+}
+
+export interface PatchResult {
+  updated: number;
+  /** Patches whose data equalled their base: nothing written. */
+  unchanged: number;
+  /** Ids whose stored version was no longer the one read (changed or deleted since): nothing written. */
+  stale: string[];
+}
+
 export interface ChangedPage<T> {
   records: StoredRecord<T>[];
   /** Cursor to read the next page from; null when the read is exhausted. */
   next: DeltaCursor | null;
   /** Where a later delta read resumes (save this when `next` is null). */
   position: DeltaCursor | null;
+  /**
+   * Stored documents of the page that do not parse (written around the store's validation): what they
+   * hold, with the first field that fails and why, so a reader can fail them alone.
+   */
+  unreadable?: { id: string; field: string; reason: string; data: Record<string, unknown> }[];
 }
 
 export interface RecordCollection<T> {
@@ -83,6 +107,14 @@ export interface RecordCollection<T> {
    * nothing is written).
    */
   upsertMany(org: string, records: readonly RecordWrite<T>[]): Promise<UpsertResult>;
+  /**
+   * Writes, per record, only the fields (paths into nested objects; arrays whole) where `data` differs from
+   * `base`, and only if the record still has the version read (`expectedModifiedTime`): a writer never
+   * overwrites a field it did not decide to change, and a record changed since is reported `stale`, to be
+   * decided again on what it holds now. Stamps a new modified time like upsertMany. Throws an
+   * InvalidRecordsError listing every invalid record (then nothing is written).
+   */
+  patchMany(org: string, patches: readonly RecordPatch<T>[]): Promise<PatchResult>;
   /** Marks records deleted (kept, never removed: deletes are not propagated, S3.8). Idempotent. */
   markDeleted(org: string, ids: readonly string[]): Promise<number>;
   /** Live records of `org`. */

@@ -322,12 +322,23 @@ export interface SyncStateStore {
     module: string,
     direction: SyncDirection,
   ): Promise<DeltaCursor | undefined>;
-  /** Saves the delta cursor. Idempotent; last write wins (a cursor moved back only re-reads records). */
+  /** The saved cursor with how far its last read got (see saveCursor); undefined before the first sync. */
+  getCursorState(
+    integrationId: string,
+    module: string,
+    direction: SyncDirection,
+  ): Promise<{ cursor: DeltaCursor; seenThrough?: DeltaCursor | undefined } | undefined>;
+  /**
+   * Saves the delta cursor, and with `seenThrough` how far the read went beyond it (records the next read
+   * meets again up to there were counted already). Idempotent; last write wins (a cursor moved back only
+   * re-reads records).
+   */
   saveCursor(
     integrationId: string,
     module: string,
     direction: SyncDirection,
     cursor: DeltaCursor,
+    seenThrough?: DeltaCursor,
   ): Promise<void>;
 
   /**
@@ -345,6 +356,11 @@ export interface SyncStateStore {
    * `counted` is false then). Throws ZodError for bad input.
    */
   addRunCounts(input: AddRunCountsInput): Promise<{ counted: boolean }>;
+  /**
+   * Replaces the counts of a page this caller added (addRunCounts answered `counted: true`), once what it
+   * wrote turned out other than decided (refusals, records decided again). Idempotent.
+   */
+  correctRunCounts(input: AddRunCountsInput): Promise<void>;
   /** A run with its live totals; undefined when absent. Read-only. */
   getRun(runId: string): Promise<RunDoc | undefined>;
   /** The history of an integration (S3.5), newest first, before run number `before` if given. Read-only. */
@@ -389,6 +405,14 @@ type Stored = Document & { _id: string };
 
 const DUPLICATE_KEY = 11000;
 const MAX_IDS = 10_000;
+const AddRunCountsInputSchema = z.object({
+  runId: RunIdSchema,
+  pageKey: DocIdSchema,
+  module: ModuleNameSchema,
+  direction: SyncDirectionSchema,
+  counts: RunCountsSchema,
+});
+
 /** The most ids one link read lists (a sync chunk's links are read in one). */
 const MAX_READ_IDS = 100_000;
 const IdListSchema = z.array(KeyPartSchema).max(MAX_READ_IDS);
@@ -961,12 +985,21 @@ export function createSyncStateStore(db: Db, options: { now?: () => Date } = {})
       return doc ? CursorDocSchema.parse(doc).cursor : undefined;
     },
 
-    async saveCursor(integrationId, module, direction, cursor) {
+    async getCursorState(integrationId, module, direction) {
+      const doc = await cursors.findOne({ _id: cursorIdOf(integrationId, module, direction) });
+      if (!doc) return undefined;
+      const { cursor, seenThrough } = CursorDocSchema.parse(doc);
+      return { cursor, seenThrough };
+    },
+
+    async saveCursor(integrationId, module, direction, cursor, seenThrough) {
       const parsed = DeltaCursorSchema.parse(cursor);
+      const seen = seenThrough === undefined ? undefined : DeltaCursorSchema.parse(seenThrough);
       await cursors.updateOne(
         { _id: cursorIdOf(integrationId, module, direction) },
         {
-          $set: { cursor: parsed, modifiedTime: now() },
+          $set: { cursor: parsed, modifiedTime: now(), ...(seen && { seenThrough: seen }) },
+          ...(seen ? {} : { $unset: { seenThrough: '' } }),
           $setOnInsert: { integrationId, module, direction },
         },
         { upsert: true },
@@ -1054,15 +1087,7 @@ export function createSyncStateStore(db: Db, options: { now?: () => Date } = {})
     },
 
     async addRunCounts(raw) {
-      const input = z
-        .object({
-          runId: RunIdSchema,
-          pageKey: DocIdSchema,
-          module: ModuleNameSchema,
-          direction: SyncDirectionSchema,
-          counts: RunCountsSchema,
-        })
-        .parse(raw);
+      const input = AddRunCountsInputSchema.parse(raw);
       try {
         await runPageCounts.insertOne({
           _id: runCountsIdOf(input.runId, input.pageKey),
@@ -1074,6 +1099,14 @@ export function createSyncStateStore(db: Db, options: { now?: () => Date } = {})
         if (isDuplicateKey(error)) return { counted: false };
         throw error;
       }
+    },
+
+    async correctRunCounts(raw) {
+      const input = AddRunCountsInputSchema.parse(raw);
+      await runPageCounts.updateOne(
+        { _id: runCountsIdOf(input.runId, input.pageKey) },
+        { $set: { counts: input.counts } },
+      );
     },
 
     async getRun(runId) {

@@ -12,6 +12,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
+import type { StepWindow } from '../activities/sync';
 import { rootCauseMessage } from '../domain/errors';
 import { syncRunWorkflowId } from '../domain/ids';
 import type { SyncStep } from '../domain/sync-plan';
@@ -31,7 +32,14 @@ export interface SyncRunInput {
   maxRecordsPerActivity?: number;
   chunkSize?: number;
   /** Set by continue-as-new: where the previous execution stopped. */
-  resume?: { steps: SyncStep[]; stepIndex: number; cursor: DeltaCursor | null; records: number };
+  resume?: {
+    steps: SyncStep[];
+    stepIndex: number;
+    cursor: DeltaCursor | null;
+    records: number;
+    /** The current step's window (absent in executions continued before it existed). */
+    window?: StepWindow;
+  };
 }
 
 export interface SyncRunResult {
@@ -112,8 +120,9 @@ async function syncRun(input: SyncRunInput, runId: string): Promise<SyncRunResul
   let steps: SyncStep[];
   let stepIndex: number;
   let cursor: DeltaCursor | null | undefined;
+  let stepWindow: StepWindow | undefined;
   if (input.resume) {
-    ({ steps, stepIndex, cursor } = input.resume);
+    ({ steps, stepIndex, cursor, window: stepWindow } = input.resume);
   } else {
     const prepared = await prepareSyncRun({
       integrationId: input.integrationId,
@@ -147,6 +156,7 @@ async function syncRun(input: SyncRunInput, runId: string): Promise<SyncRunResul
         runId,
         step,
         ...(cursor !== undefined && { cursor }),
+        ...(stepWindow !== undefined && { window: stepWindow }),
         ...(input.maxRecordsPerActivity !== undefined && { maxRecords: input.maxRecordsPerActivity }),
         ...(input.chunkSize !== undefined && { chunkSize: input.chunkSize }),
       });
@@ -154,15 +164,23 @@ async function syncRun(input: SyncRunInput, runId: string): Promise<SyncRunResul
       progress.records += res.records;
       if (res.next === null) break;
       cursor = res.next;
+      stepWindow = res.window;
       if (workflowInfo().continueAsNewSuggested || activities >= ACTIVITIES_PER_EXECUTION) {
         await condition(allHandlersFinished);
         return continueAsNew<typeof syncRunWorkflow>({
           ...input,
-          resume: { steps, stepIndex, cursor, records: progress.records },
+          resume: {
+            steps,
+            stepIndex,
+            cursor,
+            records: progress.records,
+            ...(stepWindow && { window: stepWindow }),
+          },
         });
       }
     }
     cursor = undefined;
+    stepWindow = undefined;
   }
   progress.phase = 'finishing';
   const done = await finishSyncRun({ runId, status: 'completed' });

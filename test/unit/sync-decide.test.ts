@@ -773,7 +773,13 @@ describe.each(KINDS)('%s: linked updates and conflicts (S9.5)', (kind) => {
       { recordId: crm.id, outcome: 'updated', targetId: books.id, detail: undefined },
     ]);
     const w = only(r.writes);
-    expect(w).toEqual({ id: books.id, data: setField(books.data, f.a.books, crmA) });
+    // A change of the version read: only what differs from it is written, and only on that version.
+    expect(w).toEqual({
+      id: books.id,
+      data: setField(books.data, f.a.books, crmA),
+      expectedModifiedTime: books.modifiedTime,
+      base: books.data,
+    });
     const next = only(r.links);
     expect(next.lastSynced.crm[f.a.crm]).toBe(crmA);
     expect(next.lastSynced.books[f.a.crm]).toBe(crmA);
@@ -792,7 +798,12 @@ describe.each(KINDS)('%s: linked updates and conflicts (S9.5)', (kind) => {
     const changed = rec(books.id, setField(books.data, f.b.books, booksB), { modifiedTime: T1 });
     const r = run(kind, 'books_to_crm', { records: [changed], links: [link], linkedTargets: [crm] });
     expect(r.counts).toEqual(counts({ updated: 1 }));
-    expect(only(r.writes)).toEqual({ id: crm.id, data: setField(crm.data, f.b.crm, booksB) });
+    expect(only(r.writes)).toEqual({
+      id: crm.id,
+      data: setField(crm.data, f.b.crm, booksB),
+      expectedModifiedTime: crm.modifiedTime,
+      base: crm.data,
+    });
   });
 
   it('CRM → Books leaves a field changed only in Books as Books has it', () => {
