@@ -8,6 +8,7 @@ import { describeRunCounts, emptyRunCounts } from '../domain/run-counts';
 import { planSyncSteps, targetSteps, type StepTarget, type SyncStep } from '../domain/sync-plan';
 import { decideContactPersons, decidePersonContacts } from '../domain/sync-contact-persons';
 import {
+  CONFLICTS_DETAIL,
   countDecisions,
   decidePage,
   mergeRedone,
@@ -24,14 +25,15 @@ import {
   type BooksContext,
   type KindSpec,
 } from '../domain/sync-kinds';
-import type {
-  DeltaCursor,
-  FailureInput,
-  IntegrationConfig,
-  IntegrationDoc,
-  LinkEntity,
-  RunCounts,
-  RunCountsByModule,
+import {
+  failureIdOf,
+  type DeltaCursor,
+  type FailureInput,
+  type IntegrationConfig,
+  type IntegrationDoc,
+  type LinkEntity,
+  type RunCounts,
+  type RunCountsByModule,
 } from '../domain/sync-state-schemas';
 import { CRM_EDITIONS } from '../domain/crm-schemas';
 import { ViewError, type ViewFilter } from '../domain/views';
@@ -398,17 +400,34 @@ export function createSyncActivities(deps: SyncDeps) {
             );
           // Records the previous run read already (it saved its cursor before them because they were too recent
           // to be settled) were counted then: met again unchanged or skipped, they are not counted twice.
+          // A record that fails again there, with the failure it has open, is not recorded or counted again.
           const seen = window.seenThrough;
           const positions = new Map(page.records.map((r) => [r.id, positionOf(r)]));
+          const readBefore = (recordId: string) => {
+            const at = positions.get(recordId);
+            return seen !== null && at !== undefined && compareCursors(at, seen) <= 0;
+          };
+          const repeatedFailures = new Set<string>();
+          const dropRepeatedFailures = async (decided: DecidePageResult) => {
+            const again = decided.failures.filter((f) => readBefore(f.recordId));
+            if (again.length === 0) return;
+            const open = await state.getFailures(
+              again.map((f) => failureIdOf(input.integrationId, spec.module, step.direction, f.recordId)),
+            );
+            const reasons = new Map(
+              open.filter((f) => f.status === 'open').map((f) => [f.recordId, f.reason]),
+            );
+            const repeats = again.filter((f) => reasons.get(f.recordId) === f.reason).map((f) => f.recordId);
+            for (const id of repeats) repeatedFailures.add(id);
+            decided.failures = decided.failures.filter((f) => !repeats.includes(f.recordId));
+          };
           const countOf = (decisions: readonly RecordDecision[]) =>
             countDecisions(
-              seen
-                ? decisions.filter((d) => {
-                    const at = positions.get(d.recordId);
-                    const repeat = at !== undefined && compareCursors(at, seen) <= 0;
-                    return !(repeat && (d.outcome === 'unchanged' || d.outcome === 'skipped'));
-                  })
-                : decisions,
+              decisions.filter((d) => {
+                if (!readBefore(d.recordId)) return true;
+                if (d.outcome === 'failed') return !repeatedFailures.has(d.recordId);
+                return d.outcome !== 'unchanged' && d.outcome !== 'skipped';
+              }),
             );
           // The counts are recorded as decided, before anything is written, once per page (the first attempt
           // wins): a retry after a crash mid-write finds its own earlier writes done and would count them as
@@ -429,7 +448,7 @@ export function createSyncActivities(deps: SyncDeps) {
           const isolated = await isolatingPoison(page.records, (part) => {
             const onDecided = whole ? recordIntent : undefined;
             whole = false;
-            return decideAndApply(chunk, part, onDecided);
+            return decideAndApply(chunk, part, onDecided, dropRepeatedFailures);
           });
           const unreadable = (page.unreadable ?? []).map((u): PoisonedRecord => ({
             record: { id: u.id, data: u.data },
@@ -440,6 +459,7 @@ export function createSyncActivities(deps: SyncDeps) {
             ...isolated.decisions,
             ...(await recordPoisoned(chunk, [...isolated.poisoned, ...unreadable])),
           ];
+          await auditConflicts(chunk, decisions);
           const final = countOf(decisions);
           const recorded = intent as { counted: boolean; counts: RunCounts } | undefined;
           if (!recorded) await recordIntent(decisions);
@@ -514,8 +534,10 @@ export function createSyncActivities(deps: SyncDeps) {
     c: ChunkContext,
     page: StoredRecord<Data>[],
     onDecided?: (decisions: readonly RecordDecision[]) => Promise<void>,
+    review?: (decided: DecidePageResult) => Promise<void>,
   ): Promise<RecordDecision[]> {
     let decided = await decideChunk({ ...c, page });
+    await review?.(decided);
     let decisions = decided.decisions;
     await onDecided?.(decisions);
     let stale = await applyChunk(decided, { ...c, sources: new Map(page.map((r) => [r.id, r.data])) });
@@ -534,10 +556,35 @@ export function createSyncActivities(deps: SyncDeps) {
       }
       const again = page.filter((r) => redo.has(r.id));
       decided = await decideChunk({ ...c, page: again });
+      await review?.(decided);
       stale = await applyChunk(decided, { ...c, sources: new Map(again.map((r) => [r.id, r.data])) });
       decisions = mergeRedone(decisions, redo, decided.decisions);
     }
     return decisions;
+  }
+
+  /**
+   * Puts every field changed on both sides since the last sync (S9.5) in the audit log, with the rule that
+   * decided it: once per run, record and direction.
+   */
+  async function auditConflicts(c: ChunkContext, decisions: readonly RecordDecision[]): Promise<void> {
+    const conflicts = decisions.filter((d) => d.detail?.startsWith(CONFLICTS_DETAIL));
+    if (conflicts.length === 0) return;
+    const at = new Date();
+    const direction = c.step.direction.replace(/_/g, ' ');
+    await state.appendAudit(
+      conflicts.map((d) => ({
+        _id: `${c.runId}#conflict#${c.step.kind}#${c.step.direction}#${d.recordId}`,
+        at,
+        actor: { type: 'workflow' as const, id: c.runId },
+        integrationId: c.integrationId,
+        action: 'sync_run.conflict',
+        entity: c.spec.entity,
+        payloadIds: [d.recordId, ...(d.targetId ? [d.targetId] : [])],
+        outcome: 'success' as const,
+        detail: `${c.spec.module} ${direction}, record ${d.recordId}${d.targetId ? ` → ${d.targetId}` : ''}: ${d.detail}`,
+      })),
+    );
   }
 
   /** Records poisoned records as failures of the step (their payload kept for reprocessing). */

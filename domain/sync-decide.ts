@@ -131,6 +131,9 @@ export interface PageFailure {
   payload: Record<string, unknown>;
 }
 
+/** How a decision's detail starts when fields changed on both sides were decided by the rules (S9.5). */
+export const CONFLICTS_DETAIL = 'conflicts: ';
+
 export type Outcome = 'added' | 'updated' | 'unchanged' | 'skipped' | 'failed' | 'deleted';
 
 export interface RecordDecision {
@@ -283,7 +286,7 @@ export function decidePage(input: DecidePageInput): DecidePageResult {
         outcome: push.length ? 'updated' : 'unchanged',
         targetId: target.id,
         detail: r.conflicts.length
-          ? `conflicts: ${r.conflicts.map((c) => `${c.field} → ${c.winner} (${c.rule})`).join(', ')}`
+          ? `${CONFLICTS_DETAIL}${r.conflicts.map((c) => `${c.field} → ${c.winner} (${c.rule})`).join(', ')}`
           : undefined,
       });
       continue;
