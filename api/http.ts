@@ -182,6 +182,13 @@ export const ROUTES: readonly Route[] = [
   },
   {
     method: 'GET',
+    path: at('verify'),
+    body: 'none',
+    query: [],
+    handle: (ops, { params }) => ops.verify(refOf(params)),
+  },
+  {
+    method: 'GET',
     path: ['audit'],
     body: 'none',
     query: 'schema',

@@ -58,6 +58,7 @@ import {
   type RunView,
   type SyncOperations,
 } from './types';
+import { verifyIntegration } from './verify';
 
 export interface OperationsDeps {
   temporal: Client;
@@ -506,6 +507,11 @@ export function createOperations(deps: OperationsDeps): SyncOperations {
         },
       ]);
       return { signalled, ignored };
+    },
+
+    async verify(raw) {
+      const ref = refOf(raw);
+      return verifyIntegration(deps, ref.crmOrgId, ref.booksOrgId, ref.environment);
     },
   };
 

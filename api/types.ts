@@ -11,6 +11,7 @@ import type {
   IntegrationStatus,
   TargetedRunResult,
 } from '../workflows/messages';
+import type { VerifyReport } from '../domain/verify';
 
 /**
  * The operations of the service (ISSUE 5 §2) as one typed interface: implemented in-process over Temporal and
@@ -281,6 +282,8 @@ export interface SyncOperations {
   booksFromCrm(ref: IntegrationRef, query?: BooksFromCrmQuery): Promise<BooksFromCrmEntry[]>;
   audit(ref: IntegrationRef | null, query?: AuditQueryInput): Promise<AuditEntryView[]>;
   webhook(crmOrgId: string, notification: unknown): Promise<WebhookResult>;
+  /** Issue 20 §6: the two stores compared under the integration's mapping (domain/verify.ts). Read-only. */
+  verify(ref: IntegrationRef): Promise<VerifyReport>;
 }
 
 // ---------------------------------------------------------------------------------------------------------

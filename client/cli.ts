@@ -10,6 +10,7 @@ import { startApi } from '../workers/api-server';
 import { startWorker } from '../workers/service';
 import { registerDataCommands } from './data-commands';
 import { registerIntegrationCommands } from './integration-commands';
+import { registerVerifyCommand } from './verify-command';
 import { formatDemoSummary, runDemo, type DemoSummary } from './demo';
 import { table } from './format';
 
@@ -139,6 +140,7 @@ async function main(argv: string[]): Promise<void> {
 
   registerDataCommands(program);
   registerIntegrationCommands(program);
+  registerVerifyCommand(program);
 
   await program.parseAsync(argv);
 }

@@ -119,7 +119,7 @@ export async function connectOperations(env: NodeJS.ProcessEnv = process.env): P
   };
 }
 
-async function withOperations<T>(work: (ops: SyncOperations) => Promise<T>): Promise<T> {
+export async function withOperations<T>(work: (ops: SyncOperations) => Promise<T>): Promise<T> {
   const connection = await connectOperations();
   try {
     return await work(connection.ops);
@@ -230,7 +230,7 @@ export function formatOperationError(err: OperationError): string {
  * Runs a command's work: its exit status, or an OperationError reported with its status (exitCodeOf).
  * Anything else is unexpected and goes to the CLI's handler (status 1).
  */
-async function guarded(work: () => Promise<IntegrationExitCode | void>): Promise<void> {
+export async function guarded(work: () => Promise<IntegrationExitCode | void>): Promise<void> {
   try {
     const code = await work();
     if (code) process.exitCode = code;

@@ -121,6 +121,7 @@ export function createSyncClient(
     audit: async (ref, query) => call('GET', ref ? `${base(ref)}/audit` : '/audit', { query }),
     webhook: async (crmOrgId, notification) =>
       call('POST', `/webhooks/crm/${segment(crmOrgId, 'crmOrgId')}`, { body: notification }),
+    verify: async (ref) => call('GET', `${base(ref)}/verify`),
   };
 }
 

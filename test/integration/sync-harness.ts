@@ -24,6 +24,8 @@ export interface SyncBench {
   crmOrg: string;
   booksOrg: string;
   integrationId: string;
+  /** The names of the bench's CRM, Books and sync-state databases (for writes that bypass the stores). */
+  dbs: { crm: string; books: string; sync: string };
   /** Saves the integration (creating or updating it) with this configuration. */
   configure(config: ConfigInput, opts?: { direction?: 'two_way' | 'one_way' }): Promise<void>;
   /** Runs sync run n to completion on the bench's worker. */
@@ -169,6 +171,7 @@ export async function createSyncBench(
     crmOrg,
     booksOrg,
     integrationId,
+    dbs: { crm: `${tag}_crm`, books: `${tag}_books`, sync: `${tag}_sync` },
     async configure(input, o = {}) {
       const fullConfig = {
         customers: {
