@@ -5,6 +5,7 @@ import { stableStringify } from '../domain/hash';
 import { FieldMapError, resolveFieldMaps, type ResolvedFieldMap, type SyncKind } from '../domain/field-maps';
 import { MAX_NAME_LENGTH, NAME_FIELD_OF, normalizeName } from '../domain/names';
 import { describeRunCounts, emptyRunCounts } from '../domain/run-counts';
+import type { RunFailureLine } from '../domain/run-labels';
 import { planSyncSteps, targetSteps, type StepTarget, type SyncStep } from '../domain/sync-plan';
 import { decideContactPersons, decidePersonContacts } from '../domain/sync-contact-persons';
 import {
@@ -131,7 +132,12 @@ export interface FinishSyncRunResult {
   /** By module, then direction. */
   counts: RunCountsByModule;
   failureCount: number;
+  /** The run's first failures (at most RESULT_FAILURES), for the result and details the Temporal UI shows. */
+  failures?: RunFailureLine[];
 }
+
+/** How many of a run's failures its result names. */
+export const RESULT_FAILURES = 20;
 
 export interface StepSize {
   /** Records one syncStep activity handles before it returns and the workflow calls the next. */
@@ -323,7 +329,19 @@ export function createSyncActivities(deps: SyncDeps) {
             .slice(0, 4000),
         },
       ]);
-      return { status: run.status, counts: run.counts, failureCount: run.failureCount };
+      const failures =
+        run.failureCount > 0
+          ? (await state.listFailures(run.integrationId, { runId: input.runId, limit: RESULT_FAILURES })).map(
+              (f): RunFailureLine => ({
+                module: f.module,
+                direction: f.direction,
+                recordId: f.recordId,
+                field: f.field,
+                reason: f.reason,
+              }),
+            )
+          : [];
+      return { status: run.status, counts: run.counts, failureCount: run.failureCount, failures };
     },
   };
 

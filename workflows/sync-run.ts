@@ -1,5 +1,6 @@
 import {
   ActivityCancellationType,
+  type ActivityOptions,
   CancellationScope,
   ContinueAsNew,
   allHandlersFinished,
@@ -7,6 +8,7 @@ import {
   isCancellation,
   continueAsNew,
   proxyActivities,
+  setCurrentDetails,
   setHandler,
   upsertSearchAttributes,
   workflowInfo,
@@ -15,6 +17,12 @@ import type { Activities } from '../activities';
 import type { StepWindow } from '../activities/sync';
 import { rootCauseMessage } from '../domain/errors';
 import { syncRunWorkflowId } from '../domain/ids';
+import {
+  finishedDetails,
+  runningDetails,
+  stepActivitySummary,
+  type RunFailureLine,
+} from '../domain/run-labels';
 import type { SyncStep } from '../domain/sync-plan';
 import type { DeltaCursor, RunCountsByModule } from '../domain/sync-state-schemas';
 import { syncRunProgressQuery, type RunTarget, type SyncRunProgress } from './messages';
@@ -49,6 +57,8 @@ export interface SyncRunResult {
   /** By module, then direction. */
   counts: RunCountsByModule;
   failureCount: number;
+  /** The first failures (record, field, reason), at most 20: what the Temporal UI shows of them. */
+  failures?: RunFailureLine[];
 }
 
 const { prepareSyncRun, finishSyncRun } = proxyActivities<Activities>({
@@ -57,7 +67,7 @@ const { prepareSyncRun, finishSyncRun } = proxyActivities<Activities>({
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1 minute' },
 });
 
-const { syncStep } = proxyActivities<Activities>({
+const SYNC_STEP_OPTIONS: ActivityOptions = {
   // A step of 5,000 records (50,000 on FerretDB, where a chunk of updates can take many minutes: an update
   // costs tens of milliseconds there). The heartbeat, not this, notices a lost worker.
   startToCloseTimeout: '1 hour',
@@ -68,7 +78,12 @@ const { syncStep } = proxyActivities<Activities>({
   // after a re-enable never overlaps it.
   cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1 minute' },
-});
+};
+
+/** A syncStep call whose summary in the Temporal UI names its step and where in it the call starts. */
+function syncStepNamed(summary: string) {
+  return proxyActivities<Activities>({ ...SYNC_STEP_OPTIONS, summary }).syncStep;
+}
 
 /**
  * Keeps the run's search attributes current (the step's kind, the final status) when it was started with them
@@ -101,6 +116,7 @@ export async function syncRunWorkflow(input: SyncRunInput): Promise<SyncRunResul
       finishSyncRun({ runId, status: 'failed', reason }),
     );
     label({ SyncStatus: [isCancellation(err) ? 'cancelled' : done.status] });
+    setCurrentDetails(finishedDetails({ ...done, reason, failures: done.failures ?? [] }));
     if (isCancellation(err)) throw err;
     return { runId, ...done, reason };
   }
@@ -135,6 +151,7 @@ async function syncRun(input: SyncRunInput, runId: string): Promise<SyncRunResul
       progress.phase = 'finished';
       const done = await finishSyncRun({ runId, status: 'failed', reason: prepared.reason });
       label({ SyncStatus: [done.status] });
+      setCurrentDetails(finishedDetails({ ...done, reason: prepared.reason, failures: done.failures ?? [] }));
       return { runId, ...done, reason: prepared.reason };
     }
     steps = prepared.steps;
@@ -150,8 +167,12 @@ async function syncRun(input: SyncRunInput, runId: string): Promise<SyncRunResul
     progress.step = step;
     label({ SyncModule: [step.kind] });
     progress.stepIndex = stepIndex;
+    let part = 0;
+    let stepRecords = 0;
     for (;;) {
-      const res = await syncStep({
+      part++;
+      setCurrentDetails(runningDetails({ stepIndex, steps, records: progress.records, stepRecords }));
+      const res = await syncStepNamed(stepActivitySummary(step, part, stepRecords))({
         integrationId: input.integrationId,
         runId,
         step,
@@ -162,6 +183,7 @@ async function syncRun(input: SyncRunInput, runId: string): Promise<SyncRunResul
       });
       activities++;
       progress.records += res.records;
+      stepRecords += res.records;
       if (res.next === null) break;
       cursor = res.next;
       stepWindow = res.window;
@@ -186,5 +208,6 @@ async function syncRun(input: SyncRunInput, runId: string): Promise<SyncRunResul
   const done = await finishSyncRun({ runId, status: 'completed' });
   progress.phase = 'finished';
   label({ SyncStatus: [done.status] });
+  setCurrentDetails(finishedDetails({ ...done, failures: done.failures ?? [] }));
   return { runId, ...done };
 }
