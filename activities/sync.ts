@@ -1,7 +1,7 @@
 import { ApplicationFailure, CancelledFailure, Context } from '@temporalio/activity';
 import { ZodError } from 'zod';
 import { ErrorType } from '../domain/errors';
-import { stableStringify } from '../domain/hash';
+import { contentHash, stableStringify } from '../domain/hash';
 import { FieldMapError, resolveFieldMaps, type ResolvedFieldMap, type SyncKind } from '../domain/field-maps';
 import { MAX_NAME_LENGTH, NAME_FIELD_OF, normalizeName } from '../domain/names';
 import { describeRunCounts, emptyRunCounts } from '../domain/run-counts';
@@ -27,6 +27,7 @@ import {
   type KindSpec,
 } from '../domain/sync-kinds';
 import {
+  KeyPartSchema,
   failureIdOf,
   type DeltaCursor,
   type FailureInput,
@@ -35,6 +36,7 @@ import {
   type LinkEntity,
   type RunCounts,
   type RunCountsByModule,
+  type RunTrigger,
 } from '../domain/sync-state-schemas';
 import { CRM_EDITIONS } from '../domain/crm-schemas';
 import { ViewError, type ViewFilter } from '../domain/views';
@@ -78,7 +80,7 @@ export interface PrepareSyncRunInput {
   integrationId: string;
   runId: string;
   runNumber: number;
-  trigger: 'initial' | 'periodic' | 'instant' | 'reprocess';
+  trigger: RunTrigger;
   /** A targeted run: only these records (fetch one record S3.3, import S3.4, reprocess S9.6). */
   targets?: StepTarget[];
 }
@@ -613,13 +615,15 @@ export function createSyncActivities(deps: SyncDeps) {
     if (poisoned.length === 0) return [];
     const { result, decide } = newPageResult();
     for (const p of poisoned) {
-      result.failures.push({
-        recordId: p.record.id,
-        field: p.field,
-        reason: p.reason,
-        payload: p.record.data,
-      });
-      decide({ recordId: p.record.id, outcome: 'failed', detail: `${p.field}: ${p.reason}` });
+      // The failure must be storable whatever the record holds: an id the failures cannot key on is replaced
+      // by one derived from it (the payload keeps the real one), field and reason are cut to their limits.
+      const storable = KeyPartSchema.safeParse(p.record.id).success;
+      const recordId = storable ? p.record.id : `unstorable-id-${contentHash(p.record.id)}`;
+      const field = p.field.slice(0, 300);
+      const reason = p.reason.slice(0, 2000);
+      const payload = storable ? p.record.data : { ...p.record.data, id: p.record.id };
+      result.failures.push({ recordId, field, reason, payload });
+      decide({ recordId, outcome: 'failed', detail: `${field}: ${reason}` });
     }
     await applyChunk(result, { ...c, sources: new Map() });
     return result.decisions;
@@ -1155,11 +1159,14 @@ function toLinkState(l: {
   };
 }
 
+/** The longest key a failure's payload keeps (the failures' field-name rule). */
+const MAX_PAYLOAD_KEY = 128;
+
 /** Failure payloads are stored as documents: keys Mongo refuses are dropped (the record id is kept). */
 function stripDollarKeys(data: Data): FailureInput['payload'] {
   return JSON.parse(
     JSON.stringify(data, (key, value: unknown) =>
-      key.startsWith('$') || key.includes('.') ? undefined : value,
+      key.startsWith('$') || key.includes('.') || key.length > MAX_PAYLOAD_KEY ? undefined : value,
     ),
   ) as FailureInput['payload'];
 }

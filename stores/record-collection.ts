@@ -641,7 +641,10 @@ export function createRecordCollection<T>(
           records.push(parse(doc));
           continue;
         }
-        const { field, reason } = describeFirstIssue(result.error, doc);
+        const issue = describeFirstIssue(result.error, doc);
+        // Named as the record's own field (`Employees`), not the envelope's path to it (`data.Employees`).
+        const field = issue.field.startsWith('data.') ? issue.field.slice('data.'.length) : issue.field;
+        const { reason } = issue;
         const raw = doc as Partial<RecordEnvelope>;
         const data =
           raw.data !== null && typeof raw.data === 'object' ? (raw.data as Record<string, unknown>) : {};

@@ -24,13 +24,13 @@ import {
   type RunFailureLine,
 } from '../domain/run-labels';
 import type { SyncStep } from '../domain/sync-plan';
-import type { DeltaCursor, RunCountsByModule } from '../domain/sync-state-schemas';
+import type { DeltaCursor, RunCountsByModule, RunTrigger } from '../domain/sync-state-schemas';
 import { syncRunProgressQuery, type RunTarget, type SyncRunProgress } from './messages';
 
 export interface SyncRunInput {
   integrationId: string;
   runNumber: number;
-  trigger: 'initial' | 'periodic' | 'instant' | 'reprocess';
+  trigger: RunTrigger;
   /** A targeted run (fetch one record, import, reprocess) moves only these records, whatever changed. */
   targets?: RunTarget[];
   /**
