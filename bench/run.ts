@@ -17,6 +17,7 @@ import { connectClient, historyLengths, startWiringCheck } from '../client/tempo
 import { syncRunWorkflowId } from '../domain/ids';
 import { LinkEntitySchema } from '../domain/sync-state-schemas';
 import { linksCollectionOf } from '../stores/sync-state-store';
+import { WRITE_SETTLE_MS } from '../stores/delta';
 
 /**
  * Benchmark runner: `npm run bench -- <scenario> [--json] [--n N]`. Every scenario measures our path and a
@@ -42,6 +43,10 @@ interface Figures {
   /** CPU time (ms) used during our part: by this process (worker and client) and by each server it started. */
   oursCpuMs?: { benchProcess: number; mongoServer?: number; temporalServer?: number };
   historyEventsPerExecution?: number[];
+  /** delta-window: the run after the settle window passed, its ratio to the quiet run, the margin, each run. */
+  afterWindow?: { wallMs: number; ratio: number };
+  settleMs?: number;
+  runs?: { runNumber: number; wallMs: number; counts: unknown }[];
   servers: { temporal: string; mongo: string; temporalSqlitePragmas: string[] };
 }
 
@@ -215,77 +220,94 @@ function crmDataset(n: number) {
   };
 }
 
+/**
+ * A bench integration on its own databases and task queue: a worker, a client, N CRM records seeded
+ * (accounts with contacts, orphans, vendors, products) and an integration fetching them all from the CRM.
+ */
+async function benchIntegration(n: number, temporal: string, mongoUri: string) {
+  const tag = `bench_${Date.now()}`;
+  const config = loadConfig({
+    ...process.env,
+    CBS_CRM_DB: `${tag}_crm`,
+    CBS_BOOKS_DB: `${tag}_books`,
+    CBS_SYNC_DB: `${tag}_sync`,
+    CBS_TASK_QUEUE: tag,
+    TEMPORAL_ADDRESS: '',
+  });
+  const { running, client } = await startBenchWorker(config, temporal, mongoUri);
+  const { deps } = running;
+  const crmOrg = 'bench-crm';
+  const booksOrg = 'bench-books';
+  await deps.crmStore.saveOrg({
+    id: crmOrg,
+    company_name: 'Bench',
+    edition: 'ENTERPRISE',
+    mc_status: false,
+    iso_code: 'USD',
+  });
+  await deps.booksStore.saveOrganization({
+    organization_id: booksOrg,
+    name: 'Bench Books',
+    currency_code: 'USD',
+  });
+  await deps.booksStore.saveCurrencies(booksOrg, [
+    { currency_id: 'usd', currency_code: 'USD', price_precision: 2, is_base_currency: true },
+  ]);
+  const data = crmDataset(n);
+  const s0 = Date.now();
+  for (const [module, records] of Object.entries(data)) {
+    const collection = deps.crmStore.module(module as 'Accounts');
+    for (let i = 0; i < records.length; i += 1000)
+      await collection.upsertMany(
+        crmOrg,
+        records.slice(i, i + 1000).map((r) => ({ id: r.id, data: r as never })),
+      );
+  }
+  process.stderr.write(`seeded ${n} CRM records in ${Date.now() - s0} ms\n`);
+  const saved = await deps.syncState.saveIntegration({
+    crmOrgId: crmOrg,
+    booksOrgId: booksOrg,
+    environment: 'production',
+    direction: 'two_way',
+    status: 'active',
+    version: 0,
+    config: {
+      customers: {
+        module: 'accounts_and_contacts',
+        includeOrphanContacts: true,
+        extent: 'fetch_from_crm',
+        duplicatePolicy: 'clone',
+        fieldMaps: [],
+      },
+      vendors: { extent: 'fetch_from_crm', duplicatePolicy: 'clone', fieldMaps: [] },
+      items: { extent: 'fetch_from_crm', duplicatePolicy: 'clone', fieldMaps: [] },
+      transactionSync: false,
+      periodicSyncMinutes: 120,
+    },
+  });
+  return { tag, config, running, client, saved };
+}
+
+/** Drops a bench integration's databases. */
+async function dropBenchDatabases(mongoUri: string, tag: string): Promise<void> {
+  const m = await MongoClient.connect(mongoUri);
+  for (const suffix of ['crm', 'books', 'sync', 'baseline']) await m.db(`${tag}_${suffix}`).dropDatabase();
+  await m.close();
+}
+
 const scenarios: Record<string, { describe: string; defaultN: number; run: Scenario }> = {
   'initial-sync': {
     describe:
       'initial sync of N CRM records (accounts with contacts, orphans, vendors, products) to Books, vs bulk-upserting the same Books documents with the driver',
     defaultN: 10_000,
     async run({ n, temporal, mongoUri, tuning, pids, commands }) {
-      const tag = `bench_${Date.now()}`;
-      const config = loadConfig({
-        ...process.env,
-        CBS_CRM_DB: `${tag}_crm`,
-        CBS_BOOKS_DB: `${tag}_books`,
-        CBS_SYNC_DB: `${tag}_sync`,
-        CBS_TASK_QUEUE: tag,
-        TEMPORAL_ADDRESS: '',
-      });
-      const { running, client } = await startBenchWorker(
-        config,
+      const { tag, config, running, client, saved } = await benchIntegration(
+        n,
         temporal,
         commands ? withUriOption(mongoUri, 'monitorCommands', 'true') : mongoUri,
       );
       const { deps } = running;
       try {
-        const crmOrg = 'bench-crm';
-        const booksOrg = 'bench-books';
-        await deps.crmStore.saveOrg({
-          id: crmOrg,
-          company_name: 'Bench',
-          edition: 'ENTERPRISE',
-          mc_status: false,
-          iso_code: 'USD',
-        });
-        await deps.booksStore.saveOrganization({
-          organization_id: booksOrg,
-          name: 'Bench Books',
-          currency_code: 'USD',
-        });
-        await deps.booksStore.saveCurrencies(booksOrg, [
-          { currency_id: 'usd', currency_code: 'USD', price_precision: 2, is_base_currency: true },
-        ]);
-        const data = crmDataset(n);
-        const s0 = Date.now();
-        for (const [module, records] of Object.entries(data)) {
-          const collection = deps.crmStore.module(module as 'Accounts');
-          for (let i = 0; i < records.length; i += 1000)
-            await collection.upsertMany(
-              crmOrg,
-              records.slice(i, i + 1000).map((r) => ({ id: r.id, data: r as never })),
-            );
-        }
-        process.stderr.write(`seeded ${n} CRM records in ${Date.now() - s0} ms\n`);
-        const saved = await deps.syncState.saveIntegration({
-          crmOrgId: crmOrg,
-          booksOrgId: booksOrg,
-          environment: 'production',
-          direction: 'two_way',
-          status: 'active',
-          version: 0,
-          config: {
-            customers: {
-              module: 'accounts_and_contacts',
-              includeOrphanContacts: true,
-              extent: 'fetch_from_crm',
-              duplicatePolicy: 'clone',
-              fieldMaps: [],
-            },
-            vendors: { extent: 'fetch_from_crm', duplicatePolicy: 'clone', fieldMaps: [] },
-            items: { extent: 'fetch_from_crm', duplicatePolicy: 'clone', fieldMaps: [] },
-            transactionSync: false,
-            periodicSyncMinutes: 120,
-          },
-        });
         const workflowId = syncRunWorkflowId(saved._id, 1);
         const cpuUsed = await cpuMeter(pids);
         const commandsTimed = commands ? commandTimer(deps.mongo) : undefined;
@@ -342,10 +364,61 @@ const scenarios: Record<string, { describe: string; defaultN: number; run: Scena
       } finally {
         await client.connection.close();
         await running.shutdown();
-        const m = await MongoClient.connect(mongoUri);
-        for (const suffix of ['crm', 'books', 'sync', 'baseline'])
-          await m.db(`${tag}_${suffix}`).dropDatabase();
-        await m.close();
+        await dropBenchDatabases(mongoUri, tag);
+      }
+    },
+  },
+  'delta-window': {
+    describe:
+      'what re-reading the unsettled window costs: after an initial sync of N records, a run at once (every record ' +
+      'it wrote is less than WRITE_SETTLE_MS old: read again), one after the window has passed (reads the tail ' +
+      'once more, then moves past it), and a quiet run (the baseline)',
+    defaultN: 10_000,
+    async run({ n, temporal, mongoUri, tuning }) {
+      const { tag, config, running, client, saved } = await benchIntegration(n, temporal, mongoUri);
+      try {
+        const runs: { runNumber: number; wallMs: number; counts: unknown }[] = [];
+        const runOnce = async (runNumber: number) => {
+          const t0 = Date.now();
+          const result = (await client.workflow.execute('syncRunWorkflow', {
+            taskQueue: config.app.temporal.taskQueue,
+            workflowId: syncRunWorkflowId(saved._id, runNumber),
+            args: [
+              {
+                integrationId: saved._id,
+                runNumber,
+                trigger: runNumber === 1 ? 'initial' : 'instant',
+                ...tuning,
+              },
+            ],
+          })) as { status: string; counts: unknown };
+          if (result.status !== 'completed') throw new Error(`run ${runNumber} ended ${result.status}`);
+          const wallMs = Date.now() - t0;
+          runs.push({ runNumber, wallMs, counts: result.counts });
+          process.stderr.write(`run ${runNumber}: ${wallMs} ms\n`);
+          return wallMs;
+        };
+        await runOnce(1);
+        const firstDone = Date.now();
+        const inWindowMs = await runOnce(2);
+        const wait = firstDone + WRITE_SETTLE_MS + 1000 - Date.now();
+        process.stderr.write(`waiting ${Math.round(wait / 1000)} s for the window to pass\n`);
+        if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+        const afterWindowMs = await runOnce(3);
+        const quietMs = await runOnce(4);
+        return {
+          n,
+          ours: { wallMs: inWindowMs, perSecond: perSecond(n, inWindowMs) },
+          baseline: { name: 'a quiet run (nothing in the window)', wallMs: quietMs, perSecond: 0 },
+          ratio: ratioOf(inWindowMs, quietMs),
+          afterWindow: { wallMs: afterWindowMs, ratio: ratioOf(afterWindowMs, quietMs) },
+          settleMs: WRITE_SETTLE_MS,
+          runs,
+        };
+      } finally {
+        await client.connection.close();
+        await running.shutdown();
+        await dropBenchDatabases(mongoUri, tag);
       }
     },
   },
