@@ -1,11 +1,7 @@
 import { ApplicationFailure } from '@temporalio/activity';
+import { checkConfigInput, configChanges, describeConfigChanges } from '../domain/config-input';
 import { ErrorType } from '../domain/errors';
-import {
-  checkIntegrationConfig,
-  type Environment,
-  type IntegrationConfig,
-  type IntegrationDoc,
-} from '../domain/sync-state-schemas';
+import { type Environment, type IntegrationConfig, type IntegrationDoc } from '../domain/sync-state-schemas';
 import { TwoWayIntegrationExistsError } from '../stores/sync-state-store';
 import { CRM_FINANCE_MODULES, type SyncDeps } from './sync';
 import { createViewLoader } from './views';
@@ -58,7 +54,7 @@ export function createIntegrationActivities(deps: SyncDeps) {
   const refuse = (message: string, type: string) => ApplicationFailure.nonRetryable(message, type);
 
   function parseConfig(config: unknown): IntegrationConfig {
-    const checked = checkIntegrationConfig(config);
+    const checked = checkConfigInput(config);
     if (checked.ok) return checked.config;
     throw refuse(`invalid configuration: ${checked.issues.join('; ')}`, ErrorType.ConfigInvalid);
   }
@@ -88,9 +84,12 @@ export function createIntegrationActivities(deps: SyncDeps) {
       );
   }
 
-  async function save(doc: Parameters<typeof state.saveIntegration>[0]): Promise<IntegrationDoc> {
+  async function save(
+    doc: Parameters<typeof state.saveIntegration>[0],
+    opts: { statusOnly?: boolean } = {},
+  ): Promise<IntegrationDoc> {
     try {
-      return await state.saveIntegration(doc);
+      return await state.saveIntegration(doc, opts);
     } catch (err) {
       if (err instanceof TwoWayIntegrationExistsError) throw refuse(err.message, ErrorType.Conflict);
       // A VersionConflictError (a save from outside the workflow landed in between) is retried with a fresh read.
@@ -161,15 +160,20 @@ export function createIntegrationActivities(deps: SyncDeps) {
       const direction = twoWayElsewhere ? 'one_way' : 'two_way';
       checkDirection(direction, config, twoWayElsewhere?.booksOrgId);
       await checkViews(input.crmOrgId, config);
-      const saved = await save({
-        crmOrgId: input.crmOrgId,
-        booksOrgId: input.booksOrgId,
-        environment: input.environment,
-        direction,
-        status: 'active',
-        config,
-        version: existing?.version ?? 0,
-      });
+      const changes = existing ? configChanges(existing.config, config) : [];
+      // Re-enabled as it was: a change of status, not of configuration, so its version stays.
+      const saved = await save(
+        {
+          crmOrgId: input.crmOrgId,
+          booksOrgId: input.booksOrgId,
+          environment: input.environment,
+          direction,
+          status: 'active',
+          config,
+          version: existing?.version ?? 0,
+        },
+        { statusOnly: existing !== undefined && changes.length === 0 && existing.direction === direction },
+      );
       await showOnCrm(
         crmOrg,
         {
@@ -187,7 +191,8 @@ export function createIntegrationActivities(deps: SyncDeps) {
         input.integrationId,
         input.actor,
         existing ? 'integration.re_enabled' : 'integration.enabled',
-        `${direction.replace('_', '-')} with Books org ${input.booksOrgId} (${String(booksOrg.name)}), config version ${saved.version}`,
+        `${direction.replace('_', '-')} with Books org ${input.booksOrgId} (${String(booksOrg.name)}), config version ${saved.version}` +
+          (changes.length > 0 ? `; changed ${describeConfigChanges(changes)}` : ''),
       );
       return { direction, configVersion: saved.version, periodicSyncMinutes: config.periodicSyncMinutes };
     },
@@ -199,10 +204,8 @@ export function createIntegrationActivities(deps: SyncDeps) {
       if (doc.status === 'disabled') throw refuse('the integration is disabled', ErrorType.Conflict);
       checkDirection(doc.direction, config);
       await checkViews(doc.crmOrgId, config);
-      const changed = (Object.keys(config) as (keyof IntegrationConfig)[]).filter(
-        (k) => JSON.stringify(config[k]) !== JSON.stringify(doc.config[k]),
-      );
-      if (changed.length === 0)
+      const changes = configChanges(doc.config, config);
+      if (changes.length === 0)
         return {
           direction: doc.direction,
           configVersion: doc.version,
@@ -213,7 +216,7 @@ export function createIntegrationActivities(deps: SyncDeps) {
         input.integrationId,
         input.actor,
         'integration.configured',
-        `changed ${changed.join(', ')}; config version ${saved.version}`,
+        `config version ${doc.version} → ${saved.version}: ${describeConfigChanges(changes)}`,
       );
       return {
         direction: saved.direction,
@@ -231,11 +234,10 @@ export function createIntegrationActivities(deps: SyncDeps) {
     ): Promise<{ financeRecordsDeleted: number; configVersion: number }> {
       const doc = await current(input.integrationId);
       let financeRecordsDeleted = 0;
-      // Every save bumps the document's version, the one runs record as their configuration version.
-      const configVersion =
-        doc.status !== input.status
-          ? (await save({ ...doc, status: input.status, version: doc.version })).version
-          : doc.version;
+      // A change of status, not of configuration: the version (the one runs record) stays.
+      if (doc.status !== input.status)
+        await save({ ...doc, status: input.status, version: doc.version }, { statusOnly: true });
+      const configVersion = doc.version;
       let detail = '';
       if (input.status === 'disabled') {
         if (doc.config.transactionSync) {

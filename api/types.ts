@@ -12,6 +12,7 @@ import type {
   TargetedRunResult,
 } from '../workflows/messages';
 import type { VerifyReport } from '../domain/verify';
+import { describeUnknownKey, findUnknownKeys } from '../domain/unknown-keys';
 
 /**
  * The operations of the service (ISSUE 5 §2) as one typed interface: implemented in-process over Temporal and
@@ -317,12 +318,22 @@ export const HTTP_STATUS: Record<OperationErrorKind, number> = {
   internal: 500,
 };
 
-/** Parses a request with its schema, or throws an `invalid` OperationError naming every bad field. */
+/**
+ * Parses a request with its schema, or throws an `invalid` OperationError naming every bad field. A key the
+ * schema does not know is refused at any depth (the configuration's objects strip them otherwise), with the
+ * key probably meant: "config.periodicSyncMinute: unknown key; did you mean periodicSyncMinutes?".
+ */
 export function parseRequest<S extends z.ZodType>(schema: S, value: unknown, what: string): z.output<S> {
+  const unknown = findUnknownKeys(schema, value);
   const parsed = schema.safeParse(value);
-  if (parsed.success) return parsed.data;
-  const issues = parsed.error.issues.map((i) =>
-    i.path.length ? `${i.path.join('.')}: ${i.message}` : i.message,
-  );
+  if (parsed.success && unknown.length === 0) return parsed.data;
+  const saidAt = new Set(unknown.map((u) => u.path.join('.')));
+  const issues = [
+    ...unknown.map(describeUnknownKey),
+    // A strict object's own "Unrecognized key" where the keys were named above, with a suggestion.
+    ...(parsed.error?.issues ?? [])
+      .filter((i) => !(i.code === 'unrecognized_keys' && saidAt.has(i.path.join('.'))))
+      .map((i) => (i.path.length ? `${i.path.join('.')}: ${i.message}` : i.message)),
+  ];
   throw new OperationError('invalid', `invalid ${what}: ${issues.join('; ')}`, issues);
 }

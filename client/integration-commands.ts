@@ -27,7 +27,7 @@ import {
 } from '../api/types';
 import { redactUri } from '../domain/config';
 import { totalRunCounts } from '../domain/run-counts';
-import { checkIntegrationConfig } from '../domain/sync-state-schemas';
+import { checkConfigInput } from '../domain/config-input';
 import { servicesUp } from '../scripts/services';
 // The CLI composes the stores and the Temporal client itself, as data-commands.ts does (not the HTTP API).
 import { loadConfig } from '../workers/config';
@@ -180,7 +180,7 @@ export async function readConfigFile(file: string): Promise<EnableInput['config'
       `the configuration file ${name} is not valid JSON: ${err instanceof Error ? err.message : String(err)}`,
     );
   }
-  const checked = checkIntegrationConfig(value);
+  const checked = checkConfigInput(value);
   if (!checked.ok)
     throw new OperationError(
       'invalid',

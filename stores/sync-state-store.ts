@@ -267,8 +267,10 @@ export interface SyncStateStore {
    * input. Idempotent for a retry of a save that already landed (same content at the next version).
    * FerretDB v1 does not isolate concurrent conditional updates, so callers serialise saves of one
    * integration (its entity workflow does); on MongoDB the version check is atomic.
+   * `statusOnly` (pause, resume, disable, a re-enable as it was): only the status is written, still on the
+   * version read, and the version stays — it is the configuration's version, which runs record.
    */
-  saveIntegration(input: IntegrationInput): Promise<IntegrationDoc>;
+  saveIntegration(input: IntegrationInput, opts?: { statusOnly?: boolean }): Promise<IntegrationDoc>;
   /** Every integration of a CRM org (all environments and Books orgs), by id. Read-only. */
   listIntegrationsForCrmOrg(crmOrgId: string): Promise<IntegrationDoc[]>;
 
@@ -657,7 +659,7 @@ export function createSyncStateStore(db: Db, options: { now?: () => Date } = {})
       return doc ? parseIntegration(doc) : undefined;
     },
 
-    async saveIntegration(raw) {
+    async saveIntegration(raw, opts = {}) {
       const input = IntegrationInputSchema.parse(raw);
       const id = integrationIdOf(input.crmOrgId, input.booksOrgId, input.environment);
       const fields = {
@@ -698,10 +700,13 @@ export function createSyncStateStore(db: Db, options: { now?: () => Date } = {})
         }
       } else {
         let matched: number;
+        const statusOnly = opts.statusOnly === true;
+        const set = statusOnly ? { status: fields.status, twoWaySlot: fields.twoWaySlot } : fields;
+        const next = statusOnly ? input.version : input.version + 1;
         try {
           const result = await integrations.updateOne(
             { _id: id, version: input.version },
-            { $set: { ...fields, version: input.version + 1, modifiedTime: time } },
+            { $set: { ...set, version: next, modifiedTime: time } },
           );
           matched = result.matchedCount;
         } catch (error) {
@@ -710,7 +715,7 @@ export function createSyncStateStore(db: Db, options: { now?: () => Date } = {})
         }
         if (matched === 0) {
           const current = await integrations.findOne({ _id: id });
-          if (current && landed(current, input.version + 1)) return parseIntegration(current);
+          if (current && landed(current, next)) return parseIntegration(current);
           throw new VersionConflictError(
             id,
             input.version,
