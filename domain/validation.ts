@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { findUnsafeKeys, unsafeKeyReason } from './safe-keys';
 
 /*
  * Field formats shared by the CRM and Books schemas, the per-record validation that turns zod issues into
@@ -58,12 +59,22 @@ export const JsonScalarSchema = z.union([z.string(), z.number(), z.boolean(), z.
 // ---------------------------------------------------------------------------------------------------------
 // Validating records
 
-/** Why one record of a batch was refused. `field` is the first failing path, dotted: `line_items.0.quantity`. */
+/** One problem of a record: the failing path, dotted (`line_items.0.quantity`), and why. */
+export interface FieldProblem {
+  field: string;
+  reason: string;
+}
+
+/**
+ * Why one record of a batch was refused. `field` and `reason` are its first problem; `problems`, when given,
+ * lists every problem found (that first one included), one per field, so a record is fixed in one pass.
+ */
 export interface RecordFailure {
   index: number;
   id?: string;
   field: string;
   reason: string;
+  problems?: FieldProblem[];
 }
 
 export interface ValidationResult<T> {
@@ -80,8 +91,9 @@ export interface ValidateOptions {
 export const ROOT_FIELD = '(record)';
 
 /**
- * Splits a batch into parsed records and failures, one failure per refused record with its first failing
- * field and a readable reason. Pure; never throws for bad records, so a page goes on past them.
+ * Splits a batch into parsed records and failures, one failure per refused record with every problem found
+ * (its first failing field and reason, and the list of all). Pure; never throws for bad records, so a page
+ * goes on past them.
  */
 export function validateRecords<S extends z.ZodType>(
   schema: S,
@@ -96,7 +108,8 @@ export function validateRecords<S extends z.ZodType>(
       valid.push(result.data);
       return;
     }
-    const failure: RecordFailure = { index, ...describeFirstIssue(result.error, record) };
+    const problems = problemsOf(schema, record, result.error);
+    const failure: RecordFailure = { index, ...problems[0]!, problems };
     const id = recordId(record, options.idKey ?? 'id');
     if (id !== undefined) failure.id = id;
     invalid.push(failure);
@@ -119,6 +132,48 @@ export function describeFirstIssue(error: z.ZodError, input: unknown): { field: 
   if (issue === undefined) return { field: ROOT_FIELD, reason: 'invalid' };
   const field = issue.path.length === 0 ? ROOT_FIELD : issue.path.map(String).join('.');
   return { field, reason: reasonOf(issue, valueAt(input, issue.path), issue.path.length === 0) };
+}
+
+/** Every issue of a failed parse as a dotted field path and a reason, one per field, in zod's order. */
+export function describeIssues(error: z.ZodError, input: unknown): FieldProblem[] {
+  const byField = new Map<string, string>();
+  for (const issue of error.issues) {
+    const field = issue.path.length === 0 ? ROOT_FIELD : issue.path.map(String).join('.');
+    if (!byField.has(field))
+      byField.set(field, reasonOf(issue, valueAt(input, issue.path), issue.path.length === 0));
+  }
+  if (byField.size === 0) return [{ field: ROOT_FIELD, reason: 'invalid' }];
+  return [...byField].map(([field, reason]) => ({ field, reason }));
+}
+
+/**
+ * Every problem of an input that `schema` refused with `error`. A record schema checks for unsafe keys
+ * (`$gt`, `__proto__`) before it parses any field and stops there, so when those are all that was reported,
+ * the input is parsed again without them to find the problems of its fields too.
+ */
+export function problemsOf(schema: z.ZodType, input: unknown, error: z.ZodError): FieldProblem[] {
+  const problems = describeIssues(error, input);
+  const unsafe = findUnsafeKeys(input, 20);
+  const onlyKeys = unsafe.every((u) => {
+    const key = u.path[u.path.length - 1];
+    return typeof key === 'string' && unsafeKeyReason(key) !== undefined;
+  });
+  if (unsafe.length === 0 || !onlyKeys) return problems;
+  const again = schema.safeParse(withoutUnsafeKeys(input));
+  if (again.success) return problems;
+  const seen = new Set(problems.map((p) => p.field));
+  return [...problems, ...describeIssues(again.error, input).filter((p) => !seen.has(p.field))];
+}
+
+/** A copy of a JSON-like value without the keys unsafeKeyReason refuses. */
+function withoutUnsafeKeys(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(withoutUnsafeKeys);
+  if (value === null || typeof value !== 'object') return value;
+  return Object.fromEntries(
+    Object.entries(value)
+      .filter(([key]) => unsafeKeyReason(key) === undefined)
+      .map(([key, v]) => [key, withoutUnsafeKeys(v)]),
+  );
 }
 
 function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {

@@ -60,7 +60,7 @@ describe('field formats', () => {
 });
 
 describe('validateRecords', () => {
-  it('splits a batch into parsed records and failures with index, id, first field and reason', () => {
+  it('splits a batch into parsed records and failures with index, id and every problem of each record', () => {
     const batch: unknown[] = [
       { id: '1', Last_Name: 'Burrows', Custom_Tier: 'Gold' },
       { id: '2', First_Name: 'No last name' },
@@ -73,17 +73,30 @@ describe('validateRecords', () => {
     const { valid, invalid } = validateRecords(CrmContactDocSchema, batch);
     expect(valid.map((r) => r.id)).toEqual(['1', '7']);
     expect(valid[0]?.Custom_Tier).toBe('Gold');
+    const dollar = 'key "$gt" starts with "$" (reserved for MongoDB operators)';
+    const failure = (index: number, id: string | undefined, ...problems: [string, string][]) => ({
+      index,
+      ...(id !== undefined && { id }),
+      field: problems[0]![0],
+      reason: problems[0]![1],
+      problems: problems.map(([field, reason]) => ({ field, reason })),
+    });
     expect(invalid).toEqual([
-      { index: 1, id: '2', field: 'Last_Name', reason: 'required' },
-      { index: 2, field: 'Last_Name', reason: 'required' },
-      { index: 3, id: '4', field: 'Email', reason: 'must be an email address' },
-      { index: 4, field: '(record)', reason: 'expected object, got string' },
-      {
-        index: 5,
-        id: '6',
-        field: 'Owner.$gt',
-        reason: 'key "$gt" starts with "$" (reserved for MongoDB operators)',
-      },
+      failure(1, '2', ['Last_Name', 'required']),
+      failure(2, undefined, ['Last_Name', 'required'], ['id', 'required']),
+      failure(3, '4', ['Email', 'must be an email address'], ['Account_Name', 'expected object, got string']),
+      failure(4, undefined, ['(record)', 'expected object, got string']),
+      failure(5, '6', ['Owner.$gt', dollar]),
+    ]);
+  });
+
+  it('reports the fields of a record with an unsafe key too, not only the key', () => {
+    const record = { id: '8', Email: 'bad', Owner: { id: '9', $gt: 1 }, Phone: 5 };
+    expect(validateRecords(CrmContactDocSchema, [record]).invalid[0]?.problems).toEqual([
+      { field: 'Owner.$gt', reason: 'key "$gt" starts with "$" (reserved for MongoDB operators)' },
+      { field: 'Last_Name', reason: 'required' },
+      { field: 'Email', reason: 'must be an email address' },
+      { field: 'Phone', reason: 'expected string, got number' },
     ]);
   });
 
@@ -95,7 +108,15 @@ describe('validateRecords', () => {
         idKey: 'contact_id',
       },
     );
-    expect(invalid).toEqual([{ index: 0, id: '46', field: 'contact_name', reason: 'required' }]);
+    expect(invalid).toEqual([
+      {
+        index: 0,
+        id: '46',
+        field: 'contact_name',
+        reason: 'required',
+        problems: [{ field: 'contact_name', reason: 'required' }],
+      },
+    ]);
   });
 
   it('accepts an empty batch', () => {
@@ -132,7 +153,9 @@ describe('validateRecords', () => {
       [{ lines: [{ qty: 1 }] }, 'lines.0.sku', 'required'],
     ];
     for (const [record, field, reason] of cases) {
-      expect(validateRecords(schema, [record]).invalid).toEqual([{ index: 0, field, reason }]);
+      expect(validateRecords(schema, [record]).invalid).toEqual([
+        { index: 0, field, reason, problems: [{ field, reason }] },
+      ]);
     }
   });
 
