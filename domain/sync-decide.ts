@@ -41,6 +41,8 @@ export interface LinkState {
   deletedIn?: 'crm' | 'books' | undefined;
   /** A contact person's link: the Books customer it was last written to. */
   parentBooksId?: string | undefined;
+  /** ISO: when the link was made. */
+  createdTime?: string | undefined;
 }
 
 export interface DecidePageInput {
@@ -234,7 +236,7 @@ export function decidePage(input: DecidePageInput): DecidePageResult {
 
     const values = sourceValues(record.data);
     const issue =
-      (toBooks ? spec.validateForBooks(values, input.books) : spec.validateForCrm(values)) ??
+      (toBooks ? spec.validateForBooks(values, input.books) : spec.validateForCrm(values, input.books)) ??
       (toBooks ? toIssue(checkProductTypeValue(maps, values)) : undefined);
     if (issue) {
       result.failures.push({

@@ -41,8 +41,13 @@ export interface KindSpec {
   newBooks(): Record<string, unknown>;
   /** Checks before posting to Books (S9.6), on the CRM values about to be written. */
   validateForBooks(values: FieldValues, ctx: BooksContext): FieldIssue | undefined;
-  /** Checks before posting to the CRM, on the Books values in the CRM representation. */
-  validateForCrm(values: FieldValues): FieldIssue | undefined;
+  /**
+   * Checks before posting to the CRM, on the Books values in the CRM representation: what the CRM requires,
+   * and what Books requires of the same values (an enabled currency, an item's rate), since a record written
+   * to the CRM is read again on its way to Books. So a value the sync cannot take back is a failure of the
+   * record that brings it, never a write followed by a failure of every later run.
+   */
+  validateForCrm(values: FieldValues, ctx: BooksContext): FieldIssue | undefined;
   /** Derived Books fields after the mapped ones are written (an Individual's display name). */
   completeBooks?(data: Record<string, unknown>, written: ReadonlySet<string>): Record<string, unknown>;
   /** CRM fields always written together (an Individual's first and last name make its display name). */
@@ -69,6 +74,16 @@ function currency(values: FieldValues, ctx: BooksContext): FieldIssue | undefine
   return undefined;
 }
 
+/** Books items need a rate: the CRM unit price it comes from, or goes to. */
+function itemRate(values: FieldValues): FieldIssue | undefined {
+  const rate = values.Unit_Price;
+  if (rate === null || rate === undefined)
+    return { field: 'Unit_Price', reason: 'Books items need a rate: the unit price is empty' };
+  if (typeof rate !== 'number' || rate < 0)
+    return { field: 'Unit_Price', reason: 'the unit price must be a number ≥ 0' };
+  return undefined;
+}
+
 const contactsInScope =
   (type: 'customer' | 'vendor', subType?: 'business' | 'individual') => (d: Record<string, unknown>) =>
     d.contact_type === type && (subType === undefined || (d.customer_sub_type ?? 'business') === subType);
@@ -87,7 +102,8 @@ export const KIND_SPECS: Readonly<Record<Exclude<SyncKind, 'contact_person'>, Ki
     newBooks: () => ({ contact_type: 'customer', customer_sub_type: 'business', status: 'active' }),
     validateForBooks: (v, ctx) =>
       required(v, 'Account_Name', 'the account name (Books display name)') ?? currency(v, ctx),
-    validateForCrm: (v) => required(v, 'Account_Name', 'the customer display name (CRM account name)'),
+    validateForCrm: (v, ctx) =>
+      required(v, 'Account_Name', 'the customer display name (CRM account name)') ?? currency(v, ctx),
   },
   contact: {
     kind: 'contact',
@@ -106,7 +122,8 @@ export const KIND_SPECS: Readonly<Record<Exclude<SyncKind, 'contact_person'>, Ki
     booksInScope: contactsInScope('customer', 'individual'),
     newBooks: () => ({ contact_type: 'customer', customer_sub_type: 'individual', status: 'active' }),
     validateForBooks: (v, ctx) => required(v, 'Last_Name', 'the last name') ?? currency(v, ctx),
-    validateForCrm: (v) => required(v, 'Last_Name', 'the last name (CRM contacts require it)'),
+    validateForCrm: (v, ctx) =>
+      required(v, 'Last_Name', 'the last name (CRM contacts require it)') ?? currency(v, ctx),
     writtenTogether: ['First_Name', 'Last_Name'],
     completeBooks: (d, written) =>
       !written.has('First_Name') && !written.has('Last_Name') && d.contact_name
@@ -141,7 +158,7 @@ export const KIND_SPECS: Readonly<Record<Exclude<SyncKind, 'contact_person'>, Ki
     booksInScope: contactsInScope('vendor'),
     newBooks: () => ({ contact_type: 'vendor', status: 'active' }),
     validateForBooks: (v, ctx) => required(v, 'Vendor_Name', 'the vendor name') ?? currency(v, ctx),
-    validateForCrm: (v) => required(v, 'Vendor_Name', 'the vendor display name'),
+    validateForCrm: (v, ctx) => required(v, 'Vendor_Name', 'the vendor display name') ?? currency(v, ctx),
   },
   item: {
     kind: 'item',
@@ -154,17 +171,8 @@ export const KIND_SPECS: Readonly<Record<Exclude<SyncKind, 'contact_person'>, Ki
     booksName: (d) => text(d.name),
     booksInScope: () => true,
     newBooks: () => ({ status: 'active' }),
-    validateForBooks: (v) => {
-      const name = required(v, 'Product_Name', 'the product name (Books item name)');
-      if (name) return name;
-      const rate = v.Unit_Price;
-      if (rate === null || rate === undefined)
-        return { field: 'Unit_Price', reason: 'Books items need a rate: the unit price is empty' };
-      if (typeof rate !== 'number' || rate < 0)
-        return { field: 'Unit_Price', reason: 'the unit price must be a number ≥ 0' };
-      return undefined;
-    },
-    validateForCrm: (v) => required(v, 'Product_Name', 'the item name (CRM product name)'),
+    validateForBooks: (v) => required(v, 'Product_Name', 'the product name (Books item name)') ?? itemRate(v),
+    validateForCrm: (v) => required(v, 'Product_Name', 'the item name (CRM product name)') ?? itemRate(v),
   },
 };
 
