@@ -13,8 +13,14 @@ import {
 } from 'mongodb';
 import { z } from 'zod';
 import { MAX_NAME_LENGTH, normalizeName } from '../domain/names';
-import { findUnsafeKey } from '../domain/safe-keys';
-import { RecordIdSchema, describeFirstIssue, type RecordFailure } from '../domain/validation';
+import { findUnsafeKeys } from '../domain/safe-keys';
+import {
+  RecordIdSchema,
+  describeFirstIssue,
+  problemsOf,
+  type FieldProblem,
+  type RecordFailure,
+} from '../domain/validation';
 import type { DeltaCursor } from '../domain/sync-state-schemas';
 import { DELTA_INDEX_KEY, DELTA_INDEX_NAME, findChangedSince, isLateWrite, nextModifiedTime } from './delta';
 import type {
@@ -76,10 +82,11 @@ export function isServerFault(error: unknown): boolean {
   return error instanceof MongoError;
 }
 
-/** `#3 (id 42) Last_Name: required` */
+/** `#3 (id 42) Last_Name: required`, and each further problem: `; Email: must be an email address` */
 export function describeFailure(failure: RecordFailure): string {
   const id = failure.id === undefined ? '' : ` (id ${failure.id})`;
-  return `#${failure.index}${id} ${failure.field}: ${failure.reason}`;
+  const problems = failure.problems ?? [failure];
+  return `#${failure.index}${id} ${problems.map((p) => `${p.field}: ${p.reason}`).join('; ')}`;
 }
 
 /** JSON with object keys sorted at every level: equal content gives equal text whatever the key order. */
@@ -109,7 +116,11 @@ export function apiTimestamp(time: Date, modifiedField: ModifiedField): string {
   return modifiedField === 'Modified_Time' ? `${seconds}+00:00` : `${seconds}+0000`;
 }
 
-/** Validates a batch of writes with `schema`; every failure, with index, id, field and reason. */
+/**
+ * Validates a batch of writes with `schema`; every refused record with index, id and each of its problems
+ * (field and reason): the schema's, keys the store cannot keep, a name too long to look up, an id that
+ * differs from the record's own.
+ */
 function validateWrites<T>(
   schema: z.ZodType<T>,
   writes: readonly { id: unknown; data: unknown }[],
@@ -120,31 +131,34 @@ function validateWrites<T>(
   const failures: RecordFailure[] = [];
   const firstIndexOf = new Map<string, number>();
   writes.forEach((write, index) => {
+    const problems: FieldProblem[] = [];
     const idResult = RecordIdSchema.safeParse(write.id);
-    if (!idResult.success) {
-      failures.push({ index, ...describeFirstIssue(idResult.error, write.id), field: 'id' });
-      return;
+    const id = idResult.success ? idResult.data : undefined;
+    if (!idResult.success) problems.push({ ...describeFirstIssue(idResult.error, write.id), field: 'id' });
+    else {
+      const earlier = firstIndexOf.get(idResult.data);
+      if (earlier !== undefined)
+        problems.push({ field: idKey ?? 'id', reason: `duplicate id: record #${earlier} has it too` });
+      else firstIndexOf.set(idResult.data, index);
     }
-    const id = idResult.data;
-    const fail = (field: string, reason: string) => failures.push({ index, id, field, reason });
-    const earlier = firstIndexOf.get(id);
-    if (earlier !== undefined) return fail(idKey ?? 'id', `duplicate id: record #${earlier} has it too`);
-    firstIndexOf.set(id, index);
     const result = schema.safeParse(write.data);
-    if (!result.success) {
-      const { field, reason } = describeFirstIssue(result.error, write.data);
-      return fail(field, reason);
+    if (!result.success) problems.push(...problemsOf(schema, write.data, result.error));
+    else {
+      for (const dotted of findUnsafeKeys(result.data, 20, { forbidDots: true }))
+        problems.push({ field: dotted.path.join('.'), reason: `${dotted.reason} (not storable)` });
+      const length = name ? normalizeName(name.of(result.data)).length : 0;
+      if (name && length > MAX_NAME_LENGTH)
+        problems.push({
+          field: name.field,
+          reason: `the name is ${length} characters long; at most ${MAX_NAME_LENGTH} are kept`,
+        });
+      const inner = idKey === undefined ? id : (result.data as Record<string, unknown>)[idKey];
+      if (id !== undefined && idKey !== undefined && inner !== id)
+        problems.push({ field: idKey, reason: `must equal the record id ${JSON.stringify(id)}` });
     }
-    const dotted = findUnsafeKey(result.data, { forbidDots: true });
-    if (dotted !== undefined) return fail(dotted.path.join('.'), `${dotted.reason} (not storable)`);
-    const length = name ? normalizeName(name.of(result.data)).length : 0;
-    if (name && length > MAX_NAME_LENGTH)
-      return fail(name.field, `the name is ${length} characters long; at most ${MAX_NAME_LENGTH} are kept`);
-    if (idKey !== undefined) {
-      const inner = (result.data as Record<string, unknown>)[idKey];
-      if (inner !== id) return fail(idKey, `must equal the record id ${JSON.stringify(id)}`);
-    }
-    parsed.push(result.data);
+    if (problems.length > 0)
+      failures.push({ index, ...(id !== undefined && { id }), ...problems[0]!, problems });
+    else parsed.push(result.data as T);
   });
   return { parsed, failures };
 }
@@ -233,6 +247,11 @@ interface Planned {
   key: string;
   modifiedTime: Date;
   contentHash: string;
+  /**
+   * Whether the record's API modified-time field carries the write's stamp (and so follows a re-stamp), or the
+   * source's own time (an import), which only the envelope's stamp leaves alone.
+   */
+  stampsData?: boolean;
   op: AnyBulkWriteOperation<RecordEnvelope>;
 }
 
@@ -287,7 +306,7 @@ async function sendStamped<I>(
  * (a later write has a fresh stamp of its own). Repeats while the re-stamp is late itself.
  */
 async function restamp(s: Stamper, late: readonly Planned[]): Promise<void> {
-  let pending = late.map((p) => ({ key: p.key, stamp: p.modifiedTime }));
+  let pending = late.map((p) => ({ key: p.key, stamp: p.modifiedTime, stampsData: p.stampsData !== false }));
   for (let round = 1; pending.length > 0; round++) {
     if (round > MAX_RESTAMPS)
       throw new Error(
@@ -296,9 +315,13 @@ async function restamp(s: Stamper, late: readonly Planned[]): Promise<void> {
     const again: typeof pending = [];
     for (const batch of chunks(pending, s.maxUpdates)) {
       const time = s.now();
-      const stamped = batch.map(({ key, stamp }) => ({ key, stamp: nextModifiedTime(stamp, time) }));
+      const stamped = batch.map(({ key, stamp, stampsData }) => ({
+        key,
+        stamp: nextModifiedTime(stamp, time),
+        stampsData,
+      }));
       await s.collection.bulkWrite(
-        batch.map(({ key, stamp }, i) => {
+        batch.map(({ key, stamp, stampsData }, i) => {
           const fresh = stamped[i]!.stamp;
           return {
             updateOne: {
@@ -306,7 +329,7 @@ async function restamp(s: Stamper, late: readonly Planned[]): Promise<void> {
               update: {
                 $set: {
                   modifiedTime: fresh,
-                  [`data.${s.modifiedField}`]: apiTimestamp(fresh, s.modifiedField),
+                  ...(stampsData && { [`data.${s.modifiedField}`]: apiTimestamp(fresh, s.modifiedField) }),
                 },
               },
             },
@@ -518,6 +541,22 @@ export interface MongoRecordCollection<T> extends RecordCollection<T> {
   ): Promise<StoredRecord<T>[]>;
   /** Records of `org`, including deleted ones. */
   countAll(org: string): Promise<number>;
+  /**
+   * Writes records the way an import of the products' API data must: each record is merged over the stored
+   * one, so the fields a list response leaves out (an invoice list has no `line_items`) keep their stored
+   * values, and the record's own modified-time field (`Modified_Time`, `last_modified_time`) is kept as the
+   * source gave it; only a record without one gets the write time. The envelope's `modifiedTime`, which delta
+   * reads follow, is the write time as for every write. A record equal to the stored one, its modified time
+   * included, is not written. Idempotent. Throws InvalidRecordsError (nothing written) for a record that is
+   * invalid on its own; one that becomes invalid merged with the stored one is returned in `refused`,
+   * unwritten.
+   */
+  importMany(org: string, records: readonly RecordWrite<T>[]): Promise<ImportManyResult>;
+}
+
+export interface ImportManyResult extends UpsertResult {
+  /** Records refused once merged with the stored one (index into the write), not written. */
+  refused: RecordFailure[];
 }
 
 /** The stored envelope: see record-store.ts. */
@@ -542,6 +581,8 @@ const ExistingSchema = z.object({
   contentHash: z.string(),
   deleted: z.boolean(),
   syncKey: z.string().optional(),
+  /** Read by an import only, which merges the record it writes over it. */
+  data: z.record(z.string(), z.unknown()).optional(),
 });
 
 /** The `_id` of a record: org and id, which cannot contain `|`. */
@@ -613,6 +654,156 @@ export function createRecordCollection<T>(
     within: Readonly<Record<string, readonly string[]>> = {},
     sort: Sort = { _id: 1 },
   ) => (await findWithin(db, collection, filter as Filter<RecordEnvelope>, within, { sort })).map(parse);
+
+  /**
+   * upsertMany (`replace`: each record as given, its modified-time field stamped with the write time) and
+   * importMany (`import`: each record merged over the stored one, its own modified time kept when it has one).
+   * Either way the envelope's `modifiedTime` is the write time, stamped per command, which delta reads follow.
+   */
+  async function writeRecords(
+    org: string,
+    records: readonly RecordWrite<T>[],
+    mode: 'replace' | 'import',
+  ): Promise<ImportManyResult> {
+    const o = OrgIdSchema.parse(org);
+    if (records.length > MAX_BATCH) throw new Error(`${name}: at most ${MAX_BATCH} records per write`);
+    const { parsed, failures } = validateWrites(schema, records, idKey, naming);
+    if (failures.length > 0) throw new InvalidRecordsError(name, failures);
+
+    const result: ImportManyResult = { inserted: 0, updated: 0, unchanged: 0, refused: [] };
+    let pending = records.map((record, index) => {
+      const data = parsed[index] as T;
+      const given = (data as Record<string, unknown>)[modifiedField];
+      return {
+        index,
+        key: recordKey(o, record.id),
+        id: record.id,
+        syncKey: record.syncKey === undefined ? undefined : SyncKeySchema.parse(record.syncKey),
+        data,
+        // An import keeps the source's modified time (the record's truth); other writes stamp their own.
+        sourceTime: mode === 'import' && typeof given === 'string' && given !== '' ? given : undefined,
+      };
+    });
+    type Pending = (typeof pending)[number];
+    type Existing = z.infer<typeof ExistingSchema>;
+
+    /** What a write stores over `current`: an import keeps the stored fields the record does not carry. */
+    const contentOf = (
+      write: Pending,
+      current: Existing | undefined,
+    ): { content: Document } | { refused: RecordFailure } => {
+      if (mode !== 'import' || current?.data === undefined) return { content: write.data as Document };
+      const input = { ...current.data, ...(write.data as Document) };
+      const merged = schema.safeParse(input);
+      if (merged.success) return { content: merged.data as Document };
+      const problems = problemsOf(schema, input, merged.error);
+      return { refused: { index: write.index, id: write.id, ...problems[0]!, problems } };
+    };
+
+    const plan = (write: Pending, content: Document, current: Existing | undefined, time: Date): Planned => {
+      const modifiedTime = nextModifiedTime(current?.modifiedTime, time);
+      const hash = contentHashOf(content, modifiedField);
+      const envelope: RecordEnvelope = defined({
+        _id: write.key,
+        org: o,
+        id: write.id,
+        createdTime: current?.createdTime ?? time,
+        modifiedTime,
+        normName: normalizeName(displayName(content as T)),
+        deleted: false,
+        // A write without a sync key keeps the one the record has.
+        syncKey: write.syncKey ?? current?.syncKey,
+        contentHash: hash,
+        data: { ...content, [modifiedField]: write.sourceTime ?? apiTimestamp(modifiedTime, modifiedField) },
+      });
+      return {
+        key: write.key,
+        modifiedTime,
+        contentHash: hash,
+        stampsData: write.sourceTime === undefined,
+        op: current
+          ? {
+              // Whole-document replacement, guarded by the version read: a concurrent write in between makes
+              // it match nothing (on MongoDB; see the test on FerretDB v1), and it is planned again.
+              replaceOne: {
+                filter: { _id: write.key, modifiedTime: current.modifiedTime },
+                replacement: envelope,
+              },
+            }
+          : { insertOne: { document: envelope } },
+      };
+    };
+
+    const maxUpdates = await maxUpdatesPerCommand(db);
+    const s: Stamper = { collection, modifiedField, now, maxUpdates };
+    if (Number.isFinite(maxUpdates)) {
+      // FerretDB v1 answers the read below by decoding the whole collection (it pushes no `$in` down): about
+      // 0.2-0.4 ms per stored record, every call. Inserting first costs nothing for records that are new, and
+      // it reports refused duplicates by index, so only records already stored go on to the read.
+      const refused = await insertNew(s, pending, (write, time) =>
+        plan(write, write.data as Document, undefined, time),
+      );
+      result.inserted += pending.length - refused.size;
+      pending = pending.filter((w) => refused.has(w.key));
+    }
+    // A write that lost a race with a concurrent writer of the same record is planned again on what that
+    // writer stored; a few rounds settle any realistic contention.
+    const projection = { modifiedTime: 1, createdTime: 1, contentHash: 1, deleted: 1, syncKey: 1 };
+    for (let attempt = 1; pending.length > 0; attempt++) {
+      const existing = new Map(
+        (
+          await findWithin(
+            db,
+            collection,
+            { org: o },
+            { _id: pending.map((w) => w.key) },
+            { projection: mode === 'import' ? { ...projection, data: 1 } : projection },
+          )
+        ).map((doc) => {
+          const e = ExistingSchema.parse(doc);
+          return [e._id, e] as const;
+        }),
+      );
+      const intents: { write: Pending; content: Document; current: Existing | undefined }[] = [];
+      for (const write of pending) {
+        const current = existing.get(write.key);
+        const merged = contentOf(write, current);
+        if ('refused' in merged) {
+          result.refused.push(merged.refused);
+          continue;
+        }
+        const { content } = merged;
+        const sameSyncKey = write.syncKey === undefined || write.syncKey === current?.syncKey;
+        const sameTime =
+          write.sourceTime === undefined || write.sourceTime === current?.data?.[modifiedField];
+        if (
+          current &&
+          current.contentHash === contentHashOf(content, modifiedField) &&
+          !current.deleted &&
+          sameSyncKey &&
+          sameTime
+        ) {
+          result.unchanged++;
+          continue;
+        }
+        intents.push({ write, content, current });
+      }
+      const { planned, lost } = await applyPlanned(
+        s,
+        intents,
+        (i) => i.current === undefined,
+        (i, time) => plan(i.write, i.content, i.current, time),
+        attempt >= 3,
+      );
+      for (const p of planned) {
+        if (lost.has(p.key)) continue;
+        if (isInsert(p)) result.inserted++;
+        else result.updated++;
+      }
+      pending = pending.filter((w) => lost.has(w.key));
+    }
+    return result;
+  }
 
   return {
     name,
@@ -729,112 +920,14 @@ export function createRecordCollection<T>(
      * An invalid record throws InvalidRecordsError naming index, id, field and reason, and nothing is written.
      */
     async upsertMany(org, records: readonly RecordWrite<T>[]): Promise<UpsertResult> {
-      const o = OrgIdSchema.parse(org);
-      if (records.length > MAX_BATCH) throw new Error(`${name}: at most ${MAX_BATCH} records per write`);
-      const { parsed, failures } = validateWrites(schema, records, idKey, naming);
-      if (failures.length > 0) throw new InvalidRecordsError(name, failures);
-
-      const result: UpsertResult = { inserted: 0, updated: 0, unchanged: 0 };
-      let pending = records.map((record, index) => {
-        const data = parsed[index] as T;
-        return {
-          key: recordKey(o, record.id),
-          id: record.id,
-          syncKey: record.syncKey === undefined ? undefined : SyncKeySchema.parse(record.syncKey),
-          data,
-          hash: contentHashOf(data, modifiedField),
-          normName: normalizeName(displayName(data)),
-        };
-      });
-      type Pending = (typeof pending)[number];
-      const plan = (
-        write: Pending,
-        current: z.infer<typeof ExistingSchema> | undefined,
-        time: Date,
-      ): Planned => {
-        const modifiedTime = nextModifiedTime(current?.modifiedTime, time);
-        const envelope: RecordEnvelope = defined({
-          _id: write.key,
-          org: o,
-          id: write.id,
-          createdTime: current?.createdTime ?? time,
-          modifiedTime,
-          normName: write.normName,
-          deleted: false,
-          // A write without a sync key keeps the one the record has.
-          syncKey: write.syncKey ?? current?.syncKey,
-          contentHash: write.hash,
-          data: { ...(write.data as Document), [modifiedField]: apiTimestamp(modifiedTime, modifiedField) },
-        });
-        return {
-          key: write.key,
-          modifiedTime,
-          contentHash: write.hash,
-          op: current
-            ? {
-                // Whole-document replacement, guarded by the version read: a concurrent write in between makes
-                // it match nothing (on MongoDB; see the test on FerretDB v1), and it is planned again.
-                replaceOne: {
-                  filter: { _id: write.key, modifiedTime: current.modifiedTime },
-                  replacement: envelope,
-                },
-              }
-            : { insertOne: { document: envelope } },
-        };
-      };
-
-      const maxUpdates = await maxUpdatesPerCommand(db);
-      const s: Stamper = { collection, modifiedField, now, maxUpdates };
-      if (Number.isFinite(maxUpdates)) {
-        // FerretDB v1 answers the read below by decoding the whole collection (it pushes no `$in` down): about
-        // 0.2-0.4 ms per stored record, every call. Inserting first costs nothing for records that are new, and
-        // it reports refused duplicates by index, so only records already stored go on to the read.
-        const refused = await insertNew(s, pending, (write, time) => plan(write, undefined, time));
-        result.inserted += pending.length - refused.size;
-        pending = pending.filter((w) => refused.has(w.key));
-      }
-      // A write that lost a race with a concurrent writer of the same record is planned again on what that
-      // writer stored; a few rounds settle any realistic contention.
-      for (let attempt = 1; pending.length > 0; attempt++) {
-        const existing = new Map(
-          (
-            await findWithin(
-              db,
-              collection,
-              { org: o },
-              { _id: pending.map((w) => w.key) },
-              { projection: { modifiedTime: 1, createdTime: 1, contentHash: 1, deleted: 1, syncKey: 1 } },
-            )
-          ).map((doc) => {
-            const e = ExistingSchema.parse(doc);
-            return [e._id, e] as const;
-          }),
-        );
-        const intents: { write: Pending; current: z.infer<typeof ExistingSchema> | undefined }[] = [];
-        for (const write of pending) {
-          const current = existing.get(write.key);
-          const sameSyncKey = write.syncKey === undefined || write.syncKey === current?.syncKey;
-          if (current && current.contentHash === write.hash && !current.deleted && sameSyncKey) {
-            result.unchanged++;
-            continue;
-          }
-          intents.push({ write, current });
-        }
-        const { planned, lost } = await applyPlanned(
-          s,
-          intents,
-          (i) => i.current === undefined,
-          (i, time) => plan(i.write, i.current, time),
-          attempt >= 3,
-        );
-        for (const p of planned) {
-          if (lost.has(p.key)) continue;
-          if (isInsert(p)) result.inserted++;
-          else result.updated++;
-        }
-        pending = pending.filter((w) => lost.has(w.key));
-      }
+      const { refused, ...result } = await writeRecords(org, records, 'replace');
+      // Replacements are the records as given, validated before anything was written: none is refused.
+      if (refused.length > 0) throw new InvalidRecordsError(name, refused);
       return result;
+    },
+
+    async importMany(org, records) {
+      return writeRecords(org, records, 'import');
     },
 
     /**
