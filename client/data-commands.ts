@@ -1,10 +1,10 @@
 import { createWriteStream, promises as fs } from 'node:fs';
 import { once } from 'node:events';
-import type { Command } from 'commander';
+import type { Command, CommanderError } from 'commander';
 import { table } from './format';
 import { MongoClient } from 'mongodb';
 import { z } from 'zod';
-import { BOOKS_ID_KEYS, BOOKS_MODULES } from '../domain/books-schemas';
+import { BOOKS_ID_KEYS, BOOKS_MODULES, BOOKS_RECORD_KEYS } from '../domain/books-schemas';
 import { CRM_MODULES, type CrmModule } from '../domain/crm-schemas';
 import { splitDollarKeys } from '../domain/safe-keys';
 import {
@@ -15,19 +15,26 @@ import {
   seedSettings,
   type SeedOptions,
 } from '../domain/seed';
+import { idsAsText, readImportFile, type ImportFormat, type ImportShape } from '../domain/import-files';
 import {
+  CurrencyCodeSchema,
   ListResponseError,
   RecordIdSchema,
-  parseListPage,
+  recordId,
   validateRecords,
-  type ListFormat,
+  type FieldProblem,
   type RecordFailure,
 } from '../domain/validation';
 import { servicesUp } from '../scripts/services';
 import { BOOKS_RECORD_MODULES, createBooksStore, type BooksRecordModule } from '../stores/books-store';
 import { createCrmStore } from '../stores/crm-store';
-import { InvalidRecordsError, MAX_BATCH, describeFailure } from '../stores/record-collection';
-import type { RecordCollection, UpsertResult } from '../stores/record-store';
+import {
+  InvalidRecordsError,
+  MAX_BATCH,
+  describeFailure,
+  type MongoRecordCollection,
+} from '../stores/record-collection';
+import type { UpsertResult } from '../stores/record-store';
 import { loadConfig } from '../workers/config';
 
 /*
@@ -74,7 +81,9 @@ interface ModuleInfo {
   module: string;
   idKey: string;
   schema: z.ZodType;
-  collection: (stores: DataStores) => RecordCollection<Record<string, unknown>>;
+  /** Where the module's records are in the API's responses. */
+  shape: ImportShape;
+  collection: (stores: DataStores) => MongoRecordCollection<Record<string, unknown>>;
 }
 
 /** The module a user named (case-insensitively), or an error message listing the known ones. */
@@ -88,19 +97,24 @@ export function resolveModule(system: string, name: string): ModuleInfo | string
       module,
       idKey: 'id',
       schema: CRM_MODULES[module],
-      collection: (s) => s.crm.module(module) as unknown as RecordCollection<Record<string, unknown>>,
+      shape: { system, module, idKey: 'id' },
+      collection: (s) =>
+        s.crm.collections[module] as unknown as MongoRecordCollection<Record<string, unknown>>,
     };
   }
   if (system === 'books') {
     const module = BOOKS_RECORD_MODULES.find((m) => m === name.toLowerCase()) as
       BooksRecordModule | undefined;
     if (!module) return `unknown Books module "${name}"; one of ${BOOKS_RECORD_MODULES.join(', ')}`;
+    const idKey = BOOKS_ID_KEYS[module];
     return {
       system,
       module,
-      idKey: BOOKS_ID_KEYS[module],
+      idKey,
       schema: BOOKS_MODULES[module],
-      collection: (s) => s.books.module(module) as unknown as RecordCollection<Record<string, unknown>>,
+      shape: { system, module, idKey, listKey: module, recordKey: BOOKS_RECORD_KEYS[module] },
+      collection: (s) =>
+        s.books.collections[module] as unknown as MongoRecordCollection<Record<string, unknown>>,
     };
   }
   return `unknown system "${system}"; crm or books`;
@@ -116,11 +130,17 @@ export interface ImportOptions {
   system: string;
   module: string;
   file: string;
-  org: string;
+  org: string | undefined;
   /** The stores, or how to open them (only once the input has proved usable). */
   stores: DataStores | (() => Promise<DataStores>);
   /** Records per write (default 1,000). */
   batchSize?: number;
+  /** Refuse the records whose currency the org has not enabled; without it they are imported with a warning. */
+  strict?: boolean;
+  /** Create the org when the store does not have it, rather than refuse the import. */
+  createOrg?: boolean;
+  /** The base currency of an org created by createOrg (default USD). */
+  baseCurrency?: string;
 }
 
 export interface ImportReport {
@@ -128,7 +148,7 @@ export interface ImportReport {
   module: string;
   org: string;
   file: string;
-  format?: ListFormat;
+  format?: ImportFormat;
   /** Records in the file. */
   read: number;
   /** Valid records now stored (inserted + updated + unchanged). */
@@ -136,8 +156,14 @@ export interface ImportReport {
   inserted: number;
   updated: number;
   unchanged: number;
-  /** Every refused record, in file order: index (0-based, in the file's list), id, field and reason. */
+  /** Every refused record, in file order: index (0-based, in the file's list), id and each of its problems. */
   invalid: RecordFailure[];
+  /** Records imported with a warning (a currency the org has not enabled), in file order. */
+  warnings: RecordFailure[];
+  /** Why currencies were not checked, when they were not. */
+  currencyCheck?: string;
+  /** Whether the org was created (createOrg). */
+  orgCreated: boolean;
   /** CRM `$…` metadata keys (`$approved`, `$editable`, …) set aside before validation, not stored. */
   metaKeysDropped: number;
   exitCode: DataExitCode;
@@ -146,17 +172,21 @@ export interface ImportReport {
 }
 
 /**
- * Imports a list file into one module of one org: a CRM `{"data": [...]}` page, a Books
- * `{"code": 0, "<module>": [...]}` page, a JSON array or NDJSON. Validates every record, writes the valid ones
- * (idempotent: re-importing the same file changes nothing) and reports each invalid one. Exit status 2, with
- * nothing written, when the module, org or file is unusable; 4 when some records were refused; else 0.
- * Server errors are thrown (retryable).
+ * Imports a file into one module of one org: any response shape of the module's API (a CRM `{"data": [...]}`,
+ * a Books list `{"code": 0, "<module>": [...]}` or single record `{"code": 0, "<singular>": {...}}`), one
+ * record object, a JSON array, NDJSON or pretty-printed records. Ids given as numbers are taken as their
+ * decimal strings when exact. Validates every record, reporting each problem of each refused one, merges the
+ * valid ones over the stored records (fields a list leaves out are kept; the source's modified time is kept)
+ * and checks their currency against the org's (a warning, or a refusal when strict). Idempotent: importing the
+ * same file again changes nothing. Exit status 2, with nothing written, when the module, org or file is
+ * unusable, the file holds no records, or the org does not exist (unless createOrg); 4 when some records were
+ * refused; else 0. Server errors are thrown (retryable).
  */
 export async function runImport(opts: ImportOptions): Promise<ImportReport> {
   const report: ImportReport = {
     system: opts.system,
     module: opts.module,
-    org: opts.org,
+    org: opts.org ?? '',
     file: opts.file,
     read: 0,
     imported: 0,
@@ -164,6 +194,8 @@ export async function runImport(opts: ImportOptions): Promise<ImportReport> {
     updated: 0,
     unchanged: 0,
     invalid: [],
+    warnings: [],
+    orgCreated: false,
     metaKeysDropped: 0,
     exitCode: DATA_EXIT.ok,
   };
@@ -172,9 +204,15 @@ export async function runImport(opts: ImportOptions): Promise<ImportReport> {
   const info = resolveModule(opts.system, opts.module);
   if (typeof info === 'string') return unusable(info);
   report.module = info.module;
+  if (opts.org === undefined) return unusable('the org to import into is missing: give it with --org ID');
   const org = RecordIdSchema.safeParse(opts.org);
   if (!org.success)
     return unusable(`bad org id ${JSON.stringify(opts.org)}: ${org.error.issues[0]?.message}`);
+  const baseCurrency = CurrencyCodeSchema.safeParse(opts.baseCurrency ?? 'USD');
+  if (!baseCurrency.success)
+    return unusable(
+      `bad base currency ${JSON.stringify(opts.baseCurrency)}: ${baseCurrency.error.issues[0]?.message}`,
+    );
   const batchSize = z
     .number()
     .int()
@@ -190,27 +228,14 @@ export async function runImport(opts: ImportOptions): Promise<ImportReport> {
   }
   let records: unknown[];
   try {
-    const whole = parseWhole(text);
-    const listKey = whole.ok ? wrappedListKey(whole.value, info.idKey) : undefined;
-    if (listKey !== undefined)
-      return unusable(
-        `${opts.file} holds "${listKey}" in an object that is neither a CRM {"data": [...]} nor a Books ` +
-          `{"code": 0, "${info.module}": [...]} list response`,
-      );
-    // A whole-JSON list is handed over parsed (one parse of a large file); anything else as text (NDJSON).
-    const body = whole.ok && isListEnvelope(whole.value) ? whole.value : text;
-    const page = parseListPage(body, info.system === 'books' ? { booksKey: info.module } : {});
-    const foreign = info.system === 'crm' ? 'books' : 'crm';
-    if (page.format === foreign)
-      return unusable(
-        `${opts.file} is a ${foreign === 'crm' ? 'CRM' : 'Books'} list response, not ${info.system}`,
-      );
-    report.format = page.format;
-    records = page.records;
+    const file = readImportFile(text, info.shape);
+    report.format = file.format;
+    records = file.records;
   } catch (err) {
     if (err instanceof ListResponseError) return unusable(`${opts.file}: ${err.message}`);
     throw err;
   }
+  if (records.length === 0) return unusable(`nothing to import: ${opts.file} holds no records`);
   report.read = records.length;
 
   // Real CRM exports carry `$approved`-style metadata keys: set them aside rather than refuse the records.
@@ -222,40 +247,45 @@ export async function runImport(opts: ImportOptions): Promise<ImportReport> {
       return rest;
     });
   }
-
-  const { invalid } = validateRecords(info.schema, records, { idKey: info.idKey });
-  const refused = new Map(invalid.map((f) => [f.index, f]));
-  const firstWithId = new Map<string, number>();
-  const valid: { index: number; id: string; data: Record<string, unknown> }[] = [];
-  records.forEach((record, index) => {
-    if (refused.has(index) || !plain(record)) return;
-    const id = String(record[info.idKey]);
-    const earlier = firstWithId.get(id);
-    if (earlier !== undefined) {
-      refused.set(index, {
-        index,
-        id,
-        field: info.idKey,
-        reason: `duplicate id: record #${earlier} has it too`,
-      });
-      return;
-    }
-    firstWithId.set(id, index);
-    valid.push({ index, id, data: record });
-  });
+  const { valid, refused } = checkRecords(info, records);
 
   const stores = typeof opts.stores === 'function' ? await opts.stores() : opts.stores;
+  const known = await orgCurrencies(stores, info.system, org.data);
+  if (!known && !opts.createOrg)
+    return unusable(
+      `org ${org.data} does not exist in the ${info.system === 'crm' ? 'CRM' : 'Books'} store; seed it, or ` +
+        `pass --create-org to create it (with --base-currency, default USD)`,
+    );
+  const currencies = known ?? { enabled: [baseCurrency.data] };
+  let writes = valid;
+  if (currencies.enabled) {
+    const { checked, unknownCurrency } = checkCurrencies(info, writes, currencies.enabled, org.data);
+    for (const failure of unknownCurrency) {
+      if (opts.strict) refused.set(failure.index, failure);
+      else report.warnings.push(failure);
+    }
+    writes = opts.strict ? checked : writes;
+  } else report.currencyCheck = currencies.why;
+
+  if (!known && writes.length > 0) {
+    await createOrg(stores, info.system, org.data, baseCurrency.data);
+    report.orgCreated = true;
+  }
   const collection = info.collection(stores);
-  for (let start = 0; start < valid.length; start += batchSize) {
-    let batch = valid.slice(start, start + batchSize);
+  for (let start = 0; start < writes.length; start += batchSize) {
+    let batch = writes.slice(start, start + batchSize);
     // The store checks a little more than the schema (keys it cannot store): move those to the report too.
     for (;;) {
       try {
-        const result = await collection.upsertMany(
+        const result = await collection.importMany(
           org.data,
           batch.map((r) => ({ id: r.id, data: r.data })),
         );
         add(report, result);
+        for (const f of result.refused) {
+          const index = batch[f.index]!.index;
+          refused.set(index, { ...f, index });
+        }
         break;
       } catch (err) {
         if (!(err instanceof InvalidRecordsError)) throw err;
@@ -275,25 +305,135 @@ export async function runImport(opts: ImportOptions): Promise<ImportReport> {
   return report;
 }
 
-function parseWhole(text: string): { ok: true; value: unknown } | { ok: false } {
-  try {
-    return { ok: true, value: JSON.parse(text) };
-  } catch {
-    return { ok: false };
-  }
+interface ValidRecord {
+  index: number;
+  id: string;
+  data: Record<string, unknown>;
 }
 
-const isListEnvelope = (value: unknown) =>
-  Array.isArray(value) || (plain(value) && ('data' in value || 'code' in value || value.status === 'error'));
+/**
+ * The file's records split into the valid ones and the refused ones (by index), each refusal with every
+ * problem of its record: ids given as inexact numbers, the schema's problems, an id used twice.
+ */
+function checkRecords(
+  info: ModuleInfo,
+  records: readonly unknown[],
+): { valid: ValidRecord[]; refused: Map<number, RecordFailure> } {
+  const idProblems = new Map<number, FieldProblem[]>();
+  const normalized = records.map((record, index) => {
+    if (!plain(record)) return record;
+    const { record: data, problems } = idsAsText(record);
+    if (problems.length > 0) idProblems.set(index, problems);
+    return data;
+  });
+  const refused = new Map<number, RecordFailure>();
+  const { invalid } = validateRecords(info.schema, normalized, { idKey: info.idKey });
+  for (const failure of invalid) refused.set(failure.index, failure);
+  for (const [index, problems] of idProblems) {
+    // The exact reason of an id given as a number comes first; the schema's "expected string" of it goes.
+    const rest = (refused.get(index)?.problems ?? []).filter(
+      (p) => !problems.some((q) => q.field === p.field),
+    );
+    const all = [...problems, ...rest];
+    const id = problems.some((p) => p.field === info.idKey)
+      ? undefined
+      : recordId(normalized[index], info.idKey);
+    refused.set(index, { index, ...(id !== undefined && { id }), ...all[0]!, problems: all });
+  }
+
+  const firstWithId = new Map<string, number>();
+  const valid: ValidRecord[] = [];
+  normalized.forEach((record, index) => {
+    if (refused.has(index) || !plain(record)) return;
+    const id = String(record[info.idKey]);
+    const earlier = firstWithId.get(id);
+    if (earlier !== undefined) {
+      const reason = `duplicate id: record #${earlier} has it too`;
+      refused.set(index, { index, id, field: info.idKey, reason, problems: [{ field: info.idKey, reason }] });
+      return;
+    }
+    firstWithId.set(id, index);
+    valid.push({ index, id, data: record });
+  });
+  return { valid, refused };
+}
 
 /**
- * The array key of a file that is one JSON object holding a list but neither list envelope (e.g. Books'
- * `{"contacts": [...]}` without its `code`). Such a file would otherwise pass as NDJSON of one record and be
- * refused record by record; it is unusable input instead. A one-line record with its id is left alone.
+ * The currencies an org has enabled: Books, its base currency and those of its currency settings; the CRM,
+ * its base currency while multi-currency is off (the store keeps no list of a multi-currency org's
+ * currencies, so those are not checked: `why` says so). Undefined when the store does not have the org.
  */
-function wrappedListKey(value: unknown, idKey: string): string | undefined {
-  if (!plain(value) || isListEnvelope(value) || idKey in value) return undefined;
-  return Object.keys(value).find((key) => Array.isArray(value[key]));
+async function orgCurrencies(
+  stores: DataStores,
+  system: DataSystem,
+  org: string,
+): Promise<{ enabled: string[] } | { enabled?: undefined; why: string } | undefined> {
+  if (system === 'books') {
+    const organization = await stores.books.getOrganization(org);
+    if (!organization) return undefined;
+    const codes = (await stores.books.listCurrencies(org)).map((c) => c.currency_code);
+    return { enabled: [...new Set([organization.currency_code, ...codes])] };
+  }
+  const crmOrg = await stores.crm.getOrg(org);
+  if (!crmOrg) return undefined;
+  if (crmOrg.mc_status)
+    return {
+      why: `not checked: multi-currency is on in CRM org ${org} and the store keeps no list of its currencies`,
+    };
+  return { enabled: [crmOrg.iso_code] };
+}
+
+/** The records whose currency (CRM `Currency`, Books `currency_code`) the org has, and a failure for each other. */
+function checkCurrencies(
+  info: ModuleInfo,
+  records: readonly ValidRecord[],
+  enabled: readonly string[],
+  org: string,
+): { checked: ValidRecord[]; unknownCurrency: RecordFailure[] } {
+  const field = info.system === 'crm' ? 'Currency' : 'currency_code';
+  const checked: ValidRecord[] = [];
+  const unknownCurrency: RecordFailure[] = [];
+  for (const record of records) {
+    const code = record.data[field];
+    if (typeof code !== 'string' || code === '' || enabled.includes(code)) {
+      checked.push(record);
+      continue;
+    }
+    const reason =
+      `currency ${code} is not enabled in ${info.system === 'crm' ? 'CRM' : 'Books'} org ${org} ` +
+      `(enabled: ${[...enabled].sort().join(', ')})`;
+    unknownCurrency.push({
+      index: record.index,
+      id: record.id,
+      field,
+      reason,
+      problems: [{ field, reason }],
+    });
+  }
+  return { checked, unknownCurrency };
+}
+
+/** An org for an import to go into: the lowest settings the integration accepts, in `currency`. */
+async function createOrg(
+  stores: DataStores,
+  system: DataSystem,
+  org: string,
+  currency: string,
+): Promise<void> {
+  if (system === 'crm')
+    await stores.crm.saveOrg({
+      id: org,
+      company_name: `Imported org ${org}`,
+      edition: 'PROFESSIONAL',
+      mc_status: false,
+      iso_code: currency,
+    });
+  else
+    await stores.books.saveOrganization({
+      organization_id: org,
+      name: `Imported org ${org}`,
+      currency_code: currency,
+    });
 }
 
 function add(
@@ -578,6 +718,33 @@ interface SeedFlags {
   json?: boolean;
 }
 
+interface ImportFlags {
+  org?: string;
+  createOrg?: boolean;
+  baseCurrency?: string;
+  strict?: boolean;
+  json?: boolean;
+}
+
+/** A usage error commander found (missing argument, unknown option): unusable input, exit status 2. */
+function commanderExit(err: CommanderError): never {
+  process.exit(err.exitCode === 0 ? 0 : DATA_EXIT.unusable);
+}
+
+/** The import report as text: the counts, then each refused record with its problems and each warning. */
+export function formatImportReport(report: ImportReport): string {
+  const lines = [
+    `${report.system} ${report.module} → org ${report.org}${report.orgCreated ? ' (created)' : ''}: ` +
+      `${report.read} read (${report.format}), ${report.imported} imported (${report.inserted} new, ` +
+      `${report.updated} updated, ${report.unchanged} unchanged), ${report.invalid.length} invalid, ` +
+      `${report.warnings.length} warning(s)`,
+    ...report.invalid.map((failure) => `  invalid ${describeFailure(failure)}`),
+    ...report.warnings.map((warning) => `  warning ${describeFailure(warning)}`),
+    ...(report.currencyCheck ? [`  currencies ${report.currencyCheck}`] : []),
+  ];
+  return `${lines.join('\n')}\n`;
+}
+
 /** Adds `seed`, `import` and `export` to the CLI. */
 export function registerDataCommands(program: Command): void {
   const d = DEFAULT_SEED_OPTIONS;
@@ -606,6 +773,7 @@ export function registerDataCommands(program: Command): void {
       'after',
       '\nExit status: 0 seeded; 2 bad options, nothing written; 1 failure (e.g. server unreachable).',
     )
+    .exitOverride(commanderExit)
     .action(async (flags: SeedFlags) => {
       const { json, ...options } = flags;
       let checked: SeedOptions;
@@ -632,7 +800,7 @@ export function registerDataCommands(program: Command): void {
   program
     .command('import')
     .description(
-      'import a CRM {"data":[...]} page, a Books {"code":0,"<module>":[...]} page, a JSON array or NDJSON',
+      "import a module's API response (list or single record), one record, a JSON array or NDJSON into an org",
     )
     .argument('<system>', 'crm or books')
     .argument(
@@ -640,13 +808,18 @@ export function registerDataCommands(program: Command): void {
       `CRM: ${Object.keys(CRM_MODULES).join(', ')}; Books: ${BOOKS_RECORD_MODULES.join(', ')}`,
     )
     .argument('<file>', 'the file to import')
-    .requiredOption('--org <id>', 'the org to import into')
+    .option('--org <id>', 'the org to import into (required; it must exist, unless --create-org)')
+    .option('--create-org', 'create the org if the store does not have it')
+    .option('--base-currency <code>', 'the base currency of an org created by --create-org (default USD)')
+    .option('--strict', 'refuse records in a currency the org has not enabled (default: import them, warn)')
     .option('--json', 'print the report as one JSON object')
     .addHelpText(
       'after',
-      '\nExit status: 0 all imported; 4 some records invalid (the valid ones imported); 2 unusable input, nothing written; 1 failure.',
+      '\nExit status: 0 all imported; 4 some records invalid (the valid ones imported); 2 unusable input ' +
+        '(unknown module or org, unreadable or empty file, bad option), nothing written; 1 failure.',
     )
-    .action(async (system: string, module: string, file: string, flags: { org: string; json?: boolean }) => {
+    .exitOverride(commanderExit)
+    .action(async (system: string, module: string, file: string, flags: ImportFlags) => {
       let connection: Awaited<ReturnType<typeof connect>> | undefined;
       try {
         const report = await runImport({
@@ -654,19 +827,14 @@ export function registerDataCommands(program: Command): void {
           module,
           file,
           org: flags.org,
+          strict: flags.strict === true,
+          createOrg: flags.createOrg === true,
+          ...(flags.baseCurrency !== undefined && { baseCurrency: flags.baseCurrency }),
           stores: async () => (connection = await connect()).stores,
         });
         if (flags.json) printJson(report);
         else if (report.error) progressLine(`import: ${report.error}`);
-        else {
-          process.stdout.write(
-            `${report.system} ${report.module} → org ${report.org}: ${report.read} read, ${report.imported} imported ` +
-              `(${report.inserted} new, ${report.updated} updated, ${report.unchanged} unchanged), ` +
-              `${report.invalid.length} invalid\n`,
-          );
-          for (const failure of report.invalid)
-            process.stdout.write(`  invalid ${describeFailure(failure)}\n`);
-        }
+        else process.stdout.write(formatImportReport(report));
         process.exitCode = report.exitCode;
       } finally {
         await connection?.close();
@@ -685,6 +853,7 @@ export function registerDataCommands(program: Command): void {
       'after',
       '\nExit status: 0 exported; 2 unknown system, module or format, or bad org id; 1 failure.',
     )
+    .exitOverride(commanderExit)
     .action(async (system: string, module: string, flags: { org: string; format: string; out?: string }) => {
       if (flags.format !== 'api' && flags.format !== 'ndjson') {
         progressLine(`export: --format must be api or ndjson`);

@@ -524,3 +524,20 @@ export const BOOKS_ID_KEYS: Readonly<Record<BooksModule, string>> = {
   currencies: 'currency_id',
   taxes: 'tax_id',
 };
+
+/** The key of each Books module's single-record response (`GET /invoices/{id}` answers `{"invoice": {...}}`). */
+export const BOOKS_RECORD_KEYS: Readonly<Record<BooksModule, string>> = {
+  contacts: 'contact',
+  items: 'item',
+  estimates: 'estimate',
+  salesorders: 'salesorder',
+  invoices: 'invoice',
+  purchaseorders: 'purchaseorder',
+  customerpayments: 'payment',
+  creditnotes: 'creditnote',
+  users: 'user',
+  roles: 'role',
+  organizations: 'organization',
+  currencies: 'currency',
+  taxes: 'tax',
+};
