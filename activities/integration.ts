@@ -40,6 +40,17 @@ export interface SetIntegrationStatusInput {
   actor: ActorInput;
 }
 
+export interface RecordExpiredRequestInput {
+  integrationId: string;
+  /** What was asked: "pause", "configure", "fetch", … */
+  action: string;
+  actor: ActorInput;
+  /** Why it was refused, with when it was sent, its deadline and when it arrived. */
+  reason: string;
+  /** The update's id, so a retried append writes one entry. */
+  requestId?: string;
+}
+
 const FINANCE_PAGE = 500;
 
 /**
@@ -255,6 +266,29 @@ export function createIntegrationActivities(deps: SyncDeps) {
           `status ${doc.status} → ${input.status}${detail}`,
         );
       return { financeRecordsDeleted, configVersion };
+    },
+
+    /**
+     * Audits a request the workflow refused because it arrived after its deadline (its caller had given
+     * up, e.g. the worker was down): nothing else is written. Idempotent by the request's id.
+     */
+    async recordExpiredRequest(input: RecordExpiredRequestInput): Promise<void> {
+      await state.appendAudit([
+        {
+          ...(input.requestId &&
+            /^[A-Za-z0-9._:-]{1,200}$/.test(input.requestId) && {
+              _id: `${input.integrationId}|expired|${input.requestId}`,
+            }),
+          at: new Date(),
+          actor: { type: 'user', ...input.actor },
+          integrationId: input.integrationId,
+          action: 'integration.request_expired',
+          entity: 'integration',
+          payloadIds: [input.integrationId],
+          outcome: 'failure',
+          detail: input.reason.slice(0, 4000),
+        },
+      ]);
     },
   };
 }

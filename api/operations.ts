@@ -2,7 +2,6 @@ import { timingSafeEqual } from 'node:crypto';
 import {
   WorkflowNotFoundError,
   WorkflowUpdateFailedError,
-  WorkflowUpdateRPCTimeoutOrCancelledError,
   isGrpcServiceError,
   type Client,
 } from '@temporalio/client';
@@ -16,7 +15,7 @@ import {
 } from '../domain/sync-state-schemas';
 import { DISPLAY_NAME_OF } from '../domain/names';
 import type { SyncKind } from '../domain/field-maps';
-import { enableIntegration, integrationHandle } from '../client/temporal';
+import { integrationHandle, startEnableIntegration } from '../client/temporal';
 import type { BooksStore } from '../stores/books-store';
 import type { CrmStore } from '../stores/crm-store';
 import type { SyncStateStore } from '../stores/sync-state-store';
@@ -59,6 +58,7 @@ import {
   type SyncOperations,
 } from './types';
 import { verifyIntegration } from './verify';
+import { createWorkflowCalls, type CallWaits } from './workflow-calls';
 
 export interface OperationsDeps {
   temporal: Client;
@@ -68,6 +68,8 @@ export interface OperationsDeps {
   books: BooksStore;
   /** The verification token CRM notifications must carry (S9.7); the webhook refuses all when unset. */
   webhookToken?: string;
+  /** How long calls to the integration's workflow may wait (api/workflow-calls.ts); shorter in tests. */
+  waits?: Partial<CallWaits>;
 }
 
 type Data = Record<string, unknown>;
@@ -87,6 +89,11 @@ const ENTITY_OF_KIND: Record<SyncKind, LinkEntity> = {
  */
 export function createOperations(deps: OperationsDeps): SyncOperations {
   const { syncState } = deps;
+  const calls = createWorkflowCalls({
+    temporal: deps.temporal,
+    taskQueue: deps.taskQueue,
+    ...(deps.waits && { waits: deps.waits }),
+  });
 
   const refOf = (raw: IntegrationRef) => {
     const ref = parseRequest(IntegrationRefSchema, raw, 'integration');
@@ -112,7 +119,7 @@ export function createOperations(deps: OperationsDeps): SyncOperations {
   async function status(raw: IntegrationRef): Promise<IntegrationStatus | null> {
     const ref = refOf(raw);
     try {
-      return await integrationHandle(deps.temporal, ref).query(integrationStatusQuery);
+      return await calls.query(integrationHandle(deps.temporal, ref), integrationStatusQuery);
     } catch (err) {
       if (err instanceof WorkflowNotFoundError || isNotFound(err)) return null;
       throw err;
@@ -122,7 +129,9 @@ export function createOperations(deps: OperationsDeps): SyncOperations {
   async function targetedRun(raw: IntegrationRef, request: TargetedRunRequest) {
     const ref = refOf(raw);
     return viaWorkflow(ref.integrationId, () =>
-      integrationHandle(deps.temporal, ref).executeUpdate(targetedRunUpdate, { args: [request] }),
+      calls.update(integrationHandle(deps.temporal, ref), targetedRunUpdate, request, request.reason, {
+        resultMs: calls.waits.runResultMs,
+      }),
     );
   }
 
@@ -189,16 +198,21 @@ export function createOperations(deps: OperationsDeps): SyncOperations {
         throw new OperationError('not_found', `CRM org ${input.crmOrgId} is not known`);
       if (!(await deps.books.getOrganization(input.booksOrgId)))
         throw new OperationError('not_found', `Books org ${input.booksOrgId} is not known`);
-      const result = await viaWorkflow(integrationId, () =>
-        enableIntegration(deps.temporal, deps.taskQueue, {
-          crmOrgId: input.crmOrgId,
-          booksOrgId: input.booksOrgId,
-          environment: input.environment,
-          config: input.config,
-          syncNow: input.syncNow,
-          ...(input.actor && { actor: input.actor }),
-        }),
-      );
+      const result = await viaWorkflow(integrationId, async () => {
+        await calls.requireWorker();
+        const window = calls.requestWindow();
+        return calls.send('enable', window, () =>
+          startEnableIntegration(deps.temporal, deps.taskQueue, {
+            crmOrgId: input.crmOrgId,
+            booksOrgId: input.booksOrgId,
+            environment: input.environment,
+            config: input.config,
+            syncNow: input.syncNow,
+            ...(input.actor && { actor: input.actor }),
+            ...window,
+          }),
+        );
+      });
       return { integrationId, ...result };
     },
 
@@ -206,11 +220,12 @@ export function createOperations(deps: OperationsDeps): SyncOperations {
       const ref = refOf(raw);
       const input = parseRequest(ConfigureInputSchema, body, 'configuration');
       return viaWorkflow(ref.integrationId, () =>
-        integrationHandle(deps.temporal, ref).executeUpdate(configureUpdate, {
-          args: [
-            { config: input.config, syncNow: input.syncNow, ...(input.actor && { actor: input.actor }) },
-          ],
-        }),
+        calls.update(
+          integrationHandle(deps.temporal, ref),
+          configureUpdate,
+          { config: input.config, syncNow: input.syncNow, ...(input.actor && { actor: input.actor }) },
+          'configure',
+        ),
       );
     },
 
@@ -232,9 +247,12 @@ export function createOperations(deps: OperationsDeps): SyncOperations {
       const ref = refOf(raw);
       const { actor } = parseRequest(ActorInputSchema, body ?? {}, 'request');
       return viaWorkflow(ref.integrationId, () =>
-        integrationHandle(deps.temporal, ref).executeUpdate(instantSyncUpdate, {
-          args: [{ ...(actor && { actor }) }],
-        }),
+        calls.update(
+          integrationHandle(deps.temporal, ref),
+          instantSyncUpdate,
+          { ...(actor && { actor }) },
+          'sync now',
+        ),
       );
     },
 
@@ -523,7 +541,7 @@ export function createOperations(deps: OperationsDeps): SyncOperations {
     const ref = refOf(raw);
     const { actor } = parseRequest(ActorInputSchema, body ?? {}, 'request');
     return viaWorkflow(ref.integrationId, () =>
-      integrationHandle(deps.temporal, ref).executeUpdate(update, { args: [{ ...(actor && { actor }) }] }),
+      calls.update(integrationHandle(deps.temporal, ref), update, { ...(actor && { actor }) }, update.name),
     );
   }
 }
@@ -613,16 +631,14 @@ function fromTemporal(err: unknown, integrationId: string): unknown {
   if (err instanceof OperationError) return err;
   if (err instanceof WorkflowNotFoundError || isNotFound(err))
     return new OperationError('not_found', `integration ${integrationId} is not running: enable it first`);
-  if (err instanceof WorkflowUpdateRPCTimeoutOrCancelledError)
-    return new OperationError(
-      'unavailable',
-      `integration ${integrationId} did not answer in time; try again`,
-    );
   if (err instanceof WorkflowUpdateFailedError) {
     const cause = err.cause;
     const message = cause instanceof Error ? cause.message : err.message;
     const type = cause instanceof ApplicationFailure ? cause.type : undefined;
     if (type === 'NotFound') return new OperationError('not_found', message);
+    // Reached the workflow after its deadline (the clocks of this host and the server disagree, or the
+    // worker took too long): refused there, not applied.
+    if (type === 'RequestExpired') return new OperationError('unavailable', message);
     if (type === 'ConfigInvalid' || type === 'ValidationFailed')
       return new OperationError('invalid', message);
     return new OperationError('conflict', message);

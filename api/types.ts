@@ -292,10 +292,11 @@ export interface SyncOperations {
 
 /**
  * What went wrong, as the HTTP API maps it: invalid → 400, unauthorized → 401, not_found → 404, conflict → 409
- * (refused in the integration's current state), unavailable → 503 (try again), internal → 500.
+ * (refused in the integration's current state), no_worker → 503 (no worker polls the task queue: start it),
+ * unavailable → 503 (try again), internal → 500.
  */
 export type OperationErrorKind =
-  'invalid' | 'unauthorized' | 'not_found' | 'conflict' | 'unavailable' | 'internal';
+  'invalid' | 'unauthorized' | 'not_found' | 'conflict' | 'no_worker' | 'unavailable' | 'internal';
 
 export class OperationError extends Error {
   override readonly name = 'OperationError';
@@ -314,6 +315,7 @@ export const HTTP_STATUS: Record<OperationErrorKind, number> = {
   unauthorized: 401,
   not_found: 404,
   conflict: 409,
+  no_worker: 503,
   unavailable: 503,
   internal: 500,
 };

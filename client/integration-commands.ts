@@ -44,14 +44,16 @@ import { connectClient } from './temporal';
 /**
  * Exit statuses of these commands (documented in each command's help):
  * 0 done; 2 refused, nothing changed: invalid input (bad id, option or configuration file), not found, or a
- * conflict with the integration's state (e.g. syncing a paused integration); 4 done, but records failed (a
- * run completed with failures); 1 failure (server unreachable, a run failed, no answer in time: retry).
+ * conflict with the integration's state (e.g. syncing a paused integration); 3 no worker is running (nothing
+ * changed: start it with `npm start`); 4 done, but records failed (a run completed with failures); 1 failure
+ * (server unreachable, a run failed, no answer in time: retry).
  */
-export const INTEGRATION_EXIT = { ok: 0, failed: 1, refused: 2, recordsFailed: 4 } as const;
+export const INTEGRATION_EXIT = { ok: 0, failed: 1, refused: 2, noWorker: 3, recordsFailed: 4 } as const;
 export type IntegrationExitCode = (typeof INTEGRATION_EXIT)[keyof typeof INTEGRATION_EXIT];
 
 const EXIT_HELP =
   '\nExit status: 0 done; 2 invalid input, not found or refused (nothing changed); ' +
+  '3 no worker is running (nothing changed: start it with `npm start`); ' +
   '4 done but records failed; 1 failure (e.g. server unreachable).';
 
 /** How often `sync --wait` reads the history, and how often it prints a progress line. */
@@ -205,9 +207,14 @@ function runNumberOf(text: string): number {
 // ---------------------------------------------------------------------------------------------------------
 // Errors and exit statuses
 
-/** 2 for a refusal (invalid input, not found, conflict, unauthorized); 1 for the rest (retry or report). */
+/**
+ * 2 for a refusal (invalid input, not found, conflict, unauthorized); 3 when no worker is running; 1 for the
+ * rest (retry or report).
+ */
 export function exitCodeOf(err: OperationError): IntegrationExitCode {
   switch (err.kind) {
+    case 'no_worker':
+      return INTEGRATION_EXIT.noWorker;
     case 'invalid':
     case 'not_found':
     case 'conflict':

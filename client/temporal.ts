@@ -4,7 +4,9 @@ import {
   Connection,
   WithStartWorkflowOperation,
   WorkflowIdReusePolicy,
+  WorkflowUpdateStage,
   type WorkflowHandle,
+  type WorkflowUpdateHandle,
 } from '@temporalio/client';
 import type { ClientConnectConfig } from '@temporalio/envconfig';
 import { integrationWorkflowId, wiringCheckWorkflowId } from '../domain/ids';
@@ -83,14 +85,15 @@ export function integrationHandle(
 
 /**
  * Enables an integration: starts its entity workflow if it is not running (with its search attributes and a
- * summary for the Temporal UI) and sends the `enable` update in the same call, so the caller gets the
- * validated result — or the refusal — at once. Enabling again after a disable reaches the running workflow.
+ * summary for the Temporal UI) and sends the `enable` update in the same call. Returns once a worker has
+ * taken the update (validated it); its handle's result is the outcome — or the refusal. Enabling again after
+ * a disable reaches the running workflow. Bound the wait with `client.withDeadline`: no worker, no answer.
  */
-export async function enableIntegration(
+export async function startEnableIntegration(
   client: Client,
   taskQueue: string,
   request: EnableRequest,
-): Promise<EnableResult> {
+): Promise<WorkflowUpdateHandle<EnableResult>> {
   const input: IntegrationWorkflowInput = {
     crmOrgId: request.crmOrgId,
     booksOrgId: request.booksOrgId,
@@ -111,8 +114,9 @@ export async function enableIntegration(
       SyncEnv: [request.environment],
     },
   });
-  return client.workflow.executeUpdateWithStart(enableUpdate, {
+  return client.workflow.startUpdateWithStart(enableUpdate, {
     args: [request],
+    waitForStage: WorkflowUpdateStage.ACCEPTED,
     startWorkflowOperation: start,
   });
 }

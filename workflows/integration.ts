@@ -7,6 +7,7 @@ import {
   allHandlersFinished,
   condition,
   continueAsNew,
+  currentUpdateInfo,
   executeChild,
   isCancellation,
   proxyActivities,
@@ -33,8 +34,10 @@ import {
   type Actor,
   type IntegrationStatus,
   type IntegrationStatusName,
+  type RequestWindow,
   type RunSummary,
   type RunTarget,
+  type StatusChangeRequest,
   type TargetedRunRequest,
   type TargetedRunResult,
 } from './messages';
@@ -84,6 +87,12 @@ const { enableIntegration, configureIntegration, setIntegrationStatus } = proxyA
     maximumInterval: '1 minute',
     nonRetryableErrorTypes: ['ConfigInvalid', 'ValidationFailed', 'NotFound', 'Conflict'],
   },
+});
+
+/** One audit entry for a refused late request: a single insert, retried until it lands (it is idempotent). */
+const { recordExpiredRequest } = proxyActivities<Activities>({
+  startToCloseTimeout: '1 minute',
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1 minute' },
 });
 
 /** Runs per execution before continuing as new; each run adds about ten events. */
@@ -239,6 +248,53 @@ export async function integrationWorkflow(
     if (!checked.ok) throw new Error(`invalid configuration: ${checked.issues.join('; ')}`);
   };
 
+  /** Validators refuse a request window that is not two ISO times. */
+  const checkWindow = (req: RequestWindow): void => {
+    for (const [name, at] of [
+      ['requestedAt', req.requestedAt],
+      ['deadline', req.deadline],
+    ] as const)
+      if (at !== undefined && (typeof at !== 'string' || Number.isNaN(Date.parse(at))))
+        throw new Error(`invalid request: ${name} must be an ISO time`);
+  };
+
+  /**
+   * Whether a request arrived after its deadline, i.e. after its caller stopped waiting for a worker to
+   * take it (say the worker was down, and has just started again). Workflow time, so a replay decides alike.
+   */
+  const expired = (req: RequestWindow): boolean =>
+    req.deadline !== undefined && Date.now() > Date.parse(req.deadline);
+
+  /**
+   * Refuses a late request instead of applying it long after it was given up: audits why, then fails the
+   * update with the reason (no caller waits for it, but the Temporal UI shows it). Decided before the
+   * handler waits its turn, and before any state changes.
+   */
+  function refuseIfExpired(
+    req: RequestWindow & { actor?: Actor },
+    action: string,
+    onRefused?: () => void,
+  ): Promise<never> | undefined {
+    if (!expired(req)) return undefined;
+    onRefused?.();
+    return refuseExpired(req, action);
+  }
+
+  async function refuseExpired(req: RequestWindow & { actor?: Actor }, action: string): Promise<never> {
+    const receivedAt = new Date(Date.now()).toISOString();
+    const reason =
+      `the ${action} request sent at ${req.requestedAt ?? '(unknown time)'} arrived at ${receivedAt}, ` +
+      `after its deadline ${req.deadline}: its caller had stopped waiting, so it was not applied`;
+    await recordExpiredRequest({
+      integrationId,
+      action,
+      actor: actorOf(req.actor),
+      reason,
+      ...(currentUpdateInfo() && { requestId: currentUpdateInfo()!.id }),
+    });
+    throw ApplicationFailure.create({ message: reason, type: 'RequestExpired', nonRetryable: true });
+  }
+
   /** An activity's refusal as the update's failure, with its message and type. */
   const asUpdateFailure = (err: unknown): never => {
     if (err instanceof ActivityFailure && err.cause instanceof ApplicationFailure)
@@ -257,6 +313,8 @@ export async function integrationWorkflow(
   setHandler(
     enableUpdate,
     async (req) =>
+      // A refused enable ends a workflow started for it, as any other refusal does.
+      refuseIfExpired(req, 'enable', () => enableFailures++) ??
       exclusive(async () => {
         // Another enable may have gone first while this one waited its turn.
         requireState(['new', 'disabled'], 'enable', true);
@@ -291,6 +349,7 @@ export async function integrationWorkflow(
       }),
     {
       validator: (req) => {
+        checkWindow(req);
         requireState(['new', 'disabled'], 'enable');
         if (
           req.crmOrgId !== input.crmOrgId ||
@@ -306,6 +365,7 @@ export async function integrationWorkflow(
   setHandler(
     configureUpdate,
     async (req) =>
+      refuseIfExpired(req, 'configure') ??
       exclusive(async () => {
         requireState(['active', 'paused'], 'configure', true);
         const res = await configureIntegration({
@@ -323,6 +383,7 @@ export async function integrationWorkflow(
       }),
     {
       validator: (req) => {
+        checkWindow(req);
         requireState(['active', 'paused'], 'configure');
         parseConfig(req.config);
       },
@@ -337,7 +398,8 @@ export async function integrationWorkflow(
   ) =>
     setHandler(
       def,
-      async (req: { actor?: Actor }) =>
+      async (req: StatusChangeRequest) =>
+        refuseIfExpired(req, action) ??
         exclusive(async () => {
           if (s.status === to) return status();
           // A disable may have gone first while a resume waited its turn.
@@ -368,7 +430,12 @@ export async function integrationWorkflow(
           publish();
           return status();
         }),
-      { validator: (_req: { actor?: Actor }) => requireState([...from, to], action) },
+      {
+        validator: (req: StatusChangeRequest) => {
+          checkWindow(req);
+          requireState([...from, to], action);
+        },
+      },
     );
   statusChange(pauseUpdate, 'paused', 'pause', ['active']);
   statusChange(resumeUpdate, 'active', 'resume', ['paused']);
@@ -376,7 +443,9 @@ export async function integrationWorkflow(
 
   setHandler(
     instantSyncUpdate,
-    (_req: { actor?: Actor }) => {
+    (req: StatusChangeRequest) => {
+      const late = refuseIfExpired(req, 'sync now');
+      if (late) return late;
       const coalesced = s.pendingInstant;
       s.pendingInstant = true;
       changes++;
@@ -392,12 +461,19 @@ export async function integrationWorkflow(
             : 'queued: starts now',
       };
     },
-    { validator: (_req: { actor?: Actor }) => requireState(['active'], 'sync now') },
+    {
+      validator: (req: StatusChangeRequest) => {
+        checkWindow(req);
+        requireState(['active'], 'sync now');
+      },
+    },
   );
 
   setHandler(
     targetedRunUpdate,
     async (req: TargetedRunRequest) => {
+      const late = refuseIfExpired(req, req.reason);
+      if (late) return late;
       const request: TargetedRequest = {
         requestId: nextRequestId++,
         targets: req.targets,
@@ -413,6 +489,7 @@ export async function integrationWorkflow(
     },
     {
       validator: (req: TargetedRunRequest) => {
+        checkWindow(req);
         requireState(['active'], req.reason);
         if (req.targets.length === 0 || req.targets.every((t) => t.ids.length === 0))
           throw new Error(`${req.reason}: no records given`);

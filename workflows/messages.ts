@@ -32,6 +32,22 @@ export interface Actor {
   name?: string;
 }
 
+/**
+ * When an operator's request was sent and until when it may still be applied (ISO times, set by the
+ * operations layer: the deadline is when its caller stops waiting for a worker to take it). A request the
+ * workflow receives after its deadline was given up by its caller: it is refused with the reason and
+ * audited, never applied late. Optional, so requests sent before these fields existed still replay.
+ */
+export interface RequestWindow {
+  requestedAt?: string;
+  deadline?: string;
+}
+
+/** A change of status (pause, resume, disable) or an instant sync: who asked, and when. */
+export interface StatusChangeRequest extends RequestWindow {
+  actor?: Actor;
+}
+
 export type IntegrationStatusName = 'new' | 'active' | 'paused' | 'disabled';
 
 /** One record set a targeted run moves: a kind, a direction and the source record ids. */
@@ -73,7 +89,7 @@ export interface IntegrationStatus {
   notifications: { received: number; queuedSync: number };
 }
 
-export interface EnableRequest {
+export interface EnableRequest extends RequestWindow {
   crmOrgId: string;
   booksOrgId: string;
   environment: 'production' | 'sandbox';
@@ -93,7 +109,7 @@ export interface EnableResult {
   syncQueued: boolean;
 }
 
-export interface ConfigureRequest {
+export interface ConfigureRequest extends RequestWindow {
   config: unknown;
   syncNow: boolean;
   actor?: Actor;
@@ -129,12 +145,12 @@ export const configureUpdate = defineUpdate<
   { configVersion: number; syncQueued: boolean },
   [ConfigureRequest]
 >('configure');
-export const pauseUpdate = defineUpdate<IntegrationStatus, [{ actor?: Actor }]>('pause');
-export const resumeUpdate = defineUpdate<IntegrationStatus, [{ actor?: Actor }]>('resume');
-export const disableUpdate = defineUpdate<IntegrationStatus, [{ actor?: Actor }]>('disable');
-export const instantSyncUpdate = defineUpdate<InstantSyncResult, [{ actor?: Actor }]>('instantSync');
+export const pauseUpdate = defineUpdate<IntegrationStatus, [StatusChangeRequest]>('pause');
+export const resumeUpdate = defineUpdate<IntegrationStatus, [StatusChangeRequest]>('resume');
+export const disableUpdate = defineUpdate<IntegrationStatus, [StatusChangeRequest]>('disable');
+export const instantSyncUpdate = defineUpdate<InstantSyncResult, [StatusChangeRequest]>('instantSync');
 /** Fetch one record now, import a searched record, or reprocess failures: a run over just those records. */
-export interface TargetedRunRequest {
+export interface TargetedRunRequest extends RequestWindow {
   targets: RunTarget[];
   /** What the run is for: "fetch", "import" or "reprocess" (a reprocess run is recorded as such). */
   reason: 'fetch' | 'import' | 'reprocess';
