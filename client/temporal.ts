@@ -106,8 +106,9 @@ export async function startEnableIntegration(
     workflowIdConflictPolicy: 'USE_EXISTING',
     staticSummary: `Integration CRM ${request.crmOrgId} ↔ Books ${request.booksOrgId} (${request.environment})`,
     staticDetails:
-      'Entity workflow: the 2-hour periodic sync, instant syncs and one sync run at a time as child workflows. ' +
-      'Query integrationStatus for its state.',
+      'Entity workflow: the periodic sync, instant syncs and one sync run at a time as child workflows. ' +
+      'Its current details give the state, the periodic interval in force and the next run; query ' +
+      'integrationStatus for all of it.',
     searchAttributes: {
       CrmOrg: [request.crmOrgId],
       BooksOrg: [request.booksOrgId],

@@ -20,7 +20,7 @@ import type { Activities } from '../activities';
 import { rootCauseMessage } from '../domain/errors';
 import { integrationWorkflowId, syncRunWorkflowId } from '../domain/ids';
 import { totalRunCounts } from '../domain/run-counts';
-import { checkIntegrationConfig } from '../domain/sync-state-schemas';
+import { checkIntegrationConfig, type RunTrigger } from '../domain/sync-state-schemas';
 import {
   configureUpdate,
   crmChangedSignal,
@@ -105,7 +105,7 @@ const ENABLE_WAIT = '1 minute';
 interface TargetedRequest {
   requestId: number;
   targets: RunTarget[];
-  reason: string;
+  reason: TargetedRunRequest['reason'];
   /** Set when the run carrying the request starts: from then on only its result answers it. */
   started?: boolean;
   result?: TargetedRunResult;
@@ -208,7 +208,10 @@ export async function integrationWorkflow(
     }
     const last = s.lastRun ? `; last run #${s.lastRun.runNumber} ${s.lastRun.status}` : '';
     const at = nextPeriodicAt();
-    const next = at === null ? '' : `; next periodic sync ${new Date(at).toISOString()}`;
+    const next =
+      at === null
+        ? ''
+        : `; periodic sync every ${s.periodicSyncMinutes} min, next ${new Date(at).toISOString()}`;
     setCurrentDetails(
       `**${label}** — CRM ${input.crmOrgId} ↔ Books ${input.booksOrgId} (${input.environment})` +
         `${running ? `, running ${running.runId}` : ''}${last}${next}`,
@@ -506,7 +509,7 @@ export async function integrationWorkflow(
     changes++;
   });
 
-  async function run(trigger: string, targets?: RunTarget[]): Promise<RunSummary> {
+  async function run(trigger: RunTrigger, targets?: RunTarget[]): Promise<RunSummary> {
     s.runsStarted++;
     const runNumber = s.runsStarted;
     const runId = syncRunWorkflowId(integrationId, runNumber);
@@ -524,7 +527,7 @@ export async function integrationWorkflow(
             {
               integrationId,
               runNumber,
-              trigger: trigger as 'initial' | 'periodic' | 'instant' | 'reprocess',
+              trigger,
               ...(targets && { targets }),
             },
           ],
@@ -611,7 +614,8 @@ export async function integrationWorkflow(
     const waiting = waitingRequests();
     if (waiting.length > 0) {
       for (const r of waiting) r.started = true;
-      const reason = waiting.some((r) => r.reason === 'reprocess') ? 'reprocess' : 'instant';
+      // Named for what was asked: a reprocess is recorded as such; otherwise the first request's reason.
+      const reason = waiting.some((r) => r.reason === 'reprocess') ? 'reprocess' : waiting[0]!.reason;
       const summary = await run(reason, mergeTargets(waiting.flatMap((r) => r.targets)));
       const result: TargetedRunResult = {
         runId: summary.runId,

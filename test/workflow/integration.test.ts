@@ -816,7 +816,7 @@ describe('integrationWorkflow (time-skipping)', () => {
         expect(result).toEqual({ runId: runId(2), status: 'completed', failureCount: 0, changed: 1 });
         expect(fakes.prepared[1]).toMatchObject({
           runId: runId(2),
-          trigger: 'instant',
+          trigger: 'fetch',
           targets: [{ kind: 'account', direction: 'crm_to_books', ids: ['a1', 'a2'] }],
         });
         // A targeted run is not a full run: the periodic schedule stays where it was.
