@@ -179,6 +179,8 @@ interface ChunkContext {
   integration: IntegrationDoc;
   integrationId: string;
   runId: string;
+  /** ISO start of the run. */
+  runStartedAt: string;
   maps: ResolvedFieldMap[];
   config: IntegrationConfig;
   books: BooksContext;
@@ -206,14 +208,15 @@ export function createSyncActivities(deps: SyncDeps) {
     return integration;
   }
 
-  async function runConfig(runId: string): Promise<IntegrationConfig> {
+  /** The run's configuration snapshot and when it started. */
+  async function runConfig(runId: string): Promise<{ config: IntegrationConfig; startedAt: string }> {
     const run = await state.getRun(runId);
     if (!run?.config)
       throw ApplicationFailure.nonRetryable(
         `run ${runId} has no configuration snapshot`,
         ErrorType.ConfigInvalid,
       );
-    return run.config;
+    return { config: run.config, startedAt: run.startedTime.toISOString() };
   }
 
   async function booksContext(booksOrgId: string): Promise<BooksContext> {
@@ -351,7 +354,7 @@ export function createSyncActivities(deps: SyncDeps) {
   async function runStep(input: SyncStepInput): Promise<SyncStepResult> {
     const ctx = Context.current();
     const integration = await loadIntegration(input.integrationId);
-    const config = await runConfig(input.runId);
+    const { config, startedAt: runStartedAt } = await runConfig(input.runId);
     const { step } = input;
     const spec = kindSpecOf(step.kind);
     const maps = await resolveMaps(integration.booksOrgId, config, step.kind);
@@ -379,6 +382,7 @@ export function createSyncActivities(deps: SyncDeps) {
       integration,
       integrationId: input.integrationId,
       runId: input.runId,
+      runStartedAt,
       maps,
       config,
       books,
@@ -791,13 +795,12 @@ export function createSyncActivities(deps: SyncDeps) {
       if (write) write.data = w.data;
     }
     decided.extraLinks = { entity: 'contact_person', crmModule: 'Contacts', links: persons.links };
-    // The persons count with the accounts that brought them (their decisions name the contacts).
-    decided.decisions.push(...persons.decisions);
-    decided.counts.added += persons.counts.added;
+    // The persons are counted by their own step, which finds them in place and linked in this run: added.
   }
 
   async function decidePersonsChunk(c: {
     integrationId: string;
+    runStartedAt: string;
     maps: ResolvedFieldMap[];
     config: IntegrationConfig;
     view: ViewFilter | undefined;
@@ -838,6 +841,7 @@ export function createSyncActivities(deps: SyncDeps) {
       accountLinks,
       personLinks: personLinks.map(toLinkState),
       customers: customers.map(toPageRecord),
+      runStartedAt: c.runStartedAt,
     });
   }
 
@@ -1148,6 +1152,7 @@ function toLinkState(l: {
   contentHash: { crm?: string | undefined; books?: string | undefined };
   deletedIn?: 'crm' | 'books' | undefined;
   parentBooksId?: string | undefined;
+  createdTime?: Date | undefined;
 }): LinkState {
   return {
     crmId: l.crmId,
@@ -1156,6 +1161,7 @@ function toLinkState(l: {
     contentHash: l.contentHash,
     deletedIn: l.deletedIn,
     parentBooksId: l.parentBooksId,
+    ...(l.createdTime && { createdTime: l.createdTime.toISOString() }),
   };
 }
 

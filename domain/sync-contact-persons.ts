@@ -35,6 +35,11 @@ export interface DecideContactPersonsInput {
   personLinks: readonly LinkState[];
   /** The Books customers those account links point at, and those the persons were last written to. */
   customers: readonly PageRecord[];
+  /**
+   * ISO start of the run: a person found in place whose link was made since was written with its account's
+   * new customer earlier in this run, and counts as added here (the account step does not count it).
+   */
+  runStartedAt?: string | undefined;
 }
 
 type Person = Record<string, unknown>;
@@ -155,7 +160,20 @@ export function decideContactPersons(input: DecideContactPersonsInput): DecidePa
       // In place and unchanged; a link from before customers were recorded on links learns its customer.
       if (link.parentBooksId !== customerId)
         result.links.push({ ...unlinked(link), parentBooksId: customerId });
-      decide({ recordId: record.id, outcome: 'unchanged', targetId: personId });
+      const addedThisRun =
+        input.runStartedAt !== undefined &&
+        link.createdTime !== undefined &&
+        link.createdTime >= input.runStartedAt;
+      decide(
+        addedThisRun
+          ? {
+              recordId: record.id,
+              outcome: 'added',
+              targetId: personId,
+              detail: 'added with its account earlier in this run',
+            }
+          : { recordId: record.id, outcome: 'unchanged', targetId: personId },
+      );
       continue;
     }
     const base: Person = index >= 0 ? persons[index]! : { contact_person_id: personId };

@@ -95,6 +95,20 @@ describe('decideContactPersons', () => {
     expect(result.links).toEqual([]);
   });
 
+  it('counts a person written with its new customer earlier in the same run as added, not unchanged', () => {
+    const inPlace = {
+      records: [contact('c1', 'acc-a')],
+      customers: [customer('cust-a', [{ contact_person_id: 'p1', last_name: 'Lovelace' }])],
+      runStartedAt: '2026-11-02T10:00:00.000Z',
+    };
+    const linkedThisRun = { ...personLink('c1', 'p1', 'cust-a'), createdTime: '2026-11-02T10:00:05.000Z' };
+    const earlier = { ...personLink('c1', 'p1', 'cust-a'), createdTime: '2026-11-01T09:00:00.000Z' };
+    const now = decide({ ...inPlace, personLinks: [linkedThisRun] });
+    expect(now.counts).toMatchObject({ added: 1, unchanged: 0 });
+    expect(now.writes).toEqual([]);
+    expect(decide({ ...inPlace, personLinks: [earlier] }).counts).toMatchObject({ added: 0, unchanged: 1 });
+  });
+
   it('moves the person of a contact moved to another account: out of the old customer, into the new', () => {
     const result = decide({
       records: [contact('c1', 'acc-b')],
