@@ -459,7 +459,8 @@ export async function startHttpServer(opts: {
           ? `[${address.address}]`
           : address.address;
   const url = `http://${host}:${address.port}`;
-  opts.logger.info({ url }, 'HTTP API listening');
+  // Debug: `npm start` says where the API listens in its own readable lines.
+  opts.logger.debug({ url }, 'HTTP API listening');
   return {
     url,
     close: () =>

@@ -91,6 +91,7 @@ async function main(argv: string[]): Promise<void> {
       let running;
       let api;
       try {
+        progress('Starting the worker (bundling the workflow code takes a few seconds)…');
         running = await startWorker(config, servers, logger);
         api = await startApi(config, servers, running, logger);
       } catch (err) {
@@ -98,13 +99,13 @@ async function main(argv: string[]): Promise<void> {
         await servers.stop();
         throw err;
       }
-      progress(`Temporal  ${servers.temporal.address} (${servers.temporal.description})`);
-      progress(`Temporal UI ${servers.temporal.uiUrl ?? '(external server: use its UI)'}`);
-      progress(`MongoDB   ${servers.mongo.description}`);
+      progress(`Temporal     ${servers.temporal.address} (${servers.temporal.description})`);
+      progress(`Temporal UI  ${servers.temporal.uiUrl ?? '(external server: use its UI)'}`);
+      progress(`MongoDB      ${servers.mongo.description}`);
       progress(
-        `HTTP API  ${api.url}${config.app.http.webhookToken ? '' : ' (webhook off: CBS_WEBHOOK_TOKEN is unset)'}`,
+        `HTTP API     ${api.url}${config.app.http.webhookToken ? '' : ' (webhook off: CBS_WEBHOOK_TOKEN is unset)'}`,
       );
-      progress(`Worker polling task queue "${config.app.temporal.taskQueue}". Ctrl-C to stop.`);
+      progress(`Worker ready: polling task queue "${config.app.temporal.taskQueue}". Ctrl-C to stop.`);
       const worker = running;
       const httpApi = api;
       const stop = (signal: string) => {

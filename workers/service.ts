@@ -3,7 +3,7 @@ import type pino from 'pino';
 import type { Endpoints } from '../scripts/services';
 import type { LoadedConfig } from './config';
 import { createDeps, type Deps } from './deps';
-import { temporalLogger } from './logging';
+import { FORWARD_CORE_LOGS, temporalLogger } from './logging';
 import { ensureSearchAttributes } from './search-attributes';
 import { connectWorker, createWorker } from './worker';
 
@@ -15,7 +15,11 @@ export function installRuntime(logger: pino.Logger): void {
   runtimeInstalled = true;
   try {
     // Signals are handled by our own commands, so Ctrl-C drains the worker and then stops the servers.
-    Runtime.install({ logger: temporalLogger(logger), shutdownSignals: [] });
+    Runtime.install({
+      logger: temporalLogger(logger),
+      telemetryOptions: FORWARD_CORE_LOGS,
+      shutdownSignals: [],
+    });
   } catch {
     // Already installed by the embedding process (a test harness): keep its logger.
   }

@@ -1,6 +1,13 @@
-import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import {
+  NativeConnection,
+  Runtime,
+  Worker,
+  bundleWorkflowCode,
+  type WorkerOptions,
+} from '@temporalio/worker';
 import type { ClientConnectConfig } from '@temporalio/envconfig';
 import { createActivities, type ActivityDeps } from '../activities';
+import { bundlerLogger } from './logging';
 
 /** Connects the worker side to Temporal with the resolved address and the profile's TLS / API key. */
 export async function connectWorker(
@@ -12,7 +19,8 @@ export async function connectWorker(
 
 /**
  * Builds the worker: every workflow (bundled from workflows/index) and every activity over `deps`.
- * `workflowBundle` lets tests bundle once and create many workers.
+ * `workflowBundle` lets tests bundle once and create many workers. The bundler's report of every module is
+ * left out of the logs; its warnings and errors are not.
  */
 export async function createWorker(opts: {
   connection: NativeConnection;
@@ -29,8 +37,11 @@ export async function createWorker(opts: {
     // Shutdown cancels the activities in flight; one that ignores it for this long no longer holds the
     // process (Temporal retries it after its heartbeat timeout, idempotently).
     shutdownForceTime: '30s',
-    ...(opts.workflowBundle
-      ? { workflowBundle: opts.workflowBundle }
-      : { workflowsPath: require.resolve('../workflows') }),
+    workflowBundle:
+      opts.workflowBundle ??
+      (await bundleWorkflowCode({
+        workflowsPath: require.resolve('../workflows'),
+        logger: bundlerLogger(Runtime.instance().logger),
+      })),
   });
 }
