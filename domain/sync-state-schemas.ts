@@ -290,7 +290,10 @@ export type IntegrationInput = z.input<typeof IntegrationFieldsSchema> & { versi
 export const IntegrationDocSchema = withoutForbiddenKeys(
   IntegrationFieldsSchema.extend({
     _id: DocIdSchema,
-    /** Bumped by every save; a save naming an older version is refused (optimistic concurrency). */
+    /**
+     * Bumped by every save that changes the configuration (a status change keeps it); a save naming an older
+     * version is refused (optimistic concurrency).
+     */
     version: z.number().int().positive(),
     createdTime: z.date(),
     modifiedTime: z.date(),
