@@ -1,4 +1,5 @@
-import { describeRunCounts, type CountsByModule } from './run-counts';
+import type { CountsByModule } from './run-counts';
+import type { RunCounts } from './sync-state-schemas';
 import type { SyncStep } from './sync-plan';
 
 /*
@@ -51,6 +52,16 @@ export function runningDetails(input: {
   return lines.join('\n\n');
 }
 
+/** The counts in the order and words a finished run's details show them. */
+const COUNT_WORDS: readonly (readonly [keyof RunCounts, string])[] = [
+  ['added', 'added'],
+  ['updated', 'updated'],
+  ['unchanged', 'unchanged'],
+  ['skipped', 'skipped'],
+  ['failed', 'failed'],
+  ['deleted', 'deleted at the source'],
+];
+
 export interface RunFailureLine {
   module: string;
   direction: string;
@@ -68,8 +79,17 @@ export function finishedDetails(input: {
   failures: readonly RunFailureLine[];
 }): string {
   const lines = [`**${input.status}**${input.reason ? `: ${input.reason}` : ''}`];
-  const counts = describeRunCounts(input.counts);
-  if (counts.length > 0) lines.push(counts.map((c) => `- ${c}`).join('\n'));
+  const counts = Object.entries(input.counts).flatMap(([module, byDirection]) =>
+    Object.entries(byDirection).flatMap(([direction, c]) =>
+      c
+        ? [
+            `- ${module} ${direction === 'crm_to_books' ? 'CRM → Books' : 'Books → CRM'}: ` +
+              COUNT_WORDS.map(([key, word]) => `${groupDigits(c[key] ?? 0)} ${word}`).join(', '),
+          ]
+        : [],
+    ),
+  );
+  if (counts.length > 0) lines.push(counts.join('\n'));
   if (input.failureCount > 0) {
     lines.push(
       `${groupDigits(input.failureCount)} failure(s)` +

@@ -65,7 +65,9 @@ describe('what the Temporal UI shows of a sync run', () => {
       ],
     });
     expect(text).toContain('**completed_with_failures**');
-    expect(text).toContain('customers crm to books: +2 ~1 =0 skipped 0 failed 3');
+    expect(text).toContain(
+      'customers CRM → Books: 2 added, 1 updated, 0 unchanged, 0 skipped, 3 failed, 0 deleted at the source',
+    );
     expect(text).toContain('3 failure(s), the first 1:');
     expect(text).toContain('customers crm to books a9 Currency: GBP is not enabled in Books');
   });
