@@ -2,12 +2,12 @@ import { ApplicationFailure, CancelledFailure, Context } from '@temporalio/activ
 import { ZodError } from 'zod';
 import { ErrorType } from '../domain/errors';
 import { contentHash, stableStringify } from '../domain/hash';
-import { FieldMapError, resolveFieldMaps, type ResolvedFieldMap, type SyncKind } from '../domain/field-maps';
-import { MAX_NAME_LENGTH, NAME_FIELD_OF, normalizeName } from '../domain/names';
-import { describeRunCounts, emptyRunCounts } from '../domain/run-counts';
-import type { RunFailureLine } from '../domain/run-labels';
-import { planSyncSteps, targetSteps, type StepTarget, type SyncStep } from '../domain/sync-plan';
-import { decideContactPersons, decidePersonContacts } from '../domain/sync-contact-persons';
+import { FieldMapError, resolveFieldMaps, type ResolvedFieldMap } from '../domain/sync/field-maps';
+import { MAX_NAME_LENGTH, normalizeName } from '../domain/sync/names';
+import { describeRunCounts, emptyRunCounts } from '../domain/sync/counts';
+import type { RunFailureLine } from '../domain/sync/labels';
+import { planSyncSteps, targetSteps, type StepTarget, type SyncStep } from '../domain/sync/plan';
+import { decideContactPersons, decidePersonContacts } from '../domain/sync/contact-persons';
 import {
   CONFLICTS_DETAIL,
   countDecisions,
@@ -18,14 +18,16 @@ import {
   type LinkState,
   type PageRecord,
   type RecordDecision,
-} from '../domain/sync-decide';
+} from '../domain/sync/decide';
 import {
   KIND_SPECS,
+  NAME_FIELD_OF,
   createdRecordId,
   kindSpecOf,
   type BooksContext,
   type KindSpec,
-} from '../domain/sync-kinds';
+  type SyncKind,
+} from '../domain/sync/kinds';
 import {
   KeyPartSchema,
   failureIdOf,
