@@ -1,7 +1,6 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { ErrorType } from '../domain/errors';
-import type { SyncKind } from '../domain/field-maps';
-import { kindSpecOf } from '../domain/sync-kinds';
+import { STORED_KINDS, kindSpecOf, type SyncKind } from '../domain/sync/kinds';
 import type { IntegrationConfig } from '../domain/sync-state-schemas';
 import { compileView, ViewError, type ViewFilter } from '../domain/views';
 
@@ -11,21 +10,6 @@ type Data = Record<string, unknown>;
 export interface ViewSource {
   getView(orgId: string, viewId: string): Promise<Data | undefined>;
   getUser(orgId: string, userId: string): Promise<Data | undefined>;
-}
-
-/** The configured view of a kind and where it is set in the configuration (for messages). */
-function chosenView(config: IntegrationConfig, kind: SyncKind): { viewId?: string; path: string } {
-  switch (kind) {
-    case 'account':
-      return { viewId: config.customers.accountViewId, path: 'customers.accountViewId' };
-    case 'contact':
-    case 'contact_person':
-      return { viewId: config.customers.contactViewId, path: 'customers.contactViewId' };
-    case 'vendor':
-      return { viewId: config.vendors.viewId, path: 'vendors.viewId' };
-    case 'item':
-      return { viewId: config.items.viewId, path: 'items.viewId' };
-  }
 }
 
 /**
@@ -41,7 +25,7 @@ export function createViewLoader(crm: ViewSource) {
     kind: SyncKind,
     now: string,
   ): Promise<ViewFilter | undefined> {
-    const { viewId } = chosenView(config, kind);
+    const { viewId } = kindSpecOf(kind).viewOf(config);
     if (!viewId) return undefined;
     const view = await crm.getView(crmOrgId, viewId);
     if (!view)
@@ -61,9 +45,9 @@ export function createViewLoader(crm: ViewSource) {
     const problems: string[] = [];
     if (config.ownerUserId !== undefined && !(await crm.getUser(crmOrgId, config.ownerUserId)))
       problems.push(`ownerUserId: ${config.ownerUserId} is not a user of CRM org ${crmOrgId}`);
-    const kinds: SyncKind[] = ['account', 'contact', 'vendor', 'item'];
-    for (const kind of kinds) {
-      const { viewId, path } = chosenView(config, kind);
+    // Contact persons read the contacts' view: checking the stored kinds checks every setting once.
+    for (const { kind } of STORED_KINDS) {
+      const { viewId, path } = kindSpecOf(kind).viewOf(config);
       if (!viewId) continue;
       try {
         await viewFor(crmOrgId, config, kind, now);

@@ -13,8 +13,7 @@ import {
   type LinkEntity,
   type RunDoc,
 } from '../domain/sync-state-schemas';
-import { DISPLAY_NAME_OF } from '../domain/names';
-import type { SyncKind } from '../domain/field-maps';
+import { DISPLAY_NAME_OF, type SyncKind } from '../domain/sync/kinds';
 import { integrationHandle, startEnableIntegration } from '../client/temporal';
 import type { BooksStore } from '../stores/books-store';
 import type { CrmStore } from '../stores/crm-store';

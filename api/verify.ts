@@ -1,5 +1,5 @@
-import { FieldMapError, resolveFieldMaps, type ResolvedFieldMap, type SyncKind } from '../domain/field-maps';
-import { kindSpecOf } from '../domain/sync-kinds';
+import { FieldMapError, resolveFieldMaps, type ResolvedFieldMap } from '../domain/sync/field-maps';
+import { kindSpecOf, type SyncKind } from '../domain/sync/kinds';
 import {
   integrationIdOf,
   type DeltaCursor,

@@ -2,7 +2,7 @@ import type pino from 'pino';
 import { createOperations } from '../api/operations';
 import type { RunView } from '../api/types';
 import { integrationWorkflowId } from '../domain/ids';
-import { describeRunCounts, totalRunCounts } from '../domain/run-counts';
+import { describeRunCounts, totalRunCounts } from '../domain/sync/counts';
 import { servicesDown, servicesUp } from '../scripts/services';
 import type { LoadedConfig } from '../workers/config';
 import { startWorker } from '../workers/service';

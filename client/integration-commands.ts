@@ -26,7 +26,7 @@ import {
   type SyncOperations,
 } from '../api/types';
 import { redactUri } from '../domain/config';
-import { totalRunCounts } from '../domain/run-counts';
+import { totalRunCounts } from '../domain/sync/counts';
 import { checkConfigInput } from '../domain/config-input';
 import { servicesUp } from '../scripts/services';
 // The CLI composes the stores and the Temporal client itself, as data-commands.ts does (not the HTTP API).

@@ -4,11 +4,10 @@ import {
   crmValues,
   type FieldValues,
   type ResolvedFieldMap,
-  type SyncKind,
-} from './field-maps';
+} from './sync/field-maps';
 import { stableStringify } from './hash';
-import { normalizeName } from './names';
-import { KIND_SPECS, kindSpecOf, type KindSpec } from './sync-kinds';
+import { normalizeName } from './sync/names';
+import { KIND_SPECS, kindSpecOf, type KindSpec, type SyncKind } from './sync/kinds';
 import type { IntegrationConfig, SyncDirection } from './sync-state-schemas';
 
 /*

@@ -15,7 +15,7 @@ import {
   type BooksRole,
   type BooksTax,
 } from '../domain/books-schemas';
-import { DISPLAY_NAME_OF, NAME_FIELD_OF } from '../domain/names';
+import { DISPLAY_NAME_OF, NAME_FIELD_OF } from '../domain/sync/kinds';
 import { safeKeys } from '../domain/safe-keys';
 import { JsonScalarSchema, RecordIdSchema } from '../domain/validation';
 import {

@@ -15,7 +15,7 @@ import {
   type CrmUser,
   type CrmView,
 } from '../domain/crm-schemas';
-import { DISPLAY_NAME_OF, NAME_FIELD_OF } from '../domain/names';
+import { DISPLAY_NAME_OF, NAME_FIELD_OF } from '../domain/sync/kinds';
 import {
   createRecordCollection,
   createSettingsCollection,

@@ -12,7 +12,7 @@ import {
   type Sort,
 } from 'mongodb';
 import { z } from 'zod';
-import { MAX_NAME_LENGTH, normalizeName } from '../domain/names';
+import { MAX_NAME_LENGTH, normalizeName } from '../domain/sync/names';
 import { findUnsafeKeys } from '../domain/safe-keys';
 import {
   RecordIdSchema,

@@ -1,4 +1,4 @@
-import { addRunCounts, emptyRunCounts } from '../domain/run-counts';
+import { addRunCounts, emptyRunCounts } from '../domain/sync/counts';
 import { randomUUID } from 'node:crypto';
 import {
   MongoBulkWriteError,

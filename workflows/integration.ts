@@ -19,7 +19,7 @@ import {
 import type { Activities } from '../activities';
 import { rootCauseMessage } from '../domain/errors';
 import { integrationWorkflowId, syncRunWorkflowId } from '../domain/ids';
-import { totalRunCounts } from '../domain/run-counts';
+import { totalRunCounts } from '../domain/sync/counts';
 import { checkIntegrationConfig, type RunTrigger } from '../domain/sync-state-schemas';
 import {
   configureUpdate,

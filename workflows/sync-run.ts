@@ -22,8 +22,8 @@ import {
   runningDetails,
   stepActivitySummary,
   type RunFailureLine,
-} from '../domain/run-labels';
-import type { SyncStep } from '../domain/sync-plan';
+} from '../domain/sync/labels';
+import type { SyncStep } from '../domain/sync/plan';
 import type { DeltaCursor, RunCountsByModule, RunTrigger } from '../domain/sync-state-schemas';
 import { syncRunProgressQuery, type RunTarget, type SyncRunProgress } from './messages';
 

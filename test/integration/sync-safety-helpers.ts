@@ -1,6 +1,6 @@
 import { Collection, type Document } from 'mongodb';
 import { syncRunWorkflowId } from '../../domain/ids';
-import { normalizeName } from '../../domain/names';
+import { normalizeName } from '../../domain/sync/names';
 import { apiTimestamp, contentHashOf, recordKey, type ModifiedField } from '../../stores/record-collection';
 import type { SyncRunInput, SyncRunResult } from '../../workflows/sync-run';
 import type { SyncBench } from './sync-harness';

@@ -6,7 +6,7 @@ import {
   WRITE_SETTLE_MS,
 } from '../../stores/delta';
 import { changedPaths } from '../../stores/record-collection';
-import { countDecisions, mergeRedone, type RecordDecision } from '../../domain/sync-decide';
+import { countDecisions, mergeRedone, type RecordDecision } from '../../domain/sync/decide';
 
 const at = (iso: string, id = 'r1') => ({ modifiedTime: iso, id });
 

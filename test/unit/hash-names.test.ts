@@ -1,5 +1,6 @@
 import { contentHash, stableStringify } from '../../domain/hash';
-import { crmContactFullName, DISPLAY_NAME_OF, normalizeName } from '../../domain/names';
+import { DISPLAY_NAME_OF } from '../../domain/sync/kinds';
+import { crmContactFullName, normalizeName } from '../../domain/sync/names';
 
 describe('stableStringify', () => {
   it.each<[string, unknown, string]>([

@@ -17,7 +17,8 @@ import {
   CrmUserDocSchema,
   CrmViewDocSchema,
 } from '../../domain/crm-schemas';
-import { normalizeName, DISPLAY_NAME_OF } from '../../domain/names';
+import { DISPLAY_NAME_OF } from '../../domain/sync/kinds';
+import { normalizeName } from '../../domain/sync/names';
 import {
   SEED_STAGES,
   SeedRng,

@@ -1,5 +1,6 @@
 import { formatVerifyReport } from '../../client/verify-command';
-import { resolveFieldMaps, type SyncKind } from '../../domain/field-maps';
+import { resolveFieldMaps } from '../../domain/sync/field-maps';
+import type { SyncKind } from '../../domain/sync/kinds';
 import {
   EXCLUSION_RULES,
   verifyStores,

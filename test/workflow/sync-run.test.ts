@@ -1,6 +1,6 @@
 import type { Activities } from '../../activities';
 import type { SyncStepInput } from '../../activities/sync';
-import type { SyncStep } from '../../domain/sync-plan';
+import type { SyncStep } from '../../domain/sync/plan';
 import { historyLengths } from '../../client/temporal';
 import { syncRunWorkflow } from '../../workflows';
 import { unique, useTimeSkippingEnv } from '../helpers';

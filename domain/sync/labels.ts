@@ -1,20 +1,13 @@
-import type { CountsByModule } from './run-counts';
-import type { RunCounts } from './sync-state-schemas';
-import type { SyncStep } from './sync-plan';
+import type { CountsByModule } from './counts';
+import { kindSpecOf } from './kinds';
+import type { RunCounts } from '../sync-state-schemas';
+import type { SyncStep } from './plan';
 
 /*
  * What the Temporal UI shows of a sync run (ARCHITECTURE §7): each activity's summary names its step, the
  * running run's current details say where it is, the finished run's say what it did and why it failed where it
  * did. Pure and deterministic, so workflows can call it.
  */
-
-const KIND_LABELS: Record<SyncStep['kind'], string> = {
-  account: 'accounts',
-  contact: 'contacts',
-  contact_person: 'contact persons',
-  vendor: 'vendors',
-  item: 'items',
-};
 
 /** 12345 → "12,345" (no Intl: the same text on every worker). */
 export function groupDigits(n: number): string {
@@ -23,7 +16,9 @@ export function groupDigits(n: number): string {
 
 /** "accounts CRM → Books", "contacts without an account CRM → Books", "items Books → CRM (3 records)". */
 export function stepLabel(step: SyncStep): string {
-  const what = step.orphansOnly ? `${KIND_LABELS[step.kind]} without an account` : KIND_LABELS[step.kind];
+  const what = step.orphansOnly
+    ? `${kindSpecOf(step.kind).labels.plural} without an account`
+    : kindSpecOf(step.kind).labels.plural;
   const way = step.direction === 'crm_to_books' ? 'CRM → Books' : 'Books → CRM';
   const targeted = step.ids
     ? ` (${groupDigits(step.ids.length)} record${step.ids.length === 1 ? '' : 's'})`

@@ -1,5 +1,4 @@
-import type { SyncKind } from './field-maps';
-import { stepOrder } from './sync-kinds';
+import { directionsOf, type SyncKind } from './kinds';
 
 /** One step of a sync run: a kind of record moved in one direction. Plain JSON: it crosses Temporal. */
 export interface SyncStep {
@@ -37,7 +36,10 @@ interface PlanConfig {
 export function planSyncSteps(config: PlanConfig): SyncStep[] {
   const steps: SyncStep[] = [];
   const c = config.customers;
-  for (const direction of stepOrder('customers', c.extent === 'both_ways')) {
+  for (const direction of directionsOf(
+    c.module === 'contacts' ? 'contact' : 'account',
+    c.extent === 'both_ways',
+  )) {
     if (c.module === 'accounts') steps.push({ kind: 'account', direction });
     else if (c.module === 'contacts') steps.push({ kind: 'contact', direction });
     else {
@@ -46,9 +48,9 @@ export function planSyncSteps(config: PlanConfig): SyncStep[] {
       if (c.includeOrphanContacts) steps.push({ kind: 'contact', direction, orphansOnly: true });
     }
   }
-  for (const direction of stepOrder('vendors', config.vendors.extent === 'both_ways'))
+  for (const direction of directionsOf('vendor', config.vendors.extent === 'both_ways'))
     steps.push({ kind: 'vendor', direction });
-  for (const direction of stepOrder('items', config.items.extent === 'both_ways'))
+  for (const direction of directionsOf('item', config.items.extent === 'both_ways'))
     steps.push({ kind: 'item', direction });
   return steps;
 }

@@ -5,7 +5,7 @@ import {
   writeCrmFields,
   type ResolvedFieldMap,
 } from './field-maps';
-import { contentHash } from './hash';
+import { contentHash } from '../hash';
 import {
   changeOf,
   newPageResult,
@@ -13,8 +13,8 @@ import {
   type LinkState,
   type LinkWrite,
   type PageRecord,
-} from './sync-decide';
-import { createdRecordId, KIND_SPECS, syncKeyOf } from './sync-kinds';
+} from './decide';
+import { createdRecordId, KIND_SPECS, syncKeyOf } from './kinds';
 
 /**
  * "Accounts and their Contacts" (S2.1): a CRM contact of a synced account becomes a contact person of the

@@ -10,10 +10,12 @@ import {
   type FieldValues,
   type ResolvedFieldMap,
 } from './field-maps';
-import { contentHash, stableStringify } from './hash';
+import { contentHash, stableStringify } from '../hash';
 import { normalizeName } from './names';
-import { emptyRunCounts } from './run-counts';
-import { createdRecordId, syncKeyOf, type BooksContext, type KindSpec } from './sync-kinds';
+import { emptyRunCounts } from './counts';
+import { createdRecordId, syncKeyOf, type BooksContext, type Direction, type KindSpec } from './kinds';
+
+export type { Direction };
 
 /**
  * The decisions of one page of a sync step, made without I/O: for every changed source record, whether to
@@ -22,7 +24,6 @@ import { createdRecordId, syncKeyOf, type BooksContext, type KindSpec } from './
  * result with one bulk write per collection.
  */
 
-export type Direction = 'crm_to_books' | 'books_to_crm';
 export type DuplicatePolicy = 'clone' | 'overwrite' | 'skip';
 
 export interface PageRecord {
@@ -320,7 +321,7 @@ export function decidePage(input: DecidePageInput): DecidePageResult {
         const reason = `ambiguous duplicate: ${dupes.length} ${toBooks ? 'Books' : 'CRM'} records are named "${key}" (${dupes
           .map((d) => d.id)
           .join(', ')}); none was overwritten`;
-        const field = toBooks ? nameField(spec, 'crm') : nameField(spec, 'books');
+        const field = toBooks ? spec.nameField.crm : spec.nameField.books;
         result.failures.push({ recordId: record.id, field, reason, payload: record.data });
         decide({ recordId: record.id, outcome: 'failed', detail: reason });
         continue;
@@ -381,24 +382,6 @@ function toIssue(reason: string | undefined): { field: string; reason: string } 
   if (!reason) return undefined;
   const [field, ...rest] = reason.split(': ');
   return { field: field ?? '(record)', reason: rest.join(': ') };
-}
-
-function nameField(spec: KindSpec, side: 'crm' | 'books'): string {
-  const crm = {
-    account: 'Account_Name',
-    contact: 'Last_Name',
-    vendor: 'Vendor_Name',
-    item: 'Product_Name',
-    contact_person: 'Last_Name',
-  };
-  const books = {
-    account: 'contact_name',
-    contact: 'contact_name',
-    vendor: 'contact_name',
-    item: 'name',
-    contact_person: 'last_name',
-  };
-  return side === 'crm' ? crm[spec.kind] : books[spec.kind];
 }
 
 function pick(link: LinkState): LinkWrite {

@@ -1,11 +1,11 @@
-import { resolveFieldMaps } from '../../domain/field-maps';
-import { contentHash } from '../../domain/hash';
+import { resolveFieldMaps } from '../../../domain/sync/field-maps';
+import { contentHash } from '../../../domain/hash';
 import {
   decideContactPersons,
   decidePersonContacts,
   type DecideContactPersonsInput,
-} from '../../domain/sync-contact-persons';
-import type { LinkState, PageRecord } from '../../domain/sync-decide';
+} from '../../../domain/sync/contact-persons';
+import type { LinkState, PageRecord } from '../../../domain/sync/decide';
 
 const maps = resolveFieldMaps('contact_person', [], []);
 const INTEGRATION = 'crm-1/books-1/production';

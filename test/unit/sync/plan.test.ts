@@ -1,4 +1,4 @@
-import { planSyncSteps, targetSteps, type SyncStep } from '../../domain/sync-plan';
+import { planSyncSteps, targetSteps, type SyncStep } from '../../../domain/sync/plan';
 
 const config = (
   customers: { module: 'accounts' | 'contacts' | 'accounts_and_contacts'; orphans?: boolean; both?: boolean },

@@ -1,3 +1,5 @@
+import { kindSpecOf, type SyncKind } from './kinds';
+
 /**
  * Field mapping between CRM records and Books records (S2.5): the default maps of each kind of record, the
  * user's maps on top of them, their validation, and the projections both ways. Pure.
@@ -6,8 +8,6 @@
  * a top-level field (`phone`), a field of an address (`billing_address.city`) or a custom field by its API
  * name (`custom_fields.cf_region`). Values are compared and stored in the CRM's representation.
  */
-
-export type SyncKind = 'account' | 'contact' | 'contact_person' | 'vendor' | 'item';
 
 export type FieldOwner = 'crm' | 'books' | 'latest';
 
@@ -31,120 +31,6 @@ export type JsonValue = string | number | boolean | null | JsonValue[] | { [key:
 
 /** Values keyed by CRM field, in the CRM's representation. */
 export type FieldValues = Record<string, JsonValue>;
-
-const address = (crmPrefix: string, books: 'billing_address' | 'shipping_address', zip = 'Code') => [
-  { crmField: `${crmPrefix}_Street`, booksField: `${books}.address` },
-  { crmField: `${crmPrefix}_City`, booksField: `${books}.city` },
-  { crmField: `${crmPrefix}_State`, booksField: `${books}.state` },
-  { crmField: `${crmPrefix}_${zip}`, booksField: `${books}.zip` },
-  { crmField: `${crmPrefix}_Country`, booksField: `${books}.country` },
-];
-
-/**
- * The basic fields mapped by default (S2.5). The display name is mandatory and owned by the CRM; for a
- * Business customer the company name also takes the account name, and since both Books fields map to
- * `Account_Name`, the mandatory display name is the one pushed back to the CRM.
- */
-export const DEFAULT_FIELD_MAPS: Readonly<Record<SyncKind, readonly FieldMapSpec[]>> = {
-  account: [
-    { crmField: 'Account_Name', booksField: 'contact_name', mandatory: true, owner: 'crm' },
-    { crmField: 'Account_Name', booksField: 'company_name' },
-    { crmField: 'Phone', booksField: 'phone' },
-    { crmField: 'Website', booksField: 'website' },
-    { crmField: 'Currency', booksField: 'currency_code', owner: 'crm' },
-    ...address('Billing', 'billing_address'),
-    ...address('Shipping', 'shipping_address'),
-  ],
-  contact: [
-    { crmField: 'Last_Name', booksField: 'last_name', mandatory: true },
-    { crmField: 'First_Name', booksField: 'first_name' },
-    { crmField: 'Email', booksField: 'email' },
-    { crmField: 'Phone', booksField: 'phone' },
-    { crmField: 'Mobile', booksField: 'mobile' },
-    { crmField: 'Currency', booksField: 'currency_code', owner: 'crm' },
-    ...address('Mailing', 'billing_address', 'Zip'),
-    ...address('Other', 'shipping_address', 'Zip'),
-  ],
-  contact_person: [
-    { crmField: 'Last_Name', booksField: 'last_name', mandatory: true },
-    { crmField: 'First_Name', booksField: 'first_name' },
-    { crmField: 'Salutation', booksField: 'salutation' },
-    { crmField: 'Email', booksField: 'email' },
-    { crmField: 'Phone', booksField: 'phone' },
-    { crmField: 'Mobile', booksField: 'mobile' },
-    { crmField: 'Title', booksField: 'designation' },
-    { crmField: 'Department', booksField: 'department' },
-  ],
-  vendor: [
-    { crmField: 'Vendor_Name', booksField: 'contact_name', mandatory: true, owner: 'crm' },
-    { crmField: 'Vendor_Name', booksField: 'company_name' },
-    { crmField: 'Email', booksField: 'email' },
-    { crmField: 'Phone', booksField: 'phone' },
-    { crmField: 'Website', booksField: 'website' },
-    { crmField: 'Currency', booksField: 'currency_code', owner: 'crm' },
-    { crmField: 'Street', booksField: 'billing_address.address' },
-    { crmField: 'City', booksField: 'billing_address.city' },
-    { crmField: 'State', booksField: 'billing_address.state' },
-    { crmField: 'Zip_Code', booksField: 'billing_address.zip' },
-    { crmField: 'Country', booksField: 'billing_address.country' },
-  ],
-  item: [
-    { crmField: 'Product_Name', booksField: 'name', mandatory: true },
-    { crmField: 'Product_Code', booksField: 'sku' },
-    { crmField: 'Unit_Price', booksField: 'rate' },
-    { crmField: 'Description', booksField: 'description' },
-    { crmField: 'Product_Active', booksField: 'status' },
-    { crmField: 'Taxable', booksField: 'is_taxable' },
-  ],
-};
-
-/** Books fields a user may map, per kind, besides custom fields. */
-const BOOKS_STANDARD_FIELDS: Readonly<Record<SyncKind, readonly string[]>> = {
-  account: contactFields(),
-  contact: contactFields(),
-  vendor: contactFields(),
-  contact_person: [
-    'salutation',
-    'first_name',
-    'last_name',
-    'email',
-    'phone',
-    'mobile',
-    'designation',
-    'department',
-  ],
-  item: [
-    'name',
-    'sku',
-    'rate',
-    'description',
-    'unit',
-    'status',
-    'product_type',
-    'is_taxable',
-    'purchase_rate',
-    'purchase_description',
-  ],
-};
-
-function contactFields(): string[] {
-  const addressParts = ['attention', 'address', 'street2', 'city', 'state', 'zip', 'country', 'phone', 'fax'];
-  return [
-    'contact_name',
-    'company_name',
-    'first_name',
-    'last_name',
-    'email',
-    'phone',
-    'mobile',
-    'website',
-    'currency_code',
-    'payment_terms',
-    'notes',
-    ...addressParts.map((p) => `billing_address.${p}`),
-    ...addressParts.map((p) => `shipping_address.${p}`),
-  ];
-}
 
 const CUSTOM_PREFIX = 'custom_fields.';
 const FIELD_NAME = /^[A-Za-z][A-Za-z0-9_]{0,99}$/;
@@ -180,7 +66,8 @@ export function resolveFieldMaps(
 ): ResolvedFieldMap[] {
   const problems: string[] = [];
   const customNames = new Set(booksCustomFields.map((f) => f.api_name));
-  const standard = new Set(BOOKS_STANDARD_FIELDS[kind]);
+  const { defaultFieldMaps, booksFields } = kindSpecOf(kind);
+  const standard = new Set(booksFields);
   userMaps.forEach((m, i) => {
     const at = `map ${i + 1} (${m.crmField} → ${m.booksField})`;
     if (!FIELD_NAME.test(m.crmField)) problems.push(`${at}: "${m.crmField}" is not a CRM field API name`);
@@ -206,14 +93,14 @@ export function resolveFieldMaps(
   // inheriting its mandatory flag; the user's other maps follow the defaults.
   const byBooksField = new Map(userMaps.map((m) => [m.booksField, m]));
   const maps = [
-    ...DEFAULT_FIELD_MAPS[kind].map((d) => {
+    ...defaultFieldMaps.map((d) => {
       const user = byBooksField.get(d.booksField);
       return user
         ? resolved({ ...user, mandatory: user.mandatory || (d.mandatory ?? false) }, true)
         : resolved(d, false);
     }),
     ...userMaps
-      .filter((m) => !DEFAULT_FIELD_MAPS[kind].some((d) => d.booksField === m.booksField))
+      .filter((m) => !defaultFieldMaps.some((d) => d.booksField === m.booksField))
       .map((m) => resolved(m, true)),
   ];
   for (const crmField of new Set(maps.map((m) => m.crmField))) {

@@ -1,5 +1,5 @@
-import { BOOKS_ID_KEYS, BOOKS_MODULES } from '../../domain/books-schemas';
-import { CRM_MODULES } from '../../domain/crm-schemas';
+import { BOOKS_ID_KEYS, BOOKS_MODULES } from '../../../domain/books-schemas';
+import { CRM_MODULES } from '../../../domain/crm-schemas';
 import {
   booksValues,
   crmValues,
@@ -8,7 +8,7 @@ import {
   type FieldOwner,
   type FieldValues,
   type ResolvedFieldMap,
-} from '../../domain/field-maps';
+} from '../../../domain/sync/field-maps';
 import {
   decidePage,
   type DecidePageInput,
@@ -19,8 +19,8 @@ import {
   type LinkWrite,
   type Outcome,
   type PageRecord,
-} from '../../domain/sync-decide';
-import { createdRecordId, KIND_SPECS, syncKeyOf, type BooksContext } from '../../domain/sync-kinds';
+} from '../../../domain/sync/decide';
+import { createdRecordId, KIND_SPECS, syncKeyOf, type BooksContext } from '../../../domain/sync/kinds';
 
 type Kind = 'account' | 'contact' | 'vendor' | 'item';
 const KINDS: Kind[] = ['account', 'contact', 'vendor', 'item'];

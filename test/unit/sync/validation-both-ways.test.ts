@@ -1,6 +1,6 @@
-import { resolveFieldMaps } from '../../domain/field-maps';
-import { decidePage, type DecidePageInput, type Direction } from '../../domain/sync-decide';
-import { KIND_SPECS, type BooksContext } from '../../domain/sync-kinds';
+import { resolveFieldMaps } from '../../../domain/sync/field-maps';
+import { decidePage, type DecidePageInput, type Direction } from '../../../domain/sync/decide';
+import { KIND_SPECS, type BooksContext } from '../../../domain/sync/kinds';
 
 const BOOKS: BooksContext = { baseCurrency: 'USD', currencies: ['USD', 'EUR'] };
 const UNENABLED = 'currency INR is not enabled in Books (enabled: EUR, USD)';

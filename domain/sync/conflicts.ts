@@ -1,5 +1,5 @@
 import type { FieldOwner, FieldValues, JsonValue } from './field-maps';
-import { stableStringify } from './hash';
+import { stableStringify } from '../hash';
 
 /**
  * Two-way conflict rules (S9.5), decided three-way per field: against the values both sides held after the

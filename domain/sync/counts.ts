@@ -1,4 +1,4 @@
-import type { RunCounts } from './sync-state-schemas';
+import type { RunCounts } from '../sync-state-schemas';
 
 /** A run's counts by module, then direction (as runs store them and views show them). */
 export type CountsByModule = Record<string, Partial<Record<string, Partial<RunCounts>>>>;

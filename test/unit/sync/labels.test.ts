@@ -4,8 +4,8 @@ import {
   runningDetails,
   stepActivitySummary,
   stepLabel,
-} from '../../domain/run-labels';
-import type { SyncStep } from '../../domain/sync-plan';
+} from '../../../domain/sync/labels';
+import type { SyncStep } from '../../../domain/sync/plan';
 
 describe('what the Temporal UI shows of a sync run', () => {
   const steps: SyncStep[] = [

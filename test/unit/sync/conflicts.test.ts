@@ -1,5 +1,5 @@
-import { reconcile, type ReconcileInput, type Reconciliation } from '../../domain/conflicts';
-import type { FieldOwner, FieldValues } from '../../domain/field-maps';
+import { reconcile, type ReconcileInput, type Reconciliation } from '../../../domain/sync/conflicts';
+import type { FieldOwner, FieldValues } from '../../../domain/sync/field-maps';
 
 const EARLY = '2024-06-01T10:00:00.000Z';
 const LATE = '2024-06-01T11:00:00.000Z';

@@ -1,4 +1,4 @@
-import { addRunCounts, describeRunCounts, emptyRunCounts, totalRunCounts } from '../../domain/run-counts';
+import { addRunCounts, describeRunCounts, emptyRunCounts, totalRunCounts } from '../../../domain/sync/counts';
 
 describe('run counts', () => {
   const byModule = {

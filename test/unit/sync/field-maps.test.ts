@@ -3,7 +3,6 @@ import {
   booksValues,
   checkProductTypeValue,
   crmValues,
-  DEFAULT_FIELD_MAPS,
   FieldMapError,
   mappedCrmFields,
   normalizeValue,
@@ -15,8 +14,11 @@ import {
   type BooksCustomFieldDef,
   type FieldMapSpec,
   type ResolvedFieldMap,
-  type SyncKind,
-} from '../../domain/field-maps';
+} from '../../../domain/sync/field-maps';
+import { KIND_SPECS, type SyncKind } from '../../../domain/sync/kinds';
+
+/** The default maps each kind's spec declares. */
+const defaultsOf = (kind: SyncKind) => KIND_SPECS[kind].defaultFieldMaps;
 
 const KINDS: SyncKind[] = ['account', 'contact', 'contact_person', 'vendor', 'item'];
 
@@ -59,7 +61,7 @@ describe('default field maps (S2.5)', () => {
     '%s: resolved with no user map, the display field %s → %s is the one mandatory map',
     (kind, crm, books) => {
       const maps = resolveFieldMaps(kind, [], []);
-      expect(maps).toHaveLength(DEFAULT_FIELD_MAPS[kind].length);
+      expect(maps).toHaveLength(defaultsOf(kind).length);
       expect(maps.filter((m) => m.mandatory)).toEqual([
         expect.objectContaining({ crmField: crm, booksField: books, custom: false }),
       ]);
@@ -69,8 +71,8 @@ describe('default field maps (S2.5)', () => {
 
   it.each(KINDS)('%s: defaults keep their order, owners default to latest, no Books field twice', (kind) => {
     const maps = resolveFieldMaps(kind, [], []);
-    expect(maps.map((m) => m.booksField)).toEqual(DEFAULT_FIELD_MAPS[kind].map((d) => d.booksField));
-    expect(maps.map((m) => m.owner)).toEqual(DEFAULT_FIELD_MAPS[kind].map((d) => d.owner ?? 'latest'));
+    expect(maps.map((m) => m.booksField)).toEqual(defaultsOf(kind).map((d) => d.booksField));
+    expect(maps.map((m) => m.owner)).toEqual(defaultsOf(kind).map((d) => d.owner ?? 'latest'));
     expect(new Set(maps.map((m) => m.booksField)).size).toBe(maps.length);
   });
 
@@ -131,7 +133,7 @@ describe('user maps on top of the defaults', () => {
       { crmField: 'Main_Phone', booksField: 'phone', owner: 'books', mandatory: false, custom: true },
     ]);
     expect(mappedCrmFields(maps)).not.toContain('Phone');
-    expect(maps).toHaveLength(DEFAULT_FIELD_MAPS.account.length);
+    expect(maps).toHaveLength(defaultsOf('account').length);
   });
 
   it('a user map of the mandatory Books field stays mandatory', () => {
@@ -169,7 +171,7 @@ describe('user maps on top of the defaults', () => {
       [],
     );
     expect(booksSourceOf(maps).get('Phone')?.booksField).toBe('phone');
-    const defaultIndex = DEFAULT_FIELD_MAPS.account.findIndex((d) => d.booksField === 'phone');
+    const defaultIndex = defaultsOf('account').findIndex((d) => d.booksField === 'phone');
     expect(maps.findIndex((m) => m.booksField === 'phone')).toBe(defaultIndex);
   });
 });
