@@ -13,7 +13,8 @@ import {
   type LinkEntity,
   type RunDoc,
 } from '../domain/sync-state-schemas';
-import { DISPLAY_NAME_OF, type SyncKind } from '../domain/sync/kinds';
+import { DISPLAY_NAME_OF, accountIdOf, kindSpecOf, type SyncKind } from '../domain/sync/kinds';
+import { kindOfCrmModule } from '../domain/sync/plan';
 import { integrationHandle, startEnableIntegration } from '../client/temporal';
 import type { BooksStore } from '../stores/books-store';
 import type { CrmStore } from '../stores/crm-store';
@@ -73,13 +74,6 @@ export interface OperationsDeps {
 
 type Data = Record<string, unknown>;
 const CUSTOMER_ENTITY = 'customer';
-const ENTITY_OF_KIND: Record<SyncKind, LinkEntity> = {
-  account: 'customer',
-  contact: 'customer',
-  contact_person: 'contact_person',
-  vendor: 'vendor',
-  item: 'item',
-};
 
 /**
  * The service's operations over Temporal and MongoDB: reads come straight from the stores; every change
@@ -149,7 +143,7 @@ export function createOperations(deps: OperationsDeps): SyncOperations {
         'not_found',
         `CRM ${crmModule} record ${crmId} does not exist in org ${doc.crmOrgId}`,
       );
-    const kind = kindOfCrmModule(crmModule, doc);
+    const kind = kindOfCrmModule(doc.config, crmModule);
     if (!kind)
       throw new OperationError(
         'conflict',
@@ -160,7 +154,7 @@ export function createOperations(deps: OperationsDeps): SyncOperations {
       reason,
       ...(actor && { actor }),
     });
-    const entity = kind === 'vendor' ? 'vendor' : CUSTOMER_ENTITY;
+    const entity = kindSpecOf(kind).entity;
     const [link] = await syncState.findLinksByCrmIds(doc._id, entity, [crmId]);
     return { run, crmModule, crmId, booksId: link?.booksId ?? null };
   }
@@ -172,7 +166,7 @@ export function createOperations(deps: OperationsDeps): SyncOperations {
     for (const f of failures) {
       const kind = f.kind ?? kindOfFailure(f);
       if (!kind) continue;
-      const key = `${ENTITY_OF_KIND[kind]}|${f.direction}`;
+      const key = `${kindSpecOf(kind).entity}|${f.direction}`;
       groups.set(key, [...(groups.get(key) ?? []), f]);
     }
     for (const [key, group] of groups) {
@@ -545,15 +539,6 @@ export function createOperations(deps: OperationsDeps): SyncOperations {
   }
 }
 
-/** The sync kind a CRM module's records move as, under this integration's customers module; null if not synced. */
-function kindOfCrmModule(crmModule: string, doc: IntegrationDoc): SyncKind | null {
-  if (crmModule === 'Vendors') return 'vendor';
-  const m = doc.config.customers.module;
-  if (crmModule === 'Accounts') return m === 'contacts' ? null : 'account';
-  if (m === 'contacts') return 'contact';
-  return m === 'accounts_and_contacts' && doc.config.customers.includeOrphanContacts ? 'contact' : null;
-}
-
 /** For failures recorded before they carried their kind: unambiguous modules only. */
 function kindOfFailure(f: FailureDoc): SyncKind | null {
   return f.module === 'vendors' ? 'vendor' : f.module === 'items' ? 'item' : null;
@@ -561,11 +546,6 @@ function kindOfFailure(f: FailureDoc): SyncKind | null {
 
 function emailOf(data: Data): string | null {
   return typeof data.Email === 'string' ? data.Email : null;
-}
-
-function accountIdOf(contact: Data): string | undefined {
-  const a = contact.Account_Name;
-  return a && typeof a === 'object' && 'id' in a ? String((a as { id: unknown }).id) : undefined;
 }
 
 function summaryOf(doc: IntegrationDoc): IntegrationSummary {

@@ -7,7 +7,7 @@ import {
 } from './sync/field-maps';
 import { stableStringify } from './hash';
 import { normalizeName } from './sync/names';
-import { KIND_SPECS, kindSpecOf, type KindSpec, type SyncKind } from './sync/kinds';
+import { KIND_SPECS, accountIdOf, kindSpecOf, type KindSpec, type SyncKind } from './sync/kinds';
 import type { IntegrationConfig, SyncDirection } from './sync-state-schemas';
 
 /*
@@ -161,11 +161,6 @@ function kindOfLink(link: VerifyLink): SyncKind | undefined {
     return link.entity;
   return undefined;
 }
-
-const accountIdOf = (data: Data): string | undefined => {
-  const a = data.Account_Name as { id?: unknown } | null | undefined;
-  return a && typeof a === 'object' && typeof a.id === 'string' ? a.id : undefined;
-};
 
 const personsOf = (data: Data): Data[] =>
   Array.isArray(data.contact_persons)

@@ -14,7 +14,7 @@ import {
   type LinkWrite,
   type PageRecord,
 } from './decide';
-import { createdRecordId, KIND_SPECS, syncKeyOf } from './kinds';
+import { accountIdOf, createdRecordId, KIND_SPECS, syncKeyOf } from './kinds';
 
 /**
  * "Accounts and their Contacts" (S2.1): a CRM contact of a synced account becomes a contact person of the
@@ -102,8 +102,7 @@ export function decideContactPersons(input: DecideContactPersonsInput): DecidePa
       });
       continue;
     }
-    const account = record.data.Account_Name as { id?: unknown } | null | undefined;
-    const accountId = account && typeof account.id === 'string' ? account.id : undefined;
+    const accountId = accountIdOf(record.data);
     if (!accountId) {
       // Taken off its account: no longer that customer's contact person.
       if (link && leavePrevious(link, undefined)) {

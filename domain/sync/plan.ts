@@ -1,4 +1,4 @@
-import { directionsOf, type SyncKind } from './kinds';
+import { directionsOf, kindSpecOf, type CrmMasterModule, type SyncKind } from './kinds';
 
 /** One step of a sync run: a kind of record moved in one direction. Plain JSON: it crosses Temporal. */
 export interface SyncStep {
@@ -53,6 +53,19 @@ export function planSyncSteps(config: PlanConfig): SyncStep[] {
   for (const direction of directionsOf('item', config.items.extent === 'both_ways'))
     steps.push({ kind: 'item', direction });
   return steps;
+}
+
+/**
+ * The kind a CRM record of the module moves as when fetched or imported on its own, under this configuration:
+ * the planned CRM → Books step of a kind stored in that module (contacts held in their account's customer as
+ * contact persons move with the account, not alone). Null when the configuration does not sync the module.
+ */
+export function kindOfCrmModule(config: PlanConfig, crmModule: CrmMasterModule): SyncKind | null {
+  const step = planSyncSteps(config).find((s) => {
+    const spec = kindSpecOf(s.kind);
+    return s.direction === 'crm_to_books' && !spec.embeddedIn && spec.crmModule === crmModule;
+  });
+  return step?.kind ?? null;
 }
 
 /**

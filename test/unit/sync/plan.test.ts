@@ -1,4 +1,4 @@
-import { planSyncSteps, targetSteps, type SyncStep } from '../../../domain/sync/plan';
+import { kindOfCrmModule, planSyncSteps, targetSteps, type SyncStep } from '../../../domain/sync/plan';
 
 const config = (
   customers: { module: 'accounts' | 'contacts' | 'accounts_and_contacts'; orphans?: boolean; both?: boolean },
@@ -76,5 +76,21 @@ describe('targetSteps', () => {
     ]);
     expect(steps).toEqual([]);
     expect(unmatched).toEqual([{ kind: 'contact', direction: 'crm_to_books', ids: ['c1'] }]);
+  });
+});
+
+describe('kindOfCrmModule: what a fetched or imported CRM record moves as', () => {
+  it.each([
+    ['Accounts', config({ module: 'accounts' }), 'account'],
+    ['Contacts', config({ module: 'accounts' }), null],
+    ['Accounts', config({ module: 'contacts' }), null],
+    ['Contacts', config({ module: 'contacts' }), 'contact'],
+    ['Accounts', config({ module: 'accounts_and_contacts' }), 'account'],
+    ['Contacts', config({ module: 'accounts_and_contacts' }), null],
+    ['Contacts', config({ module: 'accounts_and_contacts', orphans: true }), 'contact'],
+    ['Vendors', config({ module: 'contacts' }), 'vendor'],
+    ['Products', config({ module: 'accounts' }), 'item'],
+  ] as const)('%s under %o → %s', (crmModule, cfg, expected) => {
+    expect(kindOfCrmModule(cfg, crmModule)).toBe(expected);
   });
 });
