@@ -384,6 +384,8 @@ export type RunStatus = z.infer<typeof RunStatusSchema>;
 /** What one page (or a whole run) did to one module in one direction. */
 export const RunCountsSchema = z.object({
   added: CountSchema.default(0),
+  /** Linked to an existing record of the same name on first meeting (overwrite policy, S2.3). */
+  matched: CountSchema.default(0),
   updated: CountSchema.default(0),
   unchanged: CountSchema.default(0),
   skipped: CountSchema.default(0),

@@ -98,6 +98,7 @@ export function decideContactPersons(input: DecideContactPersonsInput): DecidePa
       decide({
         recordId: record.id,
         outcome: link ? 'deleted' : 'skipped',
+        ...(!link && { skip: 'deleted_before_synced' as const }),
         detail: 'deleted in the CRM; not propagated',
       });
       continue;
@@ -119,12 +120,18 @@ export function decideContactPersons(input: DecideContactPersonsInput): DecidePa
         decide({
           recordId: record.id,
           outcome: 'skipped',
+          skip: 'no_account',
           detail: 'contact has no account (orphans not included)',
         });
       continue;
     }
     if (!input.inView(record.data)) {
-      decide({ recordId: record.id, outcome: 'skipped', detail: 'not in the selected contact view' });
+      decide({
+        recordId: record.id,
+        outcome: 'skipped',
+        skip: 'not_in_view',
+        detail: 'not in the selected contact view',
+      });
       continue;
     }
     const customerId = customerOfAccount.get(accountId);
@@ -133,6 +140,7 @@ export function decideContactPersons(input: DecideContactPersonsInput): DecidePa
       decide({
         recordId: record.id,
         outcome: 'skipped',
+        skip: 'parent_not_synced',
         detail: `its account ${accountId} is not synced to Books`,
       });
       continue;
@@ -252,6 +260,7 @@ export function decidePersonContacts(input: DecidePersonContactsInput): DecidePa
         decide({
           recordId: record.id,
           outcome: 'skipped',
+          skip: 'parent_not_synced',
           detail: `person ${personId} (${name}): its customer is not synced to the CRM`,
         });
         continue;
@@ -274,6 +283,7 @@ export function decidePersonContacts(input: DecidePersonContactsInput): DecidePa
           decide({
             recordId: record.id,
             outcome: 'skipped',
+            skip: 'target_deleted',
             targetId: link.crmId,
             detail: `person ${personId} (${name}): its CRM contact was deleted; not recreated (S3.8)`,
           });

@@ -13,6 +13,7 @@ import {
 import { contentHash, stableStringify } from '../hash';
 import { normalizeName } from './names';
 import { emptyRunCounts } from './counts';
+import type { SkipReason } from './skips';
 import { createdRecordId, syncKeyOf, type BooksContext, type Direction, type KindSpec } from './kinds';
 
 export type { Direction };
@@ -137,13 +138,21 @@ export interface PageFailure {
 /** How a decision's detail starts when fields changed on both sides were decided by the rules (S9.5). */
 export const CONFLICTS_DETAIL = 'conflicts: ';
 
-export type Outcome = 'added' | 'updated' | 'unchanged' | 'skipped' | 'failed' | 'deleted';
+/**
+ * What a step did with a record: created its counterpart (added), linked it to an existing record of the same
+ * name on a first meeting (matched: overwrite policy, S2.3), changed its linked counterpart (updated), found
+ * nothing to do (unchanged), left it alone for a reason (skipped), could not move it (failed), or marked its
+ * link deleted (deleted).
+ */
+export type Outcome = 'added' | 'matched' | 'updated' | 'unchanged' | 'skipped' | 'failed' | 'deleted';
 
 export interface RecordDecision {
   recordId: string;
   outcome: Outcome;
   targetId?: string | undefined;
   detail?: string | undefined;
+  /** Why a skipped record was skipped; every skip has one. */
+  skip?: SkipReason | undefined;
 }
 
 export interface DecidePageResult {
@@ -171,6 +180,7 @@ export function newPageResult(): { result: DecidePageResult; decide: (d: RecordD
   return {
     result,
     decide: (d) => {
+      if (d.outcome === 'skipped' && !d.skip) throw new Error(`skipped ${d.recordId} without a reason`);
       result.decisions.push(d);
       result.counts[d.outcome]++;
     },
@@ -226,12 +236,18 @@ export function decidePage(input: DecidePageInput): DecidePageResult {
       decide({
         recordId: record.id,
         outcome: link ? 'deleted' : 'skipped',
+        ...(!link && { skip: 'deleted_before_synced' as const }),
         detail: 'deleted at the source; not propagated',
       });
       continue;
     }
     if (toBooks && !input.inView(record.data)) {
-      decide({ recordId: record.id, outcome: 'skipped', detail: 'not in the selected view' });
+      decide({
+        recordId: record.id,
+        outcome: 'skipped',
+        skip: 'not_in_view',
+        detail: 'not in the selected view',
+      });
       continue;
     }
 
@@ -257,6 +273,7 @@ export function decidePage(input: DecidePageInput): DecidePageResult {
         decide({
           recordId: record.id,
           outcome: 'skipped',
+          skip: 'target_deleted',
           targetId: targetIdOf(link),
           detail: `its linked ${toBooks ? 'Books' : 'CRM'} record was deleted; deletes are not propagated`,
         });
@@ -311,6 +328,7 @@ export function decidePage(input: DecidePageInput): DecidePageResult {
       decide({
         recordId: record.id,
         outcome: 'skipped',
+        skip: 'duplicate_exists',
         targetId: dupes[0]?.id,
         detail: 'duplicate exists (policy: skip)',
       });
@@ -351,10 +369,10 @@ export function decidePage(input: DecidePageInput): DecidePageResult {
     });
     decide({
       recordId: record.id,
-      outcome: target ? 'updated' : 'added',
+      outcome: target ? 'matched' : 'added',
       targetId: id,
       detail: target
-        ? 'duplicate overwritten and linked (policy: overwrite)'
+        ? 'matched the existing record of the same name, overwritten and linked (policy: overwrite)'
         : dupes.length
           ? 'cloned (policy: clone)'
           : undefined,

@@ -1,6 +1,5 @@
-import type { CountsByModule } from './counts';
+import { describeRunCounts, type CountsByModule } from './counts';
 import { kindSpecOf } from './kinds';
-import type { RunCounts } from '../sync-state-schemas';
 import type { SyncStep } from './plan';
 
 /*
@@ -14,12 +13,17 @@ export function groupDigits(n: number): string {
   return String(Math.trunc(n)).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
 }
 
+/** "CRM → Books" or "Books → CRM". */
+export function directionLabel(direction: string): string {
+  return direction === 'crm_to_books' ? 'CRM → Books' : 'Books → CRM';
+}
+
 /** "accounts CRM → Books", "contacts without an account CRM → Books", "items Books → CRM (3 records)". */
 export function stepLabel(step: SyncStep): string {
   const what = step.orphansOnly
     ? `${kindSpecOf(step.kind).labels.plural} without an account`
     : kindSpecOf(step.kind).labels.plural;
-  const way = step.direction === 'crm_to_books' ? 'CRM → Books' : 'Books → CRM';
+  const way = directionLabel(step.direction);
   const targeted = step.ids
     ? ` (${groupDigits(step.ids.length)} record${step.ids.length === 1 ? '' : 's'})`
     : '';
@@ -47,16 +51,6 @@ export function runningDetails(input: {
   return lines.join('\n\n');
 }
 
-/** The counts in the order and words a finished run's details show them. */
-const COUNT_WORDS: readonly (readonly [keyof RunCounts, string])[] = [
-  ['added', 'added'],
-  ['updated', 'updated'],
-  ['unchanged', 'unchanged'],
-  ['skipped', 'skipped'],
-  ['failed', 'failed'],
-  ['deleted', 'deleted at the source'],
-];
-
 export interface RunFailureLine {
   module: string;
   direction: string;
@@ -74,16 +68,7 @@ export function finishedDetails(input: {
   failures: readonly RunFailureLine[];
 }): string {
   const lines = [`**${input.status}**${input.reason ? `: ${input.reason}` : ''}`];
-  const counts = Object.entries(input.counts).flatMap(([module, byDirection]) =>
-    Object.entries(byDirection).flatMap(([direction, c]) =>
-      c
-        ? [
-            `- ${module} ${direction === 'crm_to_books' ? 'CRM → Books' : 'Books → CRM'}: ` +
-              COUNT_WORDS.map(([key, word]) => `${groupDigits(c[key] ?? 0)} ${word}`).join(', '),
-          ]
-        : [],
-    ),
-  );
+  const counts = describeRunCounts(input.counts).map((line) => `- ${line}`);
   if (counts.length > 0) lines.push(counts.join('\n'));
   if (input.failureCount > 0) {
     lines.push(
@@ -92,7 +77,7 @@ export function finishedDetails(input: {
     );
     lines.push(
       input.failures
-        .map((f) => `- ${f.module} ${f.direction.replace(/_/g, ' ')} ${f.recordId} ${f.field}: ${f.reason}`)
+        .map((f) => `- ${f.module} ${directionLabel(f.direction)} ${f.recordId} ${f.field}: ${f.reason}`)
         .join('\n'),
     );
   }

@@ -92,7 +92,7 @@ export function staleSources(
     decided.decisions
       .filter((d) =>
         all
-          ? d.outcome === 'added' || d.outcome === 'updated'
+          ? d.outcome === 'added' || d.outcome === 'matched' || d.outcome === 'updated'
           : d.targetId !== undefined && stale.has(d.targetId),
       )
       .map((d) => d.recordId),

@@ -185,7 +185,7 @@ class Fakes {
         }
         return {
           next: null,
-          counts: { added: 1, updated: 0, unchanged: 0, skipped: 0, failed: 0, deleted: 0 },
+          counts: { added: 1, matched: 0, updated: 0, unchanged: 0, skipped: 0, failed: 0, deleted: 0 },
           records: 1,
         };
       },
@@ -200,7 +200,7 @@ class Fakes {
           input.status === 'completed'
             ? {
                 account: {
-                  crm_to_books: { added: 1, updated: 0, unchanged: 0, skipped: 0, failed: 0, deleted: 0 },
+                  crm_to_books: { added: 1, matched: 0, updated: 0, unchanged: 0, skipped: 0, failed: 0, deleted: 0 },
                 },
               }
             : {};

@@ -8,7 +8,7 @@ import { unique, useTimeSkippingEnv } from '../helpers';
 const suite = useTimeSkippingEnv();
 
 type SyncActivities = Pick<Activities, 'prepareSyncRun' | 'syncStep' | 'finishSyncRun'>;
-const counts = { added: 1, updated: 0, unchanged: 0, skipped: 0, failed: 0, deleted: 0 };
+const counts = { added: 1, matched: 0, updated: 0, unchanged: 0, skipped: 0, failed: 0, deleted: 0 };
 
 /** Fake activities: each step has `pages` pages; every call returns the next cursor until the last. */
 function fakeSync(steps: SyncStep[], pages: number, calls: SyncStepInput[]): SyncActivities {

@@ -250,6 +250,7 @@ const asLink = (l: LinkWrite): LinkState => ({
 
 const zero: Record<Outcome, number> = {
   added: 0,
+  matched: 0,
   updated: 0,
   unchanged: 0,
   skipped: 0,
@@ -455,9 +456,9 @@ describe.each(KINDS.flatMap((k) => DIRECTIONS.map((d) => [k, d] as const)))(
       expect(r.decisions).toEqual([
         {
           recordId: source.id,
-          outcome: 'updated',
+          outcome: 'matched',
           targetId: dupeId,
-          detail: 'duplicate overwritten and linked (policy: overwrite)',
+          detail: 'matched the existing record of the same name, overwritten and linked (policy: overwrite)',
         },
       ]);
       const w = only(r.writes);
@@ -473,7 +474,7 @@ describe.each(KINDS.flatMap((k) => DIRECTIONS.map((d) => [k, d] as const)))(
       );
       const link = only(r.links);
       expect([link.crmId, link.booksId]).toEqual(toBooks ? [source.id, dupeId] : [dupeId, source.id]);
-      expect(r.counts).toEqual(counts({ updated: 1 }));
+      expect(r.counts).toEqual(counts({ matched: 1 }));
     });
 
     it('overwrite: the overwritten record read back is unchanged (no echo)', () => {
@@ -493,6 +494,7 @@ describe.each(KINDS.flatMap((k) => DIRECTIONS.map((d) => [k, d] as const)))(
         {
           recordId: source.id,
           outcome: 'skipped',
+          skip: 'duplicate_exists',
           targetId: dupeId,
           detail: 'duplicate exists (policy: skip)',
         },
@@ -568,7 +570,7 @@ describe.each(KINDS.flatMap((k) => DIRECTIONS.map((d) => [k, d] as const)))(
         : rec('460000000026777', f.booksNamed(NAME.toUpperCase()));
       const r = go('overwrite', { records: [source, second] });
       expect(r.decisions.map((d) => [d.recordId, d.outcome, d.targetId])).toEqual([
-        [source.id, 'updated', dupeId],
+        [source.id, 'matched', dupeId],
         [second.id, 'added', createdRecordId(INTEGRATION, spec.entity, toBooks ? 'books' : 'crm', second.id)],
       ]);
       expect(r.writes.filter((w) => w.id === dupeId)).toHaveLength(1);
@@ -652,7 +654,7 @@ describe('views (S2.4)', () => {
     });
     expect(seen).toEqual([source.data]);
     expect(r.decisions).toEqual([
-      { recordId: source.id, outcome: 'skipped', detail: 'not in the selected view' },
+      { recordId: source.id, outcome: 'skipped', skip: 'not_in_view', detail: 'not in the selected view' },
     ]);
     expect(r.writes).toEqual([]);
     expect(r.links).toEqual([]);
@@ -1162,7 +1164,15 @@ describe('counts', () => {
       candidates: [rec('460000000077001', FIXTURES.account.booksNamed('dupe name'))],
       duplicatePolicy: 'skip',
     });
-    expect(r.counts).toEqual({ added: 1, updated: 1, unchanged: 1, skipped: 2, failed: 1, deleted: 1 });
+    expect(r.counts).toEqual({
+      added: 1,
+      matched: 0,
+      updated: 1,
+      unchanged: 1,
+      skipped: 2,
+      failed: 1,
+      deleted: 1,
+    });
     expect(r.decisions.map((d) => d.recordId)).toEqual(records.map((x) => x.id));
     const total = Object.values(r.counts).reduce((a, b) => a + b, 0);
     expect(total).toBe(records.length);

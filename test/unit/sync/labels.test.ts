@@ -66,10 +66,10 @@ describe('what the Temporal UI shows of a sync run', () => {
     });
     expect(text).toContain('**completed_with_failures**');
     expect(text).toContain(
-      'customers CRM → Books: 2 added, 1 updated, 0 unchanged, 0 skipped, 3 failed, 0 deleted at the source',
+      'customers CRM → Books: 2 added, 0 matched to an existing record, 1 updated, 0 unchanged (already in sync), 0 skipped, 3 failed, 0 deleted at the source',
     );
     expect(text).toContain('3 failure(s), the first 1:');
-    expect(text).toContain('customers crm to books a9 Currency: GBP is not enabled in Books');
+    expect(text).toContain('customers CRM → Books a9 Currency: GBP is not enabled in Books');
   });
 
   it('a failed run says why', () => {
