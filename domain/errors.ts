@@ -12,8 +12,18 @@ export const ErrorType = {
   PrerequisiteFailed: 'PrerequisiteFailed',
   /** An org, integration or record named by a request does not exist. */
   NotFound: 'NotFound',
-  /** The request conflicts with the state of another integration (S1.1: one two-way Books org per CRM org). */
+  /**
+   * The request conflicts with the integration's state (a pause of a disabled integration, found after the
+   * update waited its turn) or with another integration's (S1.1: one two-way Books org per CRM org).
+   */
   Conflict: 'Conflict',
+  /**
+   * A request was accepted but not carried out: a targeted run dropped by a pause or disable before it ran,
+   * or an activity's refusal that named no type of its own.
+   */
+  Refused: 'Refused',
+  /** A request reached the workflow after its deadline: its caller had given up, so it was not applied. */
+  RequestExpired: 'RequestExpired',
   /** A write read back something other than what it wrote. */
   StoreMismatch: 'StoreMismatch',
 } as const;

@@ -12,7 +12,7 @@ import type { IntegrationConfig, SyncDirection } from './sync-state-schemas';
 
 /*
  * `verify`: the two stores compared under an integration's mapping, by rules stated here and
- * nowhere else. It reads the field map (field-maps.ts) and the kinds' modules and scopes (sync-kinds.ts) —
+ * nowhere else. It reads the field map (field-maps.ts) and the kinds' modules and scopes (sync/kinds/) —
  * the mapping — but none of the sync's decisions (no decidePage, reconcile or contact-person decisions), so a
  * mistake in those cannot hide itself from the check. Pure: the caller reads every record, link and open
  * failure, and this judges them.

@@ -17,10 +17,43 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
-import { rootCauseMessage } from '../domain/errors';
+import { ErrorType, rootCauseMessage } from '../domain/errors';
 import { integrationWorkflowId, syncRunWorkflowId } from '../domain/ids';
-import { totalRunCounts } from '../domain/sync/counts';
+import {
+  ENABLE_WAIT,
+  changedOf,
+  configured,
+  crmChangeNoted,
+  enableWaitOver,
+  enabled,
+  expiredReason,
+  fullRunChosen,
+  initialState,
+  integrationIdOf,
+  instantSyncQueued,
+  isAlreadyIn,
+  isExpired,
+  isRunDue,
+  isWaiting,
+  nextExecutionInput,
+  noTargetsRefusal,
+  nextPeriodicAt,
+  otherIntegrationRefusal,
+  refusalOf,
+  runStarted,
+  STATUS_CHANGE_TARGET,
+  shouldContinueAsNew,
+  statusChanged,
+  targetedResultOf,
+  targetedRunOf,
+  windowProblem,
+  type CarriedState,
+  type IntegrationRequest,
+  type StatusChange,
+  type TargetedRequest,
+} from '../domain/integration-state';
 import { checkIntegrationConfig, type RunTrigger } from '../domain/sync-state-schemas';
+import { INTEGRATION_SAVE, SMALL_STEP } from './activity-options';
 import {
   configureUpdate,
   crmChangedSignal,
@@ -39,9 +72,10 @@ import {
   type RunTarget,
   type StatusChangeRequest,
   type TargetedRunRequest,
-  type TargetedRunResult,
 } from './messages';
 import { syncRunWorkflow, type SyncRunResult } from './sync-run';
+
+export type { CarriedState };
 
 export interface IntegrationWorkflowInput {
   crmOrgId: string;
@@ -57,60 +91,16 @@ export interface IntegrationWorkflowInput {
   maxHistoryEvents?: number;
 }
 
-/** Everything an execution hands to the next: plain JSON. */
-export interface CarriedState {
-  status: IntegrationStatusName;
-  direction: 'two_way' | 'one_way' | null;
-  configVersion: number;
-  periodicSyncMinutes: number;
-  runsStarted: number;
-  lastRun: RunSummary | null;
-  /** Epoch ms of the last full (not targeted) run's end; null before the first. */
-  lastFullRunAt: number | null;
-  /** Epoch ms the periodic schedule counts from when no full run has happened yet ("sync later"). */
-  scheduleFrom: number | null;
-  pendingInstant: boolean;
-  notifications: { received: number; queuedSync: number };
-}
-
 export interface IntegrationWorkflowResult {
   status: IntegrationStatusName;
   reason: string;
 }
 
-const { enableIntegration, configureIntegration, setIntegrationStatus } = proxyActivities<Activities>({
-  // A few reads and writes of the integration document (disable may delete CRM finance copies in batches).
-  startToCloseTimeout: '5 minutes',
-  retry: {
-    initialInterval: '1s',
-    backoffCoefficient: 2,
-    maximumInterval: '1 minute',
-    nonRetryableErrorTypes: ['ConfigInvalid', 'ValidationFailed', 'NotFound', 'Conflict'],
-  },
-});
+const { enableIntegration, configureIntegration, setIntegrationStatus } =
+  proxyActivities<Activities>(INTEGRATION_SAVE);
 
 /** One audit entry for a refused late request: a single insert, retried until it lands (it is idempotent). */
-const { recordExpiredRequest } = proxyActivities<Activities>({
-  startToCloseTimeout: '1 minute',
-  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1 minute' },
-});
-
-/** Runs per execution before continuing as new; each run adds about ten events. */
-const RUNS_PER_EXECUTION = 100;
-/** History length at which an idle execution continues as new (CRM notifications add events too). */
-const MAX_HISTORY_EVENTS = 2_000;
-/** How long a started workflow waits for its first enable before ending. */
-const ENABLE_WAIT = '1 minute';
-
-interface TargetedRequest {
-  requestId: number;
-  targets: RunTarget[];
-  reason: TargetedRunRequest['reason'];
-  /** Set when the run carrying the request starts: from then on only its result answers it. */
-  started?: boolean;
-  result?: TargetedRunResult;
-  error?: string;
-}
+const { recordExpiredRequest } = proxyActivities<Activities>(SMALL_STEP);
 
 /**
  * The entity workflow of one integration (ARCHITECTURE §5): holds its state (active, paused, disabled), runs
@@ -122,21 +112,11 @@ interface TargetedRequest {
 export async function integrationWorkflow(
   input: IntegrationWorkflowInput,
 ): Promise<IntegrationWorkflowResult> {
-  const integrationId = `${input.crmOrgId}/${input.booksOrgId}/${input.environment}`;
+  const integrationId = integrationIdOf(input);
   // Validates the parts (and keeps the id in one format with the client's).
   integrationWorkflowId(input.crmOrgId, input.booksOrgId, input.environment);
-  const s: CarriedState = input.carried ?? {
-    status: 'new',
-    direction: null,
-    configVersion: 0,
-    periodicSyncMinutes: 120,
-    runsStarted: 0,
-    lastRun: null,
-    lastFullRunAt: null,
-    scheduleFrom: null,
-    pendingInstant: false,
-    notifications: { received: 0, queuedSync: 0 },
-  };
+  // Replaced, never changed in place, by the rules of domain/integration-state.
+  let s: CarriedState = input.carried ?? initialState();
   const targeted: TargetedRequest[] = [];
   let nextRequestId = 1;
   let running: IntegrationStatus['running'] = null;
@@ -159,25 +139,16 @@ export async function integrationWorkflow(
     }
   }
 
-  const nextPeriodicAt = (): number | null => {
-    if (s.status !== 'active') return null;
-    // Counted from the last full run, or from an enable that said "sync later", whichever is later.
-    const from = Math.max(s.lastFullRunAt ?? -Infinity, s.scheduleFrom ?? -Infinity);
-    return from === -Infinity ? null : from + s.periodicSyncMinutes * 60_000;
-  };
   /** Targeted requests waiting for a run (not those whose run is in progress). */
-  const waitingRequests = () => targeted.filter((r) => !r.started && !r.result && !r.error);
-  const due = () =>
-    s.status === 'active' &&
-    running === null &&
-    (s.pendingInstant || waitingRequests().length > 0 || periodicDue());
-  const periodicDue = () => {
-    const at = nextPeriodicAt();
-    return at !== null && Date.now() >= at;
-  };
+  const waitingRequests = () => targeted.filter(isWaiting);
+  const runQueue = () => ({
+    runningRunId: running?.runId ?? null,
+    targetedWaiting: waitingRequests().length,
+  });
+  const due = () => isRunDue(s, runQueue(), Date.now());
 
   function status(): IntegrationStatus {
-    const at = nextPeriodicAt();
+    const at = nextPeriodicAt(s);
     return {
       integrationId,
       status: s.status,
@@ -207,7 +178,7 @@ export async function integrationWorkflow(
       });
     }
     const last = s.lastRun ? `; last run #${s.lastRun.runNumber} ${s.lastRun.status}` : '';
-    const at = nextPeriodicAt();
+    const at = nextPeriodicAt(s);
     const next =
       at === null
         ? ''
@@ -219,54 +190,26 @@ export async function integrationWorkflow(
   }
 
   /**
-   * Rejects the waiting targeted requests (pause, disable) with a message saying why. A request whose run is
-   * in progress is not dropped: that run completes (pause) or ends cancelled (disable), and answers it.
-   */
-  function dropRequests(why: string): void {
-    s.pendingInstant = false;
-    for (const r of waitingRequests()) r.error = why;
-  }
-
-  /**
-   * Refuses an action the current state does not allow. Validators throw a plain Error (the update is
+   * Refuses a request the current state does not allow. Validators throw a plain Error (the update is
    * rejected before it enters history); a handler re-checking after waiting its turn (`inHandler`) must throw
    * an ApplicationFailure, since any other error would fail the workflow task instead of the update.
    */
-  const requireState = (allowed: IntegrationStatusName[], action: string, inHandler = false) => {
-    if (allowed.includes(s.status)) return;
-    const why: Record<IntegrationStatusName, string> = {
-      new: 'the integration is not enabled yet',
-      active: 'the integration is active',
-      paused: 'the integration is paused; resume it first',
-      disabled: 'the integration is disabled; enable it again first',
-    };
-    const message = `cannot ${action}: ${why[s.status]}`;
-    throw inHandler
-      ? ApplicationFailure.create({ message, type: 'Conflict', nonRetryable: true })
-      : new Error(message);
+  const requireState = (request: IntegrationRequest, inHandler = false) => {
+    const why = refusalOf(request, s.status);
+    if (why === null) return;
+    throw inHandler ? ApplicationFailure.nonRetryable(why, ErrorType.Conflict) : new Error(why);
+  };
+
+  /** Validators refuse a request window that is not two ISO times, and a request the state does not allow. */
+  const validateRequest = (req: RequestWindow, request: IntegrationRequest): void => {
+    refuseInValidator(windowProblem(req));
+    requireState(request);
   };
 
   const parseConfig = (config: unknown): void => {
     const checked = checkIntegrationConfig(config);
     if (!checked.ok) throw new Error(`invalid configuration: ${checked.issues.join('; ')}`);
   };
-
-  /** Validators refuse a request window that is not two ISO times. */
-  const checkWindow = (req: RequestWindow): void => {
-    for (const [name, at] of [
-      ['requestedAt', req.requestedAt],
-      ['deadline', req.deadline],
-    ] as const)
-      if (at !== undefined && (typeof at !== 'string' || Number.isNaN(Date.parse(at))))
-        throw new Error(`invalid request: ${name} must be an ISO time`);
-  };
-
-  /**
-   * Whether a request arrived after its deadline, i.e. after its caller stopped waiting for a worker to
-   * take it (say the worker was down, and has just started again). Workflow time, so a replay decides alike.
-   */
-  const expired = (req: RequestWindow): boolean =>
-    req.deadline !== undefined && Date.now() > Date.parse(req.deadline);
 
   /**
    * Refuses a late request instead of applying it long after it was given up: audits why, then fails the
@@ -275,19 +218,16 @@ export async function integrationWorkflow(
    */
   function refuseIfExpired(
     req: RequestWindow & { actor?: Actor },
-    action: string,
+    action: IntegrationRequest,
     onRefused?: () => void,
   ): Promise<never> | undefined {
-    if (!expired(req)) return undefined;
+    if (!isExpired(req, Date.now())) return undefined;
     onRefused?.();
     return refuseExpired(req, action);
   }
 
   async function refuseExpired(req: RequestWindow & { actor?: Actor }, action: string): Promise<never> {
-    const receivedAt = new Date(Date.now()).toISOString();
-    const reason =
-      `the ${action} request sent at ${req.requestedAt ?? '(unknown time)'} arrived at ${receivedAt}, ` +
-      `after its deadline ${req.deadline}: its caller had stopped waiting, so it was not applied`;
+    const reason = expiredReason(action, req, Date.now());
     await recordExpiredRequest({
       integrationId,
       action,
@@ -295,17 +235,13 @@ export async function integrationWorkflow(
       reason,
       ...(currentUpdateInfo() && { requestId: currentUpdateInfo()!.id }),
     });
-    throw ApplicationFailure.create({ message: reason, type: 'RequestExpired', nonRetryable: true });
+    throw ApplicationFailure.nonRetryable(reason, ErrorType.RequestExpired);
   }
 
   /** An activity's refusal as the update's failure, with its message and type. */
   const asUpdateFailure = (err: unknown): never => {
     if (err instanceof ActivityFailure && err.cause instanceof ApplicationFailure)
-      throw ApplicationFailure.create({
-        message: err.cause.message,
-        type: err.cause.type ?? 'Refused',
-        nonRetryable: true,
-      });
+      throw ApplicationFailure.nonRetryable(err.cause.message, err.cause.type ?? ErrorType.Refused);
     throw err;
   };
 
@@ -320,7 +256,7 @@ export async function integrationWorkflow(
       refuseIfExpired(req, 'enable', () => enableFailures++) ??
       exclusive(async () => {
         // Another enable may have gone first while this one waited its turn.
-        requireState(['new', 'disabled'], 'enable', true);
+        requireState('enable', true);
         const reEnabled = s.status === 'disabled';
         try {
           const res = await enableIntegration({
@@ -331,12 +267,7 @@ export async function integrationWorkflow(
             config: req.config,
             actor: actorOf(req.actor),
           });
-          s.status = 'active';
-          s.direction = res.direction;
-          s.configVersion = res.configVersion;
-          s.periodicSyncMinutes = res.periodicSyncMinutes;
-          if (req.syncNow) s.pendingInstant = true;
-          else s.scheduleFrom = Date.now();
+          s = enabled(s, res, req.syncNow, Date.now());
           publish();
           return {
             status: s.status,
@@ -352,14 +283,8 @@ export async function integrationWorkflow(
       }),
     {
       validator: (req) => {
-        checkWindow(req);
-        requireState(['new', 'disabled'], 'enable');
-        if (
-          req.crmOrgId !== input.crmOrgId ||
-          req.booksOrgId !== input.booksOrgId ||
-          req.environment !== input.environment
-        )
-          throw new Error(`this workflow is the integration ${integrationId}`);
+        validateRequest(req, 'enable');
+        refuseInValidator(otherIntegrationRefusal(input, req));
         parseConfig(req.config);
       },
     },
@@ -370,47 +295,40 @@ export async function integrationWorkflow(
     async (req) =>
       refuseIfExpired(req, 'configure') ??
       exclusive(async () => {
-        requireState(['active', 'paused'], 'configure', true);
+        requireState('configure', true);
         const res = await configureIntegration({
           integrationId,
           config: req.config,
           actor: actorOf(req.actor),
         }).catch(asUpdateFailure);
-        s.configVersion = res.configVersion;
-        s.periodicSyncMinutes = res.periodicSyncMinutes;
-        // S2.8: save and sync now; otherwise the new settings apply from the next run (S3.7).
-        const syncQueued = req.syncNow && s.status === 'active';
-        if (syncQueued) s.pendingInstant = true;
+        const after = configured(s, res, req.syncNow);
+        s = after.state;
         publish();
-        return { configVersion: res.configVersion, syncQueued };
+        return { configVersion: res.configVersion, syncQueued: after.syncQueued };
       }),
     {
       validator: (req) => {
-        checkWindow(req);
-        requireState(['active', 'paused'], 'configure');
+        validateRequest(req, 'configure');
         parseConfig(req.config);
       },
     },
   );
 
-  const statusChange = (
-    def: typeof pauseUpdate,
-    to: 'active' | 'paused' | 'disabled',
-    action: string,
-    from: IntegrationStatusName[],
-  ) =>
+  const statusChange = (def: typeof pauseUpdate, action: StatusChange) => {
+    const to = STATUS_CHANGE_TARGET[action];
     setHandler(
       def,
       async (req: StatusChangeRequest) =>
         refuseIfExpired(req, action) ??
         exclusive(async () => {
-          if (s.status === to) return status();
+          if (isAlreadyIn(action, s.status)) return status();
           // A disable may have gone first while a resume waited its turn.
-          requireState(from, action, true);
-          // S3.6: a run in progress completes; the queue is dropped. S4.4: disable stops the run too.
-          if (to !== 'active') dropRequests(`the integration was ${to} before this request ran`);
+          requireState(action, true);
           const previous = s.status;
-          s.status = to;
+          const change = statusChanged(s, to);
+          s = change.state;
+          // S3.6: a run in progress completes; the queue is dropped. S4.4: disable stops the run too.
+          if (change.dropped !== null) for (const r of waitingRequests()) r.error = change.dropped;
           publish();
           if (to === 'disabled' && runScope) {
             // The run ends (cancelled) before the integration is saved as disabled (which deletes the CRM
@@ -424,52 +342,33 @@ export async function integrationWorkflow(
               status: to,
               actor: actorOf(req.actor),
             });
-            s.configVersion = saved.configVersion;
+            s = { ...s, configVersion: saved.configVersion };
           } catch (err) {
-            s.status = previous;
+            s = { ...s, status: previous };
             publish();
             asUpdateFailure(err);
           }
           publish();
           return status();
         }),
-      {
-        validator: (req: StatusChangeRequest) => {
-          checkWindow(req);
-          requireState([...from, to], action);
-        },
-      },
+      { validator: (req: StatusChangeRequest) => validateRequest(req, action) },
     );
-  statusChange(pauseUpdate, 'paused', 'pause', ['active']);
-  statusChange(resumeUpdate, 'active', 'resume', ['paused']);
-  statusChange(disableUpdate, 'disabled', 'disable', ['active', 'paused']);
+  };
+  statusChange(pauseUpdate, 'pause');
+  statusChange(resumeUpdate, 'resume');
+  statusChange(disableUpdate, 'disable');
 
   setHandler(
     instantSyncUpdate,
     (req: StatusChangeRequest) => {
       const late = refuseIfExpired(req, 'sync now');
       if (late) return late;
-      const coalesced = s.pendingInstant;
-      s.pendingInstant = true;
+      const queued = instantSyncQueued(s, runQueue());
+      s = queued.state;
       changes++;
-      return {
-        queued: !coalesced,
-        coalesced,
-        // The next run, after the one for the waiting targeted requests if any.
-        runNumber: s.runsStarted + 1 + (waitingRequests().length > 0 ? 1 : 0),
-        message: coalesced
-          ? 'a sync was already requested; this request joins it'
-          : running
-            ? `queued: starts when ${running.runId} finishes`
-            : 'queued: starts now',
-      };
+      return queued.answer;
     },
-    {
-      validator: (req: StatusChangeRequest) => {
-        checkWindow(req);
-        requireState(['active'], 'sync now');
-      },
-    },
+    { validator: (req: StatusChangeRequest) => validateRequest(req, 'sync now') },
   );
 
   setHandler(
@@ -486,32 +385,27 @@ export async function integrationWorkflow(
       changes++;
       await condition(() => request.result !== undefined || request.error !== undefined);
       targeted.splice(targeted.indexOf(request), 1);
-      if (request.error)
-        throw ApplicationFailure.create({ message: request.error, type: 'Refused', nonRetryable: true });
+      if (request.error) throw ApplicationFailure.nonRetryable(request.error, ErrorType.Refused);
       return request.result!;
     },
     {
       validator: (req: TargetedRunRequest) => {
-        checkWindow(req);
-        requireState(['active'], req.reason);
-        if (req.targets.length === 0 || req.targets.every((t) => t.ids.length === 0))
-          throw new Error(`${req.reason}: no records given`);
+        validateRequest(req, req.reason);
+        refuseInValidator(noTargetsRefusal(req.reason, req.targets));
       },
     },
   );
 
   setHandler(crmChangedSignal, () => {
-    s.notifications.received++;
-    // Paused or disabled: the change waits for the periodic delta after resume (polling is the truth).
-    if (s.status !== 'active') return;
-    if (!s.pendingInstant) s.notifications.queuedSync++;
-    s.pendingInstant = true;
-    changes++;
+    const noted = crmChangeNoted(s);
+    s = noted.state;
+    if (noted.queues) changes++;
   });
 
   async function run(trigger: RunTrigger, targets?: RunTarget[]): Promise<RunSummary> {
-    s.runsStarted++;
-    const runNumber = s.runsStarted;
+    const started = runStarted(s);
+    s = started.state;
+    const runNumber = started.runNumber;
     const runId = syncRunWorkflowId(integrationId, runNumber);
     const startedAt = new Date(Date.now()).toISOString();
     running = { runId, trigger, startedAt };
@@ -571,13 +465,13 @@ export async function integrationWorkflow(
       runScope = null;
       running = null;
     }
-    s.lastRun = summary;
+    s = { ...s, lastRun: summary };
     return summary;
   }
 
   // A workflow started for an enable that was refused ends instead of waiting for ever.
   if (s.status === 'new') {
-    await condition(() => s.status !== 'new' || (enableFailures > 0 && !busy), ENABLE_WAIT);
+    await condition(() => enableWaitOver(s, enableFailures, busy), ENABLE_WAIT);
     if (s.status === 'new') {
       await condition(allHandlersFinished);
       // An enable that was waiting its turn behind the refused one (or past the wait) may have succeeded.
@@ -586,27 +480,27 @@ export async function integrationWorkflow(
   }
   publish();
 
-  /**
-   * Whether to continue as new now: the execution is long (by runs or history — re-evaluated on every
-   * activation, so CRM notifications that arrive while paused count too) and no handler is in flight.
-   */
-  const runsPerExecution = input.runsPerExecution ?? RUNS_PER_EXECUTION;
-  const maxHistoryEvents = input.maxHistoryEvents ?? MAX_HISTORY_EVENTS;
+  /** Re-evaluated on every activation, so CRM notifications that arrive while paused count too. */
   const canContinueAsNew = () => {
     const info = workflowInfo();
-    const tooLong =
-      info.continueAsNewSuggested ||
-      info.historyLength > maxHistoryEvents ||
-      runsThisExecution >= runsPerExecution;
-    return tooLong && !busy && targeted.length === 0 && allHandlersFinished();
+    return shouldContinueAsNew(
+      {
+        continueAsNewSuggested: info.continueAsNewSuggested,
+        historyLength: info.historyLength,
+        runsThisExecution,
+        runsPerExecution: input.runsPerExecution,
+        maxHistoryEvents: input.maxHistoryEvents,
+      },
+      { busy, targetedRequests: targeted.length, allHandlersFinished: allHandlersFinished() },
+    );
   };
 
   for (;;) {
     if (!due()) {
-      if (canContinueAsNew()) return continueAsNew<typeof integrationWorkflow>({ ...input, carried: s });
+      if (canContinueAsNew()) return continueAsNew<typeof integrationWorkflow>(nextExecutionInput(input, s));
       const seen = changes;
       const wake = () => changes !== seen || due() || canContinueAsNew();
-      const at = nextPeriodicAt();
+      const at = nextPeriodicAt(s);
       if (at !== null) await condition(wake, Math.max(1, at - Date.now()));
       else await condition(wake);
       continue;
@@ -614,41 +508,22 @@ export async function integrationWorkflow(
     const waiting = waitingRequests();
     if (waiting.length > 0) {
       for (const r of waiting) r.started = true;
-      // Named for what was asked: a reprocess is recorded as such; otherwise the first request's reason.
-      const reason = waiting.some((r) => r.reason === 'reprocess') ? 'reprocess' : waiting[0]!.reason;
-      const summary = await run(reason, mergeTargets(waiting.flatMap((r) => r.targets)));
-      const result: TargetedRunResult = {
-        runId: summary.runId,
-        status: summary.status,
-        ...(summary.reason !== undefined && { reason: summary.reason }),
-        failureCount: summary.failureCount,
-        changed: summary.changed,
-      };
+      const next = targetedRunOf(waiting);
+      const summary = await run(next.trigger, next.targets);
+      const result = targetedResultOf(summary);
       for (const r of waiting) r.result = result;
     } else {
-      const trigger = s.lastFullRunAt === null ? 'initial' : s.pendingInstant ? 'instant' : 'periodic';
-      s.pendingInstant = false;
-      await run(trigger);
-      s.lastFullRunAt = Date.now();
+      const full = fullRunChosen(s);
+      s = full.state;
+      await run(full.trigger);
+      s = { ...s, lastFullRunAt: Date.now() };
     }
     changes++;
     publish();
   }
 }
 
-/** Targets of the same kind and direction as one, with each id once. */
-function mergeTargets(targets: RunTarget[]): RunTarget[] {
-  const merged = new Map<string, RunTarget>();
-  for (const t of targets) {
-    const key = `${t.kind}|${t.direction}`;
-    const into = merged.get(key) ?? { kind: t.kind, direction: t.direction, ids: [] };
-    merged.set(key, { ...into, ids: [...new Set([...into.ids, ...t.ids])] });
-  }
-  return [...merged.values()];
-}
-
-/** Records added or updated over every module and direction. */
-function changedOf(counts: SyncRunResult['counts']): number {
-  const total = totalRunCounts(counts);
-  return total.added + total.updated;
+/** A validator's refusal: a plain Error, so the update is rejected before it enters history. */
+function refuseInValidator(why: string | null): void {
+  if (why !== null) throw new Error(why);
 }

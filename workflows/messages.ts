@@ -1,4 +1,23 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import type {
+  InstantSyncResult,
+  IntegrationStatusName,
+  RequestWindow,
+  RunSummary,
+  RunTarget,
+  TargetedReason,
+  TargetedRunResult,
+} from '../domain/integration-state';
+
+// The integration's state types live with its state rules; the workflows and the client import them here.
+export type {
+  InstantSyncResult,
+  IntegrationStatusName,
+  RequestWindow,
+  RunSummary,
+  RunTarget,
+  TargetedRunResult,
+};
 
 /** Shared by workflows and the client: the signal, query and update definitions. */
 
@@ -32,42 +51,9 @@ export interface Actor {
   name?: string;
 }
 
-/**
- * When an operator's request was sent and until when it may still be applied (ISO times, set by the
- * operations layer: the deadline is when its caller stops waiting for a worker to take it). A request the
- * workflow receives after its deadline was given up by its caller: it is refused with the reason and
- * audited, never applied late. Optional, so requests sent before these fields existed still replay.
- */
-export interface RequestWindow {
-  requestedAt?: string;
-  deadline?: string;
-}
-
 /** A change of status (pause, resume, disable) or an instant sync: who asked, and when. */
 export interface StatusChangeRequest extends RequestWindow {
   actor?: Actor;
-}
-
-export type IntegrationStatusName = 'new' | 'active' | 'paused' | 'disabled';
-
-/** One record set a targeted run moves: a kind, a direction and the source record ids. */
-export interface RunTarget {
-  kind: 'account' | 'contact' | 'contact_person' | 'vendor' | 'item';
-  direction: 'crm_to_books' | 'books_to_crm';
-  ids: string[];
-}
-
-export interface RunSummary {
-  runId: string;
-  runNumber: number;
-  trigger: string;
-  status: string;
-  reason?: string;
-  startedAt: string;
-  finishedAt: string | null;
-  failureCount: number;
-  /** Added + updated over every module and direction. */
-  changed: number;
 }
 
 export interface IntegrationStatus {
@@ -115,23 +101,6 @@ export interface ConfigureRequest extends RequestWindow {
   actor?: Actor;
 }
 
-export interface InstantSyncResult {
-  /** False when a requested sync was already waiting: this request joined it. */
-  queued: boolean;
-  coalesced: boolean;
-  /** The run that will carry the request (the next one). */
-  runNumber: number;
-  message: string;
-}
-
-export interface TargetedRunResult {
-  runId: string;
-  status: string;
-  reason?: string;
-  failureCount: number;
-  changed: number;
-}
-
 /** A CRM change notification (webhook): which module and records changed. Queues an instant sync when active. */
 export interface CrmChange {
   module: string;
@@ -153,7 +122,7 @@ export const instantSyncUpdate = defineUpdate<InstantSyncResult, [StatusChangeRe
 export interface TargetedRunRequest extends RequestWindow {
   targets: RunTarget[];
   /** What the run is for: "fetch", "import" or "reprocess" (a reprocess run is recorded as such). */
-  reason: 'fetch' | 'import' | 'reprocess';
+  reason: TargetedReason;
   actor?: Actor;
 }
 export const targetedRunUpdate = defineUpdate<TargetedRunResult, [TargetedRunRequest]>('targetedRun');

@@ -1,6 +1,4 @@
 import {
-  ActivityCancellationType,
-  type ActivityOptions,
   CancellationScope,
   ContinueAsNew,
   allHandlersFinished,
@@ -25,6 +23,7 @@ import {
 } from '../domain/sync/labels';
 import type { SyncStep } from '../domain/sync/plan';
 import type { DeltaCursor, RunCountsByModule, RunTrigger } from '../domain/sync-state-schemas';
+import { SMALL_STEP, SYNC_STEP } from './activity-options';
 import { syncRunProgressQuery, type RunTarget, type SyncRunProgress } from './messages';
 
 export interface SyncRunInput {
@@ -61,28 +60,11 @@ export interface SyncRunResult {
   failures?: RunFailureLine[];
 }
 
-const { prepareSyncRun, finishSyncRun } = proxyActivities<Activities>({
-  // A few small reads and writes: seconds at most.
-  startToCloseTimeout: '1 minute',
-  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1 minute' },
-});
-
-const SYNC_STEP_OPTIONS: ActivityOptions = {
-  // A step of 5,000 records (50,000 on FerretDB, where a chunk of updates can take many minutes: an update
-  // costs tens of milliseconds there). The heartbeat, not this, notices a lost worker.
-  startToCloseTimeout: '1 hour',
-  // The activity heartbeats after every chunk: a worker that dies is noticed within a minute, and the retry
-  // resumes after the last chunk it finished.
-  heartbeatTimeout: '1 minute',
-  // A cancelled run (integration disabled) ends only once the step has stopped writing, so a run started
-  // after a re-enable never overlaps it.
-  cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
-  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1 minute' },
-};
+const { prepareSyncRun, finishSyncRun } = proxyActivities<Activities>(SMALL_STEP);
 
 /** A syncStep call whose summary in the Temporal UI names its step and where in it the call starts. */
 function syncStepNamed(summary: string) {
-  return proxyActivities<Activities>({ ...SYNC_STEP_OPTIONS, summary }).syncStep;
+  return proxyActivities<Activities>({ ...SYNC_STEP, summary }).syncStep;
 }
 
 /**
