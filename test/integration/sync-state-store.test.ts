@@ -17,7 +17,10 @@ import {
   type SyncStateStore,
 } from '../../stores/sync-state-store';
 import { integrationEndpoints, unique } from '../helpers';
-import { FERRETDB_LONGEST_IN } from '../../stores/server-kind';
+import { FERRETDB_CAPABILITIES } from '../../stores/server-capabilities';
+
+/** How long an `$in` list FerretDB gets in the query; longer ones are matched by the store. */
+const FERRETDB_LONGEST_IN = FERRETDB_CAPABILITIES.longestIn;
 
 /** The sync-state store against the real Mongo-wire server, one fresh database for this file. */
 describe('sync-state store on the real server', () => {
