@@ -1,25 +1,21 @@
-/**
- * A stable content hash of JSON values: key order does not matter, array order does. Used to recognise our
- * own writes (so they do not echo back) and writes that change nothing. Not cryptographic: two 32-bit
- * FNV-1a-style lanes with different seeds, 64 bits in all, which is plenty to tell versions of one record
- * apart. Pure (no node:crypto, so workflows and domain code may use it).
- */
-export function stableStringify(value: unknown): string {
-  if (value === null || value === undefined) return 'null';
-  if (typeof value === 'number') return Number.isFinite(value) ? JSON.stringify(value) : 'null';
-  if (typeof value === 'string' || typeof value === 'boolean') return JSON.stringify(value);
-  if (Array.isArray(value)) return `[${value.map(stableStringify).join(',')}]`;
-  if (typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>)
-      .filter(([, v]) => v !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${stableStringify(v)}`).join(',')}}`;
-  }
-  return 'null';
-}
+import { canonicalJson } from './canonical-json';
 
+/**
+ * The canonical JSON of domain/canonical-json.ts under the name its first callers know it by: one function,
+ * so a comparison here and a hash there never disagree on what is equal.
+ */
+export const stableStringify = canonicalJson;
+
+/**
+ * A stable content hash of JSON values (of their canonical JSON): key order does not matter, array order
+ * does. Used to recognise our own writes (so they do not echo back), writes that change nothing, and to
+ * derive ids. Not cryptographic: two 32-bit FNV-1a-style lanes with different seeds, 64 bits in all, which is
+ * plenty to tell versions of one record apart. Pure (no node:crypto, so workflows and domain code may use
+ * it); the stores hash what they store with SHA-256 of the same text (stores/content-hash.ts), which stays
+ * apart because stored hashes and derived ids must keep their values.
+ */
 export function contentHash(value: unknown): string {
-  const text = stableStringify(value);
+  const text = canonicalJson(value);
   let a = 0x811c9dc5;
   let b = 0x01000193 ^ text.length;
   for (let i = 0; i < text.length; i++) {

@@ -27,6 +27,7 @@ import {
   type SettingsCollection,
 } from './record-collection';
 import type { RecordCollection, StoredRecord } from './record-store';
+import type { StoreOptions } from './server-capabilities';
 
 /*
  * The Books store (ARCHITECTURE §4): one collection per Books record module holding Zoho Books API v3
@@ -166,10 +167,13 @@ export interface BooksStore {
 
 const RecordModuleSchema = z.enum(BOOKS_RECORD_MODULES);
 
-/** The MongoDB implementation, over an injected Books `Db`. `now` is injectable for tests. */
+/**
+ * The MongoDB implementation, over an injected Books `Db`, with the server capabilities resolved at start
+ * (probed on first use when not given). `now` is injectable for tests.
+ */
 export function createBooksStore(
   db: Db,
-  options: { now?: () => Date } = {},
+  options: StoreOptions = {},
 ): BooksStore & {
   readonly collections: BooksCollections;
   readonly settings: {

@@ -25,6 +25,7 @@ import {
   type SettingsCollection,
 } from './record-collection';
 import type { RecordCollection, StoredRecord } from './record-store';
+import type { StoreOptions } from './server-capabilities';
 
 /*
  * The CRM store (ARCHITECTURE §4): one collection per record module holding Zoho CRM API records in the
@@ -127,10 +128,13 @@ export interface CrmStore {
   saveViews(org: string, views: readonly CrmView[]): Promise<SaveResult>;
 }
 
-/** The MongoDB implementation, over an injected CRM `Db`. `now` is injectable for tests. */
+/**
+ * The MongoDB implementation, over an injected CRM `Db`, with the server capabilities resolved at start
+ * (probed on first use when not given). `now` is injectable for tests.
+ */
 export function createCrmStore(
   db: Db,
-  options: { now?: () => Date } = {},
+  options: StoreOptions = {},
 ): CrmStore & {
   readonly collections: CrmCollections;
   readonly settings: {

@@ -1,17 +1,15 @@
-import { createHash } from 'node:crypto';
 import {
   MongoBulkWriteError,
   MongoError,
-  MongoServerError,
   type AnyBulkWriteOperation,
   type Collection,
   type Db,
   type Document,
   type Filter,
-  type IndexDirection,
   type Sort,
 } from 'mongodb';
 import { z } from 'zod';
+import { canonicalJson } from '../domain/canonical-json';
 import { MAX_NAME_LENGTH, normalizeName } from '../domain/sync/names';
 import { findUnsafeKeys } from '../domain/safe-keys';
 import {
@@ -32,7 +30,19 @@ import type {
   StoredRecord,
   UpsertResult,
 } from './record-store';
-import { findWithin, isFerretDb } from './server-kind';
+import { contentHashOf } from './content-hash';
+import {
+  chunks,
+  createIndex,
+  defined,
+  insertRefusals,
+  isDuplicateKey,
+  writeErrorsOf,
+  type IndexSpec,
+} from './mongo-helpers';
+import { capabilitiesFor, findWithin, type StoreOptions } from './server-capabilities';
+
+export { contentHashOf };
 
 /*
  * The MongoDB implementation of RecordCollection (record-store.ts) for one module of the CRM or Books store,
@@ -89,27 +99,6 @@ export function describeFailure(failure: RecordFailure): string {
   return `#${failure.index}${id} ${problems.map((p) => `${p.field}: ${p.reason}`).join('; ')}`;
 }
 
-/** JSON with object keys sorted at every level: equal content gives equal text whatever the key order. */
-export function canonicalJson(value: unknown): string {
-  return JSON.stringify(value, (_key, v: unknown) =>
-    v !== null && typeof v === 'object' && !Array.isArray(v)
-      ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
-      : v,
-  );
-}
-
-/**
- * The content hash of a record: SHA-256 of the canonical JSON of its data without the API's modified-time
- * field, which the store itself stamps on every write and so must not make a repeated write look changed.
- */
-export function contentHashOf(data: unknown, modifiedField: string): string {
-  const rest =
-    data !== null && typeof data === 'object' && !Array.isArray(data)
-      ? Object.fromEntries(Object.entries(data).filter(([key]) => key !== modifiedField))
-      : data;
-  return createHash('sha256').update(canonicalJson(rest)).digest('hex');
-}
-
 /** The API's own modified-time text for a store time: CRM `…+00:00`, Books `…+0000` (their styles, in UTC). */
 export function apiTimestamp(time: Date, modifiedField: ModifiedField): string {
   const seconds = time.toISOString().slice(0, 19);
@@ -163,84 +152,11 @@ function validateWrites<T>(
   return { parsed, failures };
 }
 
-/** Drops undefined members: the driver would store them as null. */
-function defined<T extends object>(value: T): T {
-  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
-}
-
-/** MongoDB answers "not implemented" with code 238 (FerretDB v1 does so for `partialFilterExpression`). */
-function isNotImplemented(error: unknown): boolean {
-  return (
-    error instanceof MongoServerError &&
-    (error.code === 238 || /not implemented/i.test(error.message) || error.codeName === 'NotImplemented')
-  );
-}
-
-export interface RecordIndexSpec {
-  name: string;
-  key: Record<string, IndexDirection>;
-  unique?: true;
-  /**
-   * Unique only among documents that have the key's last field: a partial index on MongoDB
-   * (`{field: {$type: "string"}}`), a sparse one where partial indexes are not implemented (FerretDB v1).
-   */
-  partialOnField?: string;
-}
-
-/** Creates one index; falls back from a partial to a sparse index where the server lacks partial ones. */
-async function createIndex(collection: Collection<Document>, spec: RecordIndexSpec): Promise<void> {
-  const base = { name: spec.name, ...(spec.unique ? { unique: true } : {}) };
-  if (spec.partialOnField === undefined) {
-    await collection.createIndex(spec.key, base);
-    return;
-  }
-  try {
-    await collection.createIndex(spec.key, {
-      ...base,
-      partialFilterExpression: { [spec.partialOnField]: { $type: 'string' } },
-    });
-  } catch (error) {
-    if (!isNotImplemented(error)) throw error;
-    // FerretDB v1: its SQLite unique indexes treat a missing field as NULL, and NULLs never collide there, so
-    // sparse gives the same meaning. (On MongoDB a sparse compound index would still index every document,
-    // because `org` is always present; that is why the partial form is tried first.)
-    await collection.createIndex(spec.key, { ...base, sparse: true });
-  }
-}
-
 // ---------------------------------------------------------------------------------------------------------
 // Writing on both servers
 
-/**
- * FerretDB v1.24.2 (SQLite) never answers an `update` command whose statements match 100 or more existing
- * documents (99 take ~0.15 s; 100 hang until the client gives up), so on FerretDB updates go in commands of
- * at most this many. MongoDB gets all of a write in one bulkWrite.
- */
-export const FERRETDB_MAX_UPDATES_PER_COMMAND = 50;
-
-/** How many matching updates one command may carry on this database's server. */
-async function maxUpdatesPerCommand(db: Db): Promise<number> {
-  return (await isFerretDb(db)) ? FERRETDB_MAX_UPDATES_PER_COMMAND : Number.POSITIVE_INFINITY;
-}
-
-function chunks<T>(items: readonly T[], size: number): T[][] {
-  if (items.length === 0) return [];
-  if (!Number.isFinite(size) || items.length <= size) return [[...items]];
-  const out: T[][] = [];
-  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
-  return out;
-}
-
-const DUPLICATE_KEY = 11000;
-
-function isDuplicateKey(error: unknown): boolean {
-  if (error instanceof MongoBulkWriteError) {
-    if (error.writeConcernError) return false;
-    const errors = [error.writeErrors].flat().filter((e) => e !== undefined);
-    return errors.length > 0 ? errors.every((e) => e.code === DUPLICATE_KEY) : error.code === DUPLICATE_KEY;
-  }
-  return error instanceof MongoServerError && error.code === DUPLICATE_KEY;
-}
+/** An index of a record or settings collection. */
+export type RecordIndexSpec = IndexSpec;
 
 /** A planned insert (of a record not yet stored) or version-guarded write, with what it sets. */
 interface Planned {
@@ -405,7 +321,7 @@ async function applyPlanned<I>(
       } catch (error) {
         if (!isDuplicateKey(error) || !(error instanceof MongoBulkWriteError)) throw error;
         refused = error;
-        const failed = [error.writeErrors].flat().filter((e) => e !== undefined);
+        const failed = writeErrorsOf(error);
         if (failed.length === 0) suspects.push(...planned);
         for (const e of failed) {
           const p = planned[e.index];
@@ -475,34 +391,12 @@ export function changedPaths(
   return out;
 }
 
-/**
- * Runs insert ops believed new as one unordered bulk and returns the indexes the server refused as
- * duplicates (a unique index already holds the key), which FerretDB and MongoDB both report by index for
- * inserts. When a refusal names no index, every index is returned: the caller's read then finds which landed.
- * Other errors are thrown.
- */
-export async function insertRefusals<T extends Document>(
-  collection: Collection<T>,
-  ops: readonly AnyBulkWriteOperation<T>[],
-): Promise<Set<number>> {
-  if (ops.length === 0) return new Set();
-  try {
-    await collection.bulkWrite([...ops], { ordered: false });
-    return new Set();
-  } catch (error) {
-    if (!isDuplicateKey(error) || !(error instanceof MongoBulkWriteError)) throw error;
-    const failed = [error.writeErrors].flat().filter((e) => e !== undefined);
-    if (failed.length === 0) return new Set(ops.map((_op, index) => index));
-    return new Set(failed.map((e) => e.index).filter((index) => index < ops.length));
-  }
-}
-
 // ---------------------------------------------------------------------------------------------------------
 // Record collections
 
 export type ModifiedField = 'Modified_Time' | 'last_modified_time';
 
-export interface RecordCollectionOptions<T> {
+export interface RecordCollectionOptions<T> extends StoreOptions {
   /** The MongoDB collection name, e.g. `crm_accounts`. */
   name: string;
   /** The module's record schema (validates writes and re-parses reads). */
@@ -520,8 +414,6 @@ export interface RecordCollectionOptions<T> {
    * `normName` is always allowed.
    */
   lookups?: readonly { field: string; index: RecordIndexSpec }[];
-  /** Injectable clock for tests. */
-  now?: () => Date;
 }
 
 /** A record collection plus what the stores built on it need. */
@@ -624,6 +516,7 @@ export function createRecordCollection<T>(
   const collection = db.collection<RecordEnvelope>(name);
   const lookups = new Set(['normName', ...(options.lookups ?? []).map((l) => l.field)]);
   const indexes = recordIndexes((options.lookups ?? []).map((l) => l.index));
+  const capabilities = capabilitiesFor(db, options.capabilities);
 
   const EnvelopeSchema = z.object({
     _id: z.string(),
@@ -648,12 +541,15 @@ export function createRecordCollection<T>(
     return defined({ id, org, modifiedTime, normName, deleted, syncKey, data }) as StoredRecord<T>;
   }
 
-  /** `filter` plus, per path of `within`, one of its values (see findWithin for FerretDB's long lists). */
+  /** `filter` plus, per path of `within`, one of its values (see findWithin for long lists). */
   const find = async (
     filter: Document,
     within: Readonly<Record<string, readonly string[]>> = {},
     sort: Sort = { _id: 1 },
-  ) => (await findWithin(db, collection, filter as Filter<RecordEnvelope>, within, { sort })).map(parse);
+  ) =>
+    (
+      await findWithin(await capabilities(), collection, filter as Filter<RecordEnvelope>, within, { sort })
+    ).map(parse);
 
   /**
    * upsertMany (`replace`: each record as given, its modified-time field stamped with the write time) and
@@ -734,12 +630,12 @@ export function createRecordCollection<T>(
       };
     };
 
-    const maxUpdates = await maxUpdatesPerCommand(db);
-    const s: Stamper = { collection, modifiedField, now, maxUpdates };
-    if (Number.isFinite(maxUpdates)) {
-      // FerretDB v1 answers the read below by decoding the whole collection (it pushes no `$in` down): about
-      // 0.2-0.4 ms per stored record, every call. Inserting first costs nothing for records that are new, and
-      // it reports refused duplicates by index, so only records already stored go on to the read.
+    const caps = await capabilities();
+    const s: Stamper = { collection, modifiedField, now, maxUpdates: caps.maxUpdatesPerCommand };
+    if (caps.insertBeforeRead) {
+      // Where the read below decodes the whole collection (FerretDB v1 pushes no `$in` down: about 0.2-0.4 ms
+      // per stored record, every call), inserting first costs nothing for records that are new, and it
+      // reports refused duplicates by index, so only records already stored go on to the read.
       const refused = await insertNew(s, pending, (write, time) =>
         plan(write, write.data as Document, undefined, time),
       );
@@ -753,7 +649,7 @@ export function createRecordCollection<T>(
       const existing = new Map(
         (
           await findWithin(
-            db,
+            caps,
             collection,
             { org: o },
             { _id: pending.map((w) => w.key) },
@@ -867,7 +763,7 @@ export function createRecordCollection<T>(
       const keys = new Set(IdListSchema.parse(ids).map((id) => recordKey(o, id)));
       const names = new Set(NormNameListSchema.parse(normNames));
       const found = await findWithin(
-        db,
+        await capabilities(),
         collection,
         { org: o },
         { _id: [...keys], normName: [...names] },
@@ -916,7 +812,7 @@ export function createRecordCollection<T>(
     /**
      * RecordCollection.upsertMany. On MongoDB: one read of the stored versions, then one unordered bulkWrite
      * of inserts and version-guarded replacements. On FerretDB v1: inserts first, then the read and the
-     * replacements in commands of at most FERRETDB_MAX_UPDATES_PER_COMMAND (see above for why). Idempotent.
+     * replacements in commands of at most the capabilities' maxUpdatesPerCommand. Idempotent.
      * An invalid record throws InvalidRecordsError naming index, id, field and reason, and nothing is written.
      */
     async upsertMany(org, records: readonly RecordWrite<T>[]): Promise<UpsertResult> {
@@ -977,7 +873,8 @@ export function createRecordCollection<T>(
           },
         };
       };
-      const s: Stamper = { collection, modifiedField, now, maxUpdates: await maxUpdatesPerCommand(db) };
+      const { maxUpdatesPerCommand } = await capabilities();
+      const s: Stamper = { collection, modifiedField, now, maxUpdates: maxUpdatesPerCommand };
       for (const batch of chunks(intents, s.maxUpdates)) {
         const { planned, lost } = await sendStamped(s, batch, planAt, async (planned) => {
           const { matchedCount } = await collection.bulkWrite(
@@ -1006,7 +903,8 @@ export function createRecordCollection<T>(
           )
           .toArray()
       ).map((doc) => ({ key: doc._id, previous: z.date().parse(doc.modifiedTime) }));
-      const s: Stamper = { collection, modifiedField, now, maxUpdates: await maxUpdatesPerCommand(db) };
+      const { maxUpdatesPerCommand } = await capabilities();
+      const s: Stamper = { collection, modifiedField, now, maxUpdates: maxUpdatesPerCommand };
       const planAt: PlanAt<(typeof live)[number]> = ({ key, previous }, time) => {
         const modifiedTime = nextModifiedTime(previous, time);
         return {
@@ -1054,14 +952,13 @@ export function createRecordCollection<T>(
 // ---------------------------------------------------------------------------------------------------------
 // Settings collections
 
-export interface SettingsCollectionOptions<T> {
+export interface SettingsCollectionOptions<T> extends StoreOptions {
   name: string;
   schema: z.ZodType<T>;
   /** The document's id, unique within its org (`id`, `currency_id`, `customfield_id`, …). */
   idOf: (doc: T) => string;
   /** What `list` can narrow by, when the document says it itself (a view's module); a save may also give it. */
   scopeOf?: (doc: T) => string | undefined;
-  now?: () => Date;
 }
 
 export interface SaveResult {
@@ -1109,6 +1006,7 @@ export function createSettingsCollection<T>(
   const collection = db.collection<SettingsEnvelope>(name);
   const indexes: RecordIndexSpec[] = [{ name: 'org_scope_id', key: { org: 1, scope: 1, id: 1 } }];
   const parse = (doc: unknown): T => z.object({ data: schema }).parse(doc).data;
+  const capabilities = capabilitiesFor(db, options.capabilities);
 
   return {
     name,
@@ -1206,7 +1104,7 @@ export function createSettingsCollection<T>(
       }
       const saved = { inserted: 0, updated: 0, unchanged };
       // Settings are few: idempotent upserts (no insert race to handle), bounded per command on FerretDB.
-      for (const chunk of chunks(ops, await maxUpdatesPerCommand(db))) {
+      for (const chunk of chunks(ops, (await capabilities()).maxUpdatesPerCommand)) {
         const result = await collection.bulkWrite(chunk, { ordered: false });
         saved.inserted += result.upsertedCount;
         saved.updated += result.matchedCount;

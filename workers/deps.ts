@@ -6,7 +6,7 @@ import type { RecordCollection, StoredRecord } from '../stores/record-store';
 import { createBooksStore, type BooksStore } from '../stores/books-store';
 import { createCrmStore, type CrmStore } from '../stores/crm-store';
 import { createDiagnosticsStore } from '../stores/diagnostics-store';
-import { isFerretDb } from '../stores/server-kind';
+import { probeServerCapabilities } from '../stores/server-capabilities';
 import { createSyncStateStore, type SyncStateStore } from '../stores/sync-state-store';
 
 /** The production dependencies of the activities, plus what must be closed at shutdown. */
@@ -49,17 +49,20 @@ export function syncDepsOf(crm: CrmStore, books: BooksStore, syncState: SyncStat
 }
 
 /**
- * Connects to MongoDB, builds the stores and creates their indexes (awaited: a worker never serves before its
+ * Connects to MongoDB, asks the server once what it can do (ServerCapabilities: FerretDB's limits, or none),
+ * builds the stores with that answer and creates their indexes (awaited: a worker never serves before its
  * indexes exist). Fails when the server cannot be reached within the driver's server-selection timeout.
  */
 export async function createDeps(mongo: AppConfig['mongo'] & { uri: string }): Promise<Deps> {
   const client = new MongoClient(mongo.uri, { serverSelectionTimeoutMS: 15_000, appName: 'crm-books-sync' });
   await client.connect();
   try {
+    // The three databases live on one server: one probe answers for all of them.
+    const capabilities = await probeServerCapabilities(client.db(mongo.syncDb));
     const diagnostics = createDiagnosticsStore(client.db(mongo.syncDb));
-    const syncState = createSyncStateStore(client.db(mongo.syncDb));
-    const crmStore = createCrmStore(client.db(mongo.crmDb));
-    const booksStore = createBooksStore(client.db(mongo.booksDb));
+    const syncState = createSyncStateStore(client.db(mongo.syncDb), { capabilities });
+    const crmStore = createCrmStore(client.db(mongo.crmDb), { capabilities });
+    const booksStore = createBooksStore(client.db(mongo.booksDb), { capabilities });
     await Promise.all([
       diagnostics.ensureIndexes(),
       syncState.ensureIndexes(),
@@ -72,7 +75,8 @@ export async function createDeps(mongo: AppConfig['mongo'] & { uri: string }): P
       crmStore,
       booksStore,
       ...syncDepsOf(crmStore, booksStore, syncState),
-      ...((await isFerretDb(client.db(mongo.syncDb))) && { stepSize: FERRETDB_STEP_SIZE }),
+      // Where every read scans its collection, a step reads seldom and so takes large chunks.
+      ...(capabilities.readsScanCollection && { stepSize: FERRETDB_STEP_SIZE }),
       close: () => client.close(),
     };
   } catch (err) {

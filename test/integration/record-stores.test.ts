@@ -12,9 +12,12 @@ import {
   type RecordIndexSpec,
 } from '../../stores/record-collection';
 import type { DeltaCursor } from '../../stores/delta';
-import { FERRETDB_LONGEST_IN } from '../../stores/server-kind';
+import { FERRETDB_CAPABILITIES } from '../../stores/server-capabilities';
 import type { RecordCollection, StoredRecord } from '../../stores/record-store';
 import { integrationEndpoints, unique } from '../helpers';
+
+/** How long an `$in` list FerretDB gets in the query; longer ones are matched by the store. */
+const FERRETDB_LONGEST_IN = FERRETDB_CAPABILITIES.longestIn;
 
 /** The CRM and Books stores against the real Mongo-wire server, one fresh database each for this file. */
 describe('CRM and Books record stores on the real server', () => {

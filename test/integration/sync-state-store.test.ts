@@ -17,7 +17,12 @@ import {
   type SyncStateStore,
 } from '../../stores/sync-state-store';
 import { integrationEndpoints, unique } from '../helpers';
-import { FERRETDB_LONGEST_IN } from '../../stores/server-kind';
+import { FERRETDB_CAPABILITIES } from '../../stores/server-capabilities';
+import { createFailuresRepository } from '../../stores/sync-state/failures';
+import { createLinksRepository } from '../../stores/sync-state/links';
+
+/** How long an `$in` list FerretDB gets in the query; longer ones are matched by the store. */
+const FERRETDB_LONGEST_IN = FERRETDB_CAPABILITIES.longestIn;
 
 /** The sync-state store against the real Mongo-wire server, one fresh database for this file. */
 describe('sync-state store on the real server', () => {
@@ -703,6 +708,85 @@ describe('sync-state store on the real server', () => {
         ['none', false, 'document already sent'],
       ]);
       expect(await store.listTriggerDecisions('crmT', 'd2')).toEqual([]);
+    });
+  });
+
+  /*
+   * FerretDB's choices (insert-before-read, long $in lists matched in memory, updates in commands of 50) are
+   * taken from the capabilities, not from the server, and each is safe on MongoDB too: given them, the
+   * repositories must answer as with the server's own on whichever server this is (on MongoDB, the tests
+   * above take the other paths). Not the other way round: MongoDB's unbounded update commands hang FerretDB.
+   * The repositories are built alone, as a caller using only them would.
+   */
+  describe("with FerretDB's capabilities on this server", () => {
+    const capabilities = FERRETDB_CAPABILITIES;
+    const integrationId = 'crmCap/booksCap/production';
+    const ids = Array.from({ length: FERRETDB_LONGEST_IN + 50 }, (_, i) => String(i));
+    const link = (n: string, booksId = `b${n}`): LinkInput => ({
+      integrationId,
+      entity: 'customer',
+      crmModule: 'Accounts',
+      crmId: `c${n}`,
+      booksId,
+      lastSynced: { crm: { Account_Name: `Acme ${n}` }, books: { contact_name: `Acme ${n}` } },
+      contentHash: { crm: `h-${n}` },
+    });
+
+    it('links: a long page is inserted, found by long id lists, then written again unchanged', async () => {
+      const links = createLinksRepository(db, { capabilities });
+      const page = ids.map((n) => link(n));
+      expect(await links.upsertLinks(page)).toEqual({
+        inserted: ids.length,
+        updated: 0,
+        unchanged: 0,
+        conflicts: [],
+      });
+      const byCrm = await links.findLinksByCrmIds(
+        integrationId,
+        'customer',
+        ids.map((n) => `c${n}`),
+      );
+      expect(byCrm).toHaveLength(ids.length);
+      const byBooks = await links.findLinksByBooksIds(
+        integrationId,
+        'customer',
+        ids.map((n) => `b${n}`),
+      );
+      expect(byBooks).toHaveLength(ids.length);
+      expect(await links.upsertLinks(page)).toEqual({
+        inserted: 0,
+        updated: 0,
+        unchanged: ids.length,
+        conflicts: [],
+      });
+    });
+
+    it('links: a new link onto a held Books record is refused, the rest of its page written', async () => {
+      const links = createLinksRepository(db, { capabilities });
+      const result = await links.upsertLinks([link('new-1'), link('new-2', 'b0'), link('1')]);
+      expect(result).toMatchObject({ inserted: 1, updated: 0, unchanged: 1 });
+      expect(result.conflicts).toEqual([
+        expect.objectContaining({ crmId: 'cnew-2', booksId: 'b0', reason: expect.stringContaining('c0') }),
+      ]);
+    });
+
+    it('failures: more than one command of updates is recorded once per record, twice counted twice', async () => {
+      const failures = createFailuresRepository(db, { capabilities });
+      const batch = ids.slice(0, 120).map((recordId) => ({
+        integrationId,
+        runId: 'run-1',
+        module: 'accounts',
+        direction: 'crm_to_books' as const,
+        recordId,
+        field: 'Account_Name',
+        reason: 'is required',
+        payload: { id: recordId },
+      }));
+      expect(await failures.recordFailures(batch)).toEqual({ recorded: batch.length });
+      expect(await failures.recordFailures(batch)).toEqual({ recorded: batch.length });
+      const listed = await failures.listFailures(integrationId, { limit: 1000 });
+      expect(listed).toHaveLength(batch.length);
+      expect(listed.every((f) => f.attempts === 2)).toBe(true);
     });
   });
 
