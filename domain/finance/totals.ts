@@ -32,6 +32,10 @@ export interface MoneySettings {
   roundingMode?: RoundingMode;
 }
 
+/** Why a discount after tax and tax-inclusive rates do not go together: Books refuses it too. */
+export const NO_DISCOUNT_AFTER_INCLUSIVE_TAX =
+  'a discount after tax is not possible with tax-inclusive rates';
+
 /** Places kept of a tax percentage ("12.5" or "8.875"); Books itself keeps fewer. */
 const PERCENT_PLACES = 6;
 const HUNDRED_PERCENT = 100n * 10n ** BigInt(PERCENT_PLACES);
@@ -55,7 +59,7 @@ export function documentTotals(doc: BooksDocumentAmounts, settings: MoneySetting
     return invoiceTotals({ ...common, discountBeforeTax: doc.is_discount_before_tax ?? true });
   }
   if (doc.is_discount_before_tax === false) {
-    throw new MoneyError('a discount after tax is not possible with tax-inclusive rates');
+    throw new MoneyError(NO_DISCOUNT_AFTER_INCLUSIVE_TAX);
   }
   return inclusiveTotals(common);
 }
