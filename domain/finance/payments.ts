@@ -2,6 +2,7 @@ import type { BooksCreditNote, BooksCustomerPayment, BooksInvoice } from '../boo
 import { fromMinor, toMinor, type Amount, type CurrencyLike } from '../money';
 import type { FieldProblem } from '../validation';
 import type { BooksCreditNoteRefund, BooksInvoiceCredit, BooksPaymentRefund } from './documents';
+import { daysPastDue } from './receivables';
 import { checkTransition, lifecycleStatus } from './states';
 
 /*
@@ -27,7 +28,9 @@ export type SettlementResult<T> = ({ ok: true } & T) | { ok: false; problems: Fi
 
 export interface InvoiceSettlementInput {
   /** Its status as Books reports it, shades included (`viewed`, `unpaid`). */
-  invoice: Pick<BooksInvoice, 'invoice_id' | 'total' | 'due_date' | 'write_off_amount'> & { status: string };
+  invoice: Pick<BooksInvoice, 'invoice_id' | 'total' | 'date' | 'due_date' | 'write_off_amount'> & {
+    status: string;
+  };
   /** The invoice's currency with the org's precision for it (posting-checks.ts's currencyOf). */
   currency: CurrencyLike;
   /** Payments of the customer; only their parts applied to this invoice count. */
@@ -85,23 +88,20 @@ export function settleInvoice(input: InvoiceSettlementInput): SettlementResult<I
   if (problems.length > 0) return { ok: false, problems };
   if (CLOSED_TO_MONEY.includes(from)) return { ok: true, status: from, ...settlement };
 
-  const status = invoiceStatus(settlement, invoice.due_date, input.asOf);
+  const status = invoiceStatus(settlement, daysPastDue(invoice, input.asOf));
   const change = checkTransition({ kind: 'invoice', from: invoice.status, to: status });
   if (!change.allowed) return { ok: false, problems: [{ field: change.field, reason: change.reason }] };
   return { ok: true, status, ...settlement };
 }
 
 /**
- * The status an invoice owed to the customer has: paid when nothing is left, overdue when something is left
- * after its due date (paid in part or not: the CRM shows what needs chasing), else partially paid or sent.
+ * The status an invoice owed to the customer has: paid when nothing is left; overdue when something is left
+ * after its due date, paid in part or not, since the CRM shows what needs chasing (with no due date it is
+ * due on receipt, as aging counts it); else partially paid or sent.
  */
-function invoiceStatus(
-  settlement: Omit<InvoiceSettlement, 'status'>,
-  dueDate: string | undefined,
-  asOf: string,
-) {
+function invoiceStatus(settlement: Omit<InvoiceSettlement, 'status'>, daysLate: number): string {
   if (settlement.balance === 0) return 'paid';
-  if (dueDate && dueDate < asOf) return 'overdue';
+  if (daysLate > 0) return 'overdue';
   return settlement.balance < settlement.total ? 'partially_paid' : 'sent';
 }
 

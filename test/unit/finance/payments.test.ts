@@ -39,6 +39,7 @@ const settle = (over: Partial<InvoiceSettlementInput> & { status?: string; total
       invoice_id: 'inv1',
       status: over.status ?? 'sent',
       total: 'total' in over ? over.total : 100,
+      date: '2026-03-01',
       due_date: '2026-03-31',
     },
     currency: 'USD',
@@ -129,7 +130,14 @@ describe('settleInvoice', () => {
 
   it('takes a write-off off the balance', () => {
     const result = settleInvoice({
-      invoice: { invoice_id: 'inv1', status: 'sent', total: 100, write_off_amount: 0.5, due_date: '' },
+      invoice: {
+        invoice_id: 'inv1',
+        status: 'sent',
+        total: 100,
+        write_off_amount: 0.5,
+        date: '2026-03-01',
+        due_date: '',
+      },
       currency: 'USD',
       payments: [payment('p1', 99.5, ['inv1', 99.5])],
       credits: [],
@@ -146,11 +154,26 @@ describe('settleInvoice', () => {
   });
 
   it.each([
+    ['on its date', '2026-03-01', 'sent'],
+    ['the day after', '2026-03-02', 'overdue'],
+  ])('without a due date it is due on receipt: %s it is %s', (_name, asOf, status) => {
+    const result = settleInvoice({
+      invoice: { invoice_id: 'inv1', status: 'sent', total: 100, date: '2026-03-01', due_date: '' },
+      currency: 'USD',
+      payments: [],
+      credits: [],
+      refunds: [],
+      asOf,
+    });
+    expect(result).toMatchObject({ ok: true, status, balance: 10000 });
+  });
+
+  it.each([
     ['a 0-decimal currency (JPY)', 'JPY', 1000, 400, ['partially_paid', 400, 600]],
     ['a 3-decimal currency (KWD)', 'KWD', 10.125, 10.125, ['paid', 10125, 0]],
   ] as const)('in %s', (_name, currency, total, applied, [status, paymentMade, balance]) => {
     const result = settleInvoice({
-      invoice: { invoice_id: 'inv1', status: 'sent', total },
+      invoice: { invoice_id: 'inv1', status: 'sent', total, date: '2026-03-15' },
       currency,
       payments: [payment('p1', applied, ['inv1', applied])],
       credits: [],
