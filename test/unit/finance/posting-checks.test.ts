@@ -1,22 +1,7 @@
-import {
-  checkBeforePosting,
-  currencyOf,
-  type BooksOrgSettings,
-} from '../../../domain/finance/posting-checks';
+import { checkBeforePosting, currencyOf } from '../../../domain/finance/posting-checks';
+import { BOOKS_ORG } from './books-org';
 
-const org: BooksOrgSettings = {
-  organization: { currency_code: 'USD', price_precision: 2, tax_rounding: 'entity_level' },
-  currencies: [
-    { currency_code: 'USD', price_precision: 2 },
-    { currency_code: 'EUR', price_precision: 2 },
-    { currency_code: 'JPY', price_precision: 0 },
-    { currency_code: 'KWD', price_precision: 3 },
-  ],
-  taxes: [
-    { tax_id: 'vat20', tax_name: 'VAT', tax_percentage: 20 },
-    { tax_id: 'gst5', tax_name: 'GST', tax_percentage: 5 },
-  ],
-};
+const org = BOOKS_ORG;
 
 const line = { item_id: 'i1', rate: 10, quantity: 2, tax_id: 'vat20' };
 
