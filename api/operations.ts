@@ -15,6 +15,7 @@ import {
 } from '../domain/sync-state-schemas';
 import { DISPLAY_NAME_OF, accountIdOf, kindSpecOf, type SyncKind } from '../domain/sync/kinds';
 import { kindOfCrmModule } from '../domain/sync/plan';
+import { SKIP_REASONS, type SkipReason } from '../domain/sync/skips';
 import { integrationHandle, startEnableIntegration } from '../client/temporal';
 import type { BooksStore } from '../stores/books-store';
 import type { CrmStore } from '../stores/crm-store';
@@ -265,7 +266,15 @@ export function createOperations(deps: OperationsDeps): SyncOperations {
       const [run] = await syncState.listRuns(doc._id, { limit: 1, before: (n ?? 0) + 1 });
       if (!run || run.runNumber !== n) throw new OperationError('not_found', `no run ${n} of ${doc._id}`);
       const failures = await syncState.listFailures(doc._id, { runId: run._id, limit: 1000 });
-      return { ...runView(run), failures: failures.map(failureView) };
+      const skips = await syncState.listRunSkips(run._id, { limit: 1000 });
+      const reasons = Object.fromEntries(
+        (Object.keys(skips.byReason) as SkipReason[]).map((r) => [r, SKIP_REASONS[r]]),
+      );
+      return {
+        ...runView(run),
+        failures: failures.map(failureView),
+        skipped: { total: skips.total, byReason: skips.byReason, reasons, records: skips.records },
+      };
     },
 
     async failures(raw, query) {

@@ -164,6 +164,8 @@ export interface IntegrationView {
 
 export interface RunCountsView {
   added: number;
+  /** Linked to an existing record of the same name on first meeting (overwrite policy). */
+  matched: number;
   updated: number;
   unchanged: number;
   skipped: number;
@@ -183,6 +185,15 @@ export interface RunView {
   failureCount: number;
   /** By module, then direction. */
   counts: Record<string, Record<string, RunCountsView>>;
+}
+
+/** Why a run skipped what it skipped: counts by reason (named in `reasons`), then the records. */
+export interface RunSkipsView {
+  total: number;
+  byReason: Record<string, number>;
+  /** The words of each reason met. */
+  reasons: Record<string, string>;
+  records: { module: string; direction: string; recordId: string; reason: string; detail?: string }[];
 }
 
 export interface FailureView {
@@ -274,7 +285,11 @@ export interface SyncOperations {
   disable(ref: IntegrationRef, input?: ActorInput): Promise<IntegrationStatus>;
   syncNow(ref: IntegrationRef, input?: ActorInput): Promise<InstantSyncResult>;
   history(ref: IntegrationRef, query?: HistoryQuery): Promise<RunView[]>;
-  run(ref: IntegrationRef, runNumber: number): Promise<RunView & { failures: FailureView[] }>;
+  /** A run with its failures and its skips (counted by reason, the first 1,000 records listed). */
+  run(
+    ref: IntegrationRef,
+    runNumber: number,
+  ): Promise<RunView & { failures: FailureView[]; skipped: RunSkipsView }>;
   failures(ref: IntegrationRef, query?: FailuresQuery): Promise<FailureView[]>;
   reprocess(ref: IntegrationRef, input: ReprocessInput): Promise<ReprocessResult>;
   fetchRecord(ref: IntegrationRef, input: FetchInput): Promise<FetchResult>;

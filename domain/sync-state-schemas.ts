@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { safeKeys, STORED_KEY_RULES, unsafeKeyReason } from './safe-keys';
+import { SKIP_REASONS, type SkipReason } from './sync/skips';
 
 /*
  * The stored shapes of the sync-state database (ARCHITECTURE §4): integrations, links (the identity map),
@@ -432,6 +433,14 @@ export type RunDoc = z.output<typeof RunDocSchema>;
  * `$inc`-ed into the run: FerretDB v1 applies concurrent updates of one document read-modify-write and loses
  * increments, and a retried page must not count twice.
  */
+/** A record a run skipped, why (domain/sync/skips.ts) and the record's particulars. */
+export const RunSkipSchema = z.object({
+  recordId: z.string().min(1).max(200),
+  reason: z.enum(Object.keys(SKIP_REASONS) as [SkipReason, ...SkipReason[]]),
+  detail: z.string().max(2000).optional(),
+});
+export type RunSkip = z.infer<typeof RunSkipSchema>;
+
 export const RunPageCountsDocSchema = withoutForbiddenKeys(
   z
     .object({
@@ -441,6 +450,8 @@ export const RunPageCountsDocSchema = withoutForbiddenKeys(
       module: ModuleNameSchema,
       direction: SyncDirectionSchema,
       counts: RunCountsSchema,
+      /** The page's counted skips, each with its reason (listed by `integrations run <n> --skipped`). */
+      skips: z.array(RunSkipSchema).default([]),
       createdTime: z.date(),
     })
     .refine((p) => p._id === runCountsIdOf(p.runId, p.pageKey), {

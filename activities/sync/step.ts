@@ -1,8 +1,13 @@
 import { CancelledFailure, Context } from '@temporalio/activity';
 import { stableStringify } from '../../domain/hash';
 import { emptyRunCounts } from '../../domain/sync/counts';
-import { mergeRedone, type DecidePageResult, type RecordDecision } from '../../domain/sync/decide';
-import { pageCounts, staleSources } from '../../domain/sync/step-rules';
+import {
+  countDecisions,
+  mergeRedone,
+  type DecidePageResult,
+  type RecordDecision,
+} from '../../domain/sync/decide';
+import { countedDecisions, pageSkips, staleSources } from '../../domain/sync/step-rules';
 import { failureIdOf, type DeltaCursor, type RunCounts } from '../../domain/sync-state-schemas';
 import { MAX_DELTA_PAGE, compareCursors } from '../../stores/delta';
 import { positionOf } from '../../stores/record-collection';
@@ -102,7 +107,7 @@ async function syncPage(
       /[^A-Za-z0-9._:/|#-]/g,
       '_',
     );
-  // Records the previous run read already were counted then (domain/sync/step-rules.ts pageCounts). A record
+  // Records the previous run read already were counted then (domain/sync/step-rules.ts countedDecisions). A record
   // that fails again there, with the failure it has open, is not recorded or counted again.
   const seen = window.seenThrough;
   const positions = new Map(page.records.map((r) => [r.id, positionOf(r)]));
@@ -122,17 +127,20 @@ async function syncPage(
     for (const id of repeats) repeatedFailures.add(id);
     decided.failures = decided.failures.filter((f) => !repeats.includes(f.recordId));
   };
-  const countOf = (decisions: readonly RecordDecision[]) =>
-    pageCounts(decisions, readBefore, repeatedFailures);
+  const countOf = (decisions: readonly RecordDecision[]) => {
+    const counted = countedDecisions(decisions, readBefore, repeatedFailures);
+    return { counts: countDecisions(counted), skips: pageSkips(counted) };
+  };
   const counting = { runId: input.runId, pageKey, module: spec.module, direction: step.direction };
   // The counts are recorded as decided, before anything is written, once per page (the first attempt wins): a
   // retry after a crash mid-write finds its own earlier writes done and would count them as unchanged. The
   // attempt that recorded them corrects them if the writes turned out otherwise.
-  let intent: { counted: boolean; counts: RunCounts } | undefined;
+  type Counted = ReturnType<typeof countOf>;
+  let intent: { counted: boolean; decided: Counted } | undefined;
   const recordIntent = async (decisions: readonly RecordDecision[]) => {
     const decided = countOf(decisions);
-    const { counted } = await state.addRunCounts({ ...counting, counts: decided });
-    intent = { counted, counts: decided };
+    const { counted } = await state.addRunCounts({ ...counting, ...decided });
+    intent = { counted, decided };
   };
   let whole = true;
   const isolated = await isolatingPoison(page.records, (part) => {
@@ -151,11 +159,11 @@ async function syncPage(
   ];
   await auditConflicts(state, chunk, decisions);
   const final = countOf(decisions);
-  const recorded = intent as { counted: boolean; counts: RunCounts } | undefined;
+  const recorded = intent as { counted: boolean; decided: Counted } | undefined;
   if (!recorded) await recordIntent(decisions);
-  else if (recorded.counted && stableStringify(recorded.counts) !== stableStringify(final))
-    await state.correctRunCounts({ ...counting, counts: final });
-  return final;
+  else if (recorded.counted && stableStringify(recorded.decided) !== stableStringify(final))
+    await state.correctRunCounts({ ...counting, ...final });
+  return final.counts;
 }
 
 /**

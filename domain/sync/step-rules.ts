@@ -1,4 +1,4 @@
-import type { IntegrationConfig, RunCounts } from '../sync-state-schemas';
+import type { IntegrationConfig, RunCounts, RunSkip } from '../sync-state-schemas';
 import { countDecisions, newPageResult, type DecidePageResult, type RecordDecision } from './decide';
 import {
   ACCOUNT_FIELD,
@@ -132,21 +132,37 @@ export function refuseWrites(
 }
 
 /**
- * A page's counts. Records the previous run read already (it saved its cursor before them because they were
- * too recent to be settled) were counted then: met again unchanged or skipped, they are not counted twice,
- * nor is a failure repeated with the reason of the failure it has open.
+ * The decisions of a page that count. Records the previous run read already (it saved its cursor before them
+ * because they were too recent to be settled) were counted then: met again unchanged or skipped, they do not
+ * count twice, nor does a failure repeated with the reason of the failure it has open.
  */
+export function countedDecisions(
+  decisions: readonly RecordDecision[],
+  readBefore: (recordId: string) => boolean,
+  repeatedFailures: ReadonlySet<string>,
+): RecordDecision[] {
+  return decisions.filter((d) => {
+    if (!readBefore(d.recordId)) return true;
+    if (d.outcome === 'failed') return !repeatedFailures.has(d.recordId);
+    return d.outcome !== 'unchanged' && d.outcome !== 'skipped';
+  });
+}
+
+/** A page's counts: those of its counted decisions (see countedDecisions). */
 export function pageCounts(
   decisions: readonly RecordDecision[],
   readBefore: (recordId: string) => boolean,
   repeatedFailures: ReadonlySet<string>,
 ): RunCounts {
-  return countDecisions(
-    decisions.filter((d) => {
-      if (!readBefore(d.recordId)) return true;
-      if (d.outcome === 'failed') return !repeatedFailures.has(d.recordId);
-      return d.outcome !== 'unchanged' && d.outcome !== 'skipped';
-    }),
+  return countDecisions(countedDecisions(decisions, readBefore, repeatedFailures));
+}
+
+/** The skips a page records for its run: its counted skipped decisions, each with its reason. */
+export function pageSkips(counted: readonly RecordDecision[]): RunSkip[] {
+  return counted.flatMap((d) =>
+    d.outcome === 'skipped' && d.skip
+      ? [{ recordId: d.recordId, reason: d.skip, ...(d.detail !== undefined && { detail: d.detail }) }]
+      : [],
   );
 }
 

@@ -10,6 +10,7 @@ import {
   RunIdSchema,
   RunPageCountsDocSchema,
   RunStatusSchema,
+  RunSkipSchema,
   RunTriggerSchema,
   SyncDirectionSchema,
   runCountsIdOf,
@@ -17,9 +18,11 @@ import {
   type RunCounts,
   type RunCountsByModule,
   type RunDoc,
+  type RunSkip,
   type RunStatus,
   type SyncDirection,
 } from '../../domain/sync-state-schemas';
+import { countSkips, type SkipReason } from '../../domain/sync/skips';
 import { defined, isDuplicateKey, type Stored } from '../mongo-helpers';
 import type { StoreOptions } from '../server-capabilities';
 import {
@@ -76,6 +79,15 @@ export interface AddRunCountsInput {
   module: string;
   direction: SyncDirection;
   counts: Partial<RunCounts>;
+  /** The page's counted skips with their reasons. */
+  skips?: RunSkip[];
+}
+
+/** A run's skips: how many for each reason, and the records (the first `limit`), in the order read. */
+export interface RunSkips {
+  byReason: Partial<Record<SkipReason, number>>;
+  total: number;
+  records: (RunSkip & { module: string; direction: SyncDirection })[];
 }
 
 export interface RunsRepository {
@@ -101,6 +113,8 @@ export interface RunsRepository {
    * wrote turned out other than decided (refusals, records decided again). Idempotent.
    */
   correctRunCounts(input: AddRunCountsInput): Promise<void>;
+  /** The records a run skipped and why, counted by reason. Read-only. */
+  listRunSkips(runId: string, options?: { limit?: number }): Promise<RunSkips>;
   /** A run with its live totals; undefined when absent. Read-only. */
   getRun(runId: string): Promise<RunDoc | undefined>;
   /** The history of an integration (S3.5), newest first, before run number `before` if given. Read-only. */
@@ -113,6 +127,7 @@ const AddRunCountsInputSchema = z.object({
   module: ModuleNameSchema,
   direction: SyncDirectionSchema,
   counts: RunCountsSchema,
+  skips: z.array(RunSkipSchema).default([]),
 });
 
 /** Sums per-page counts into counts[module][direction] and the run's failure count. */
@@ -139,9 +154,11 @@ export function createRunsRepository(db: Db, options: StoreOptions = {}): RunsRe
   /** Runs with their totals summed from the page counts (the authoritative source, even once finished). */
   async function withLiveCounts(docs: Stored[]): Promise<RunDoc[]> {
     if (docs.length === 0) return [];
-    const pages = (await runPageCounts.find({ runId: { $in: docs.map((d) => d._id) } }).toArray()).map((p) =>
-      RunPageCountsDocSchema.parse(p),
-    );
+    const pages = (
+      await runPageCounts
+        .find({ runId: { $in: docs.map((d) => d._id) } }, { projection: { skips: 0 } })
+        .toArray()
+    ).map((p) => RunPageCountsDocSchema.parse(p));
     return docs.map((doc) => {
       const run = RunDocSchema.parse(doc);
       return { ...run, ...sumPageCounts(pages.filter((p) => p.runId === run._id)) };
@@ -253,8 +270,23 @@ export function createRunsRepository(db: Db, options: StoreOptions = {}): RunsRe
       const input = AddRunCountsInputSchema.parse(raw);
       await runPageCounts.updateOne(
         { _id: runCountsIdOf(input.runId, input.pageKey) },
-        { $set: { counts: input.counts } },
+        { $set: { counts: input.counts, skips: input.skips } },
       );
+    },
+
+    async listRunSkips(runId, options = {}) {
+      const limit = LimitSchema.parse(options.limit ?? 1_000);
+      const pages = (await runPageCounts.find({ runId: RunIdSchema.parse(runId) }).toArray())
+        .map((p) => RunPageCountsDocSchema.parse(p))
+        .sort((a, b) => a.createdTime.getTime() - b.createdTime.getTime() || a._id.localeCompare(b._id));
+      const all = pages.flatMap((p) =>
+        p.skips.map((k) => ({ ...k, module: p.module, direction: p.direction })),
+      );
+      return {
+        byReason: countSkips(all.map((k) => ({ skip: k.reason }))),
+        total: all.length,
+        records: all.slice(0, limit),
+      };
     },
 
     async getRun(runId) {

@@ -211,10 +211,25 @@ describe('customer sync on the real servers', () => {
     if (policy === 'overwrite') {
       expect(links.map((l) => l.booksId)).toEqual(['b1']);
       expect(existing.data).toMatchObject({ contact_name: 'Acme Corp', phone: '+1 555 0100' });
+      expect(totals(run)).toMatchObject({ matched: 1, added: 0, updated: 0 });
     } else if (policy === 'skip') {
       expect(links).toHaveLength(0);
       expect(existing.data).toMatchObject({ contact_name: 'ACME  corp', phone: '000' });
       expect(totals(run)).toMatchObject({ skipped: 1, added: 0 });
+      const [saved] = await bench.deps.syncState.listRuns(bench.integrationId, { limit: 1 });
+      const skips = await bench.deps.syncState.listRunSkips(saved!._id);
+      expect(skips).toEqual({
+        total: 1,
+        byReason: { duplicate_exists: 1 },
+        records: [
+          expect.objectContaining({
+            module: 'customers',
+            direction: 'crm_to_books',
+            recordId: 'a1',
+            reason: 'duplicate_exists',
+          }),
+        ],
+      });
     } else {
       expect(links.map((l) => l.booksId)).not.toContain('b1');
       expect(existing.data.phone).toBe('000');
