@@ -11,6 +11,11 @@ import { FINANCE_MODULES } from './permissions';
 export const MAX_BATCH_USERS = 1_000;
 /** Users per window: one activity reads once per collection and writes in commands of at most 50. */
 export const DEFAULT_WINDOW_SIZE = 200;
+/**
+ * Fewest users per window: a batch then has at most 100 windows, about 6 history events each, so its single
+ * execution stays far below 2,000 events without continue-as-new.
+ */
+export const MIN_WINDOW_SIZE = 10;
 export const MIGRATION_WINDOW_MONTHS = 3;
 
 export type MigrationOutcomeName = 'migrated' | 'already_migrated' | 'failed';
@@ -78,6 +83,12 @@ export function slicesOf<T>(items: readonly T[], size: number): T[][] {
   const slices: T[][] = [];
   for (let i = 0; i < items.length; i += size) slices.push(items.slice(i, i + size));
   return slices;
+}
+
+/** The window size a batch runs with: the one asked for, kept within MIN_WINDOW_SIZE..MAX_BATCH_USERS. */
+export function windowSizeOf(requested: number | undefined): number {
+  if (requested === undefined || !Number.isFinite(requested)) return DEFAULT_WINDOW_SIZE;
+  return Math.min(MAX_BATCH_USERS, Math.max(MIN_WINDOW_SIZE, Math.trunc(requested)));
 }
 
 /** A requested user's migration outcome from the add rule's. */

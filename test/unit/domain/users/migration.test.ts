@@ -8,6 +8,7 @@ import {
   progressOf,
   slicesOf,
   userMigrationWorkflowId,
+  windowSizeOf,
   windowSummary,
   type UsageEntry,
 } from '../../../../domain/users/migration';
@@ -37,6 +38,16 @@ describe('a migration batch', () => {
     expect(migrationWindowWorkflowId('books-1')).toBe('user-migration-window/books-1');
     expect(() => userMigrationWorkflowId('books/1', 'b')).toThrow(/booksOrgId must be/);
     expect(() => userMigrationWorkflowId('o', '')).toThrow(/batchId must be/);
+  });
+
+  it.each([
+    [undefined, 200],
+    [1, 10],
+    [50, 50],
+    [5000, 1000],
+    [Number.NaN, 200],
+  ])('asked for windows of %s users, runs windows of %i', (asked, size) => {
+    expect(windowSizeOf(asked)).toBe(size);
   });
 
   it('is cut into windows', () => {
