@@ -6,6 +6,7 @@ import type { RecordCollection, StoredRecord } from '../stores/record-store';
 import { createBooksStore, type BooksStore } from '../stores/books-store';
 import { createCrmStore, type CrmStore } from '../stores/crm-store';
 import { createDiagnosticsStore } from '../stores/diagnostics-store';
+import { createIntegrationUsersRepository } from '../stores/integration-users';
 import { isFerretDb } from '../stores/server-kind';
 import { createSyncStateStore, type SyncStateStore } from '../stores/sync-state-store';
 
@@ -60,11 +61,13 @@ export async function createDeps(mongo: AppConfig['mongo'] & { uri: string }): P
     const syncState = createSyncStateStore(client.db(mongo.syncDb));
     const crmStore = createCrmStore(client.db(mongo.crmDb));
     const booksStore = createBooksStore(client.db(mongo.booksDb));
+    const integrationUsers = createIntegrationUsersRepository(client.db(mongo.booksDb), booksStore);
     await Promise.all([
       diagnostics.ensureIndexes(),
       syncState.ensureIndexes(),
       crmStore.ensureIndexes(),
       booksStore.ensureIndexes(),
+      integrationUsers.ensureIndexes(),
     ]);
     return {
       mongo: client,
@@ -72,6 +75,9 @@ export async function createDeps(mongo: AppConfig['mongo'] & { uri: string }): P
       crmStore,
       booksStore,
       ...syncDepsOf(crmStore, booksStore, syncState),
+      integrationUsers,
+      crmUsers: crmStore.users,
+      audit: syncState,
       ...((await isFerretDb(client.db(mongo.syncDb))) && { stepSize: FERRETDB_STEP_SIZE }),
       close: () => client.close(),
     };
