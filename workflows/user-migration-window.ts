@@ -1,11 +1,7 @@
 import { condition, executeChild, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activities';
-import {
-  MAX_BATCH_USERS,
-  migrationWindowEnd,
-  slicesOf,
-  userMigrationWorkflowId,
-} from '../domain/users/migration';
+import { userMigrationWorkflowId } from '../domain/ids';
+import { MAX_BATCH_USERS, migrationWindowEnd, slicesOf } from '../domain/users/migration';
 import { userMigrationWorkflow, type UserMigrationResult } from './user-migration';
 import { migrateNowSignal, migrationWindowQuery, type MigrationWindowState } from './user-migration-messages';
 

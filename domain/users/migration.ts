@@ -42,31 +42,6 @@ export interface MigrationProgress {
   outcomes: UserOutcome[];
 }
 
-const SAFE_PART = /^[A-Za-z0-9._:-]{1,128}$/;
-
-/** Why an org or batch id cannot be part of a workflow id; undefined when it can. */
-export function idPartProblem(name: string, value: string): string | undefined {
-  return SAFE_PART.test(value)
-    ? undefined
-    : `${name} must be 1-128 characters of letters, digits, '.', '_', ':' or '-', got ${JSON.stringify(value)}`;
-}
-
-function part(name: string, value: string): string {
-  const problem = idPartProblem(name, value);
-  if (problem) throw new Error(problem);
-  return value;
-}
-
-/** `user-migration/{booksOrg}/{batchId}`: one batch; re-running it under the same id migrates nobody twice. */
-export function userMigrationWorkflowId(booksOrgId: string, batchId: string): string {
-  return `user-migration/${part('booksOrgId', booksOrgId)}/${part('batchId', batchId)}`;
-}
-
-/** `user-migration-window/{booksOrg}`: the org's 3-month window and its automatic migration. */
-export function migrationWindowWorkflowId(booksOrgId: string): string {
-  return `user-migration-window/${part('booksOrgId', booksOrgId)}`;
-}
-
 /** Why a batch of these users is refused (too many); undefined when it may run. */
 export function batchProblem(userIds: readonly string[]): string | undefined {
   const count = new Set(userIds).size;

@@ -1,13 +1,12 @@
+import { migrationWindowWorkflowId, userMigrationWorkflowId } from '../../../../domain/ids';
 import {
   batchProblem,
   financeUsersIn,
   migrationDetails,
   migrationOutcomeOf,
   migrationWindowEnd,
-  migrationWindowWorkflowId,
   progressOf,
   slicesOf,
-  userMigrationWorkflowId,
   windowSizeOf,
   windowSummary,
   type UsageEntry,
