@@ -5,6 +5,7 @@ import {
   WorkflowNotFoundError,
   type Client,
 } from '@temporalio/client';
+import type { SignalDefinition } from '@temporalio/common';
 import { z } from 'zod';
 import type { CrmUser } from '../domain/crm-schemas';
 import { migrationWindowWorkflowId, userMigrationWorkflowId } from '../domain/ids';
@@ -194,6 +195,16 @@ export function createUserOperations(deps: UserOperationsDeps): UserOperations {
     }
   }
 
+  /** Signals a running batch (pause, resume) and answers its progress after. */
+  async function signalBatch(ref: IntegrationRef, batchId: string, signal: SignalDefinition) {
+    await batchHandle(ref, batchId)
+      .signal(signal)
+      .catch((err: unknown) => {
+        throw notFound(err, `no migration batch ${batchId} is running`);
+      });
+    return progressOf(ref, batchId);
+  }
+
   const windowHandle = (ref: IntegrationRef) =>
     deps.temporal.workflow.getHandle(migrationWindowWorkflowId(ref.booksOrgId));
 
@@ -275,25 +286,8 @@ export function createUserOperations(deps: UserOperationsDeps): UserOperations {
 
     migrationProgress: (raw, batchId) => progressOf(refOf(raw), batchId),
 
-    async pauseMigration(raw, batchId) {
-      const ref = refOf(raw);
-      await batchHandle(ref, batchId)
-        .signal(pauseMigrationSignal)
-        .catch((err: unknown) => {
-          throw notFound(err, `no migration batch ${batchId} is running`);
-        });
-      return progressOf(ref, batchId);
-    },
-
-    async resumeMigration(raw, batchId) {
-      const ref = refOf(raw);
-      await batchHandle(ref, batchId)
-        .signal(resumeMigrationSignal)
-        .catch((err: unknown) => {
-          throw notFound(err, `no migration batch ${batchId} is running`);
-        });
-      return progressOf(ref, batchId);
-    },
+    pauseMigration: (raw, batchId) => signalBatch(refOf(raw), batchId, pauseMigrationSignal),
+    resumeMigration: (raw, batchId) => signalBatch(refOf(raw), batchId, resumeMigrationSignal),
 
     async cancelMigration(raw, batchId) {
       const ref = refOf(raw);

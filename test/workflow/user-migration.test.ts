@@ -97,6 +97,32 @@ function batchArgs(batchId: string, userIds: string[], windowSize = 10) {
   return { crmOrgId: 'crm-1', booksOrgId: 'books-1', batchId, userIds, actorId: 'admin-1', windowSize };
 }
 
+/** A batch of `count` users in windows of 10 on a worker of its own, window `held` held until opened. */
+async function heldBatch(
+  batchId: string,
+  count: number,
+  held: number,
+  searchAttributes?: Record<string, string[]>,
+) {
+  const taskQueue = unique('tq');
+  const org = fakeOrg({ crmUsers: usersUpTo(count) });
+  const gate = org.gate(held);
+  const worker = await suite.worker({ taskQueue, activities: org.activities });
+  const start = () =>
+    suite.env.client.workflow.start(userMigrationWorkflow, {
+      taskQueue,
+      workflowId: unique('user-migration'),
+      args: [
+        batchArgs(
+          batchId,
+          usersUpTo(count).map((u) => u.crmUserId),
+        ),
+      ],
+      ...(searchAttributes && { searchAttributes }),
+    });
+  return { org, gate, worker, start };
+}
+
 describe('userMigrationWorkflow (time-skipping)', () => {
   it('migrates a batch window by window; a user who cannot be migrated is an outcome with its reason', async () => {
     const taskQueue = unique('tq');
@@ -147,22 +173,17 @@ describe('userMigrationWorkflow (time-skipping)', () => {
   });
 
   it('pause mid-batch stops after the window in flight; progress answers; resume continues', async () => {
-    const taskQueue = unique('tq');
-    const org = fakeOrg({ crmUsers: usersUpTo(40) });
-    const second = org.gate(2);
-    const worker = await suite.worker({ taskQueue, activities: org.activities });
+    const {
+      org,
+      gate: second,
+      worker,
+      start,
+    } = await heldBatch('b-pause', 40, 2, {
+      BooksOrg: ['books-1'],
+      SyncStatus: ['running'],
+    });
     await worker.runUntil(async () => {
-      const handle = await suite.env.client.workflow.start(userMigrationWorkflow, {
-        taskQueue,
-        workflowId: unique('user-migration'),
-        args: [
-          batchArgs(
-            'b-pause',
-            usersUpTo(40).map((u) => u.crmUserId),
-          ),
-        ],
-        searchAttributes: { BooksOrg: ['books-1'], SyncStatus: ['running'] },
-      });
+      const handle = await start();
       await second.reached;
       expect(await handle.query(userMigrationProgressQuery)).toMatchObject({
         status: 'running',
@@ -192,21 +213,9 @@ describe('userMigrationWorkflow (time-skipping)', () => {
   });
 
   it('cancel lets the window in flight finish, then stops with a consistent record', async () => {
-    const taskQueue = unique('tq');
-    const org = fakeOrg({ crmUsers: usersUpTo(40) });
-    const second = org.gate(2);
-    const worker = await suite.worker({ taskQueue, activities: org.activities });
+    const { org, gate: second, worker, start } = await heldBatch('b-cancel', 40, 2);
     await worker.runUntil(async () => {
-      const handle = await suite.env.client.workflow.start(userMigrationWorkflow, {
-        taskQueue,
-        workflowId: unique('user-migration'),
-        args: [
-          batchArgs(
-            'b-cancel',
-            usersUpTo(40).map((u) => u.crmUserId),
-          ),
-        ],
-      });
+      const handle = await start();
       await second.reached;
       await handle.cancel();
       second.open();
@@ -221,21 +230,9 @@ describe('userMigrationWorkflow (time-skipping)', () => {
   });
 
   it('cancelled while paused, it stops without another window', async () => {
-    const taskQueue = unique('tq');
-    const org = fakeOrg({ crmUsers: usersUpTo(30) });
-    const first = org.gate(1);
-    const worker = await suite.worker({ taskQueue, activities: org.activities });
+    const { org, gate: first, worker, start } = await heldBatch('b-pause-cancel', 30, 1);
     await worker.runUntil(async () => {
-      const handle = await suite.env.client.workflow.start(userMigrationWorkflow, {
-        taskQueue,
-        workflowId: unique('user-migration'),
-        args: [
-          batchArgs(
-            'b-pause-cancel',
-            usersUpTo(30).map((u) => u.crmUserId),
-          ),
-        ],
-      });
+      const handle = await start();
       await first.reached;
       await handle.signal(pauseMigrationSignal);
       first.open();
