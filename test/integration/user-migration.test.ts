@@ -123,5 +123,9 @@ describe('a worker killed mid-batch', () => {
     const audit = await bench.deps.syncState.queryAudit({ action: 'user_migration.user', limit: 10_000 });
     const mine = audit.filter((e) => e._id.startsWith(`user-migration|${bench.booksOrg}|b-kill|`));
     expect(mine).toHaveLength(300);
+    await bench.recordHistory(
+      'user-migration-worker-restart',
+      userMigrationWorkflowId(bench.booksOrg, 'b-kill'),
+    );
   });
 });
