@@ -1,4 +1,5 @@
 import { userMigrationWorkflowId } from '../../domain/ids';
+import { may } from '../../domain/users/access';
 import { integrationUserIdOf } from '../../domain/users/integration-users';
 import type { UserMigrationInput } from '../../workflows/user-migration';
 import type { userMigrationWorkflow } from '../../workflows/user-migration';
@@ -87,6 +88,85 @@ describe('user migration on the real servers', () => {
       },
     ]);
     expect(await booksUsers(bench)).toEqual(stored);
+  });
+});
+
+describe('who may do what, from the Books store', () => {
+  let bench: SyncBench;
+  beforeAll(async () => {
+    bench = await createSyncBench();
+  });
+  afterAll(async () => {
+    await bench?.close();
+  });
+
+  it("a Books user's roles across products and an integration user's profile decide; removal deletes", async () => {
+    const { booksStore, integrationUsers } = bench.deps;
+    const org = bench.booksOrg;
+    await booksStore.saveRoles(org, [
+      {
+        role_id: 'sales',
+        role_name: 'Sales',
+        permissions: { invoices: { view: true, create: true, deniedFields: ['discount'] } },
+      } as never,
+      {
+        role_id: 'buyer',
+        role_name: 'Buyer',
+        permissions: { purchaseorders: { view: true, create: true } },
+      } as never,
+    ]);
+    await booksStore.module('users').upsertMany(org, [
+      {
+        id: 'bu-1',
+        data: {
+          user_id: 'bu-1',
+          name: 'Bo Chen',
+          email: 'bo@example.test',
+          status: 'active',
+          role_id: 'sales',
+          other_product_roles: [{ product: 'inventory', role_id: 'buyer' }],
+        } as never,
+      },
+    ]);
+    const bo = await integrationUsers.actingUser(org, {
+      userId: 'c-bo',
+      name: 'Bo Chen',
+      email: 'Bo@example.test',
+    });
+    expect(may(bo, 'create', 'invoices', ['date'])).toMatchObject({ allowed: true });
+    expect(may(bo, 'create', 'purchaseorders')).toMatchObject({ allowed: true });
+    expect(may(bo, 'edit', 'invoices', ['discount'])).toMatchObject({
+      allowed: false,
+      why: 'edit on invoices is not allowed by their roles (books: Sales; inventory: Buyer)',
+    });
+    expect(await integrationUsers.maySignIn(org, 'bo@example.test')).toBe(true);
+
+    // A CRM user who already is a Books user is refused; another one becomes an integration user.
+    await seedCrmUsers(bench, 0, 1);
+    await bench.deps.crmStore.users.upsertMany(bench.crmOrg, [
+      { id: 'c-bo', data: { id: 'c-bo', full_name: 'Bo Chen', email: 'bo@example.test', status: 'active' } },
+    ]);
+    const result = await (await startBatch(bench, 'b-mixed', [idOf(0), 'c-bo'])).result();
+    expect(result.outcomes).toEqual([
+      { crmUserId: idOf(0), outcome: 'migrated' },
+      {
+        crmUserId: 'c-bo',
+        outcome: 'failed',
+        reason: 'already a Books user (bo@example.test): a Books user cannot be an integration user',
+      },
+    ]);
+    const ana = { userId: idOf(0), name: 'Ana', email: `${idOf(0)}@example.test` };
+    expect(may(await integrationUsers.actingUser(org, ana), 'edit', 'salesorders')).toMatchObject({
+      allowed: true,
+    });
+    await integrationUsers.setProfile(org, 'estimates_legacy');
+    expect(may(await integrationUsers.actingUser(org, ana), 'edit', 'salesorders')).toMatchObject({
+      allowed: false,
+    });
+
+    expect(await integrationUsers.removeIntegrationUsers(org, [idOf(0), 'c-bo'])).toBe(1);
+    expect(await integrationUsers.listIntegrationUsers(org)).toEqual([]);
+    expect(await integrationUsers.actingUser(org, ana)).toMatchObject({ kind: 'none' });
   });
 });
 
