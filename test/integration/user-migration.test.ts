@@ -54,16 +54,26 @@ async function booksUsers(bench: SyncBench) {
   return all.sort((a, b) => a.id.localeCompare(b.id));
 }
 
-describe('user migration on the real servers', () => {
-  let bench: SyncBench;
+/** A fresh bench (databases, worker, task queue) for a describe block, closed after it. */
+function useBench(): () => SyncBench {
+  let bench: SyncBench | undefined;
   beforeAll(async () => {
     bench = await createSyncBench();
   });
   afterAll(async () => {
     await bench?.close();
   });
+  return () => {
+    if (!bench) throw new Error('the bench is not up yet');
+    return bench;
+  };
+}
+
+describe('user migration on the real servers', () => {
+  const benchOf = useBench();
 
   it('migrates 1,000 users; a re-run writes nothing; the 1,001st is refused with the places left', async () => {
+    const bench = benchOf();
     const ids = await seedCrmUsers(bench, 0, 1000);
     const first = await (await startBatch(bench, 'b1000', ids)).result();
     expect(first).toMatchObject({ status: 'completed', total: 1000, done: 1000, failed: 0, remaining: 0 });
@@ -92,15 +102,10 @@ describe('user migration on the real servers', () => {
 });
 
 describe('who may do what, from the Books store', () => {
-  let bench: SyncBench;
-  beforeAll(async () => {
-    bench = await createSyncBench();
-  });
-  afterAll(async () => {
-    await bench?.close();
-  });
+  const benchOf = useBench();
 
   it("a Books user's roles across products and an integration user's profile decide; removal deletes", async () => {
+    const bench = benchOf();
     const { booksStore, integrationUsers } = bench.deps;
     const org = bench.booksOrg;
     await booksStore.saveRoles(org, [
@@ -171,15 +176,10 @@ describe('who may do what, from the Books store', () => {
 });
 
 describe('a worker killed mid-batch', () => {
-  let bench: SyncBench;
-  beforeAll(async () => {
-    bench = await createSyncBench();
-  });
-  afterAll(async () => {
-    await bench?.close();
-  });
+  const benchOf = useBench();
 
   it('loses and duplicates nobody once a new worker finishes the batch', async () => {
+    const bench = benchOf();
     const ids = await seedCrmUsers(bench, 0, 300);
     const handle = await startBatch(bench, 'b-kill', ids, 10);
     // Wait until some windows are done, then stop the worker in the middle of the batch.
