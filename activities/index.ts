@@ -1,10 +1,11 @@
 import type { DiagnosticsStore } from '../stores/diagnostics-store';
 import { createIntegrationActivities } from './integration';
 import { createSyncActivities, type SyncDeps } from './sync';
+import { createUserActivities, type UserDeps } from './users';
 import { createWiringActivities } from './wiring';
 
 /** What the activities need; built by the composition root (workers/deps.ts) or by a test. */
-export interface ActivityDeps extends SyncDeps {
+export interface ActivityDeps extends SyncDeps, UserDeps {
   diagnostics: DiagnosticsStore;
 }
 
@@ -14,6 +15,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createWiringActivities(deps),
     ...createSyncActivities(deps),
     ...createIntegrationActivities(deps),
+    ...createUserActivities(deps),
   };
 }
 

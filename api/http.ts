@@ -18,6 +18,7 @@ import {
   type ReprocessInput,
   type SyncOperations,
 } from './types';
+import { USER_ROUTES } from './users';
 
 /**
  * The HTTP API over the service's operations (ISSUE 5 §2): JSON in, JSON out, node's `http` only. Every
@@ -202,6 +203,7 @@ export const ROUTES: readonly Route[] = [
     status: 202,
     handle: (ops, { params, body }) => ops.webhook(params.crmOrgId!, body),
   },
+  ...USER_ROUTES,
 ];
 
 /** A refusal of the HTTP layer itself (not of an operation): its status, kind and headers. */

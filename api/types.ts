@@ -12,6 +12,7 @@ import type {
   TargetedRunResult,
 } from '../workflows/messages';
 import type { VerifyReport } from '../domain/verify';
+import type { UserOperations } from './users';
 import { describeUnknownKey, findUnknownKeys } from '../domain/unknown-keys';
 
 /**
@@ -273,6 +274,8 @@ export interface WebhookResult {
 }
 
 export interface SyncOperations {
+  /** Integration users and their migration (api/users.ts), where the composition root provides them. */
+  users?: UserOperations;
   enable(input: EnableInput): Promise<EnableResult & { integrationId: string }>;
   configure(
     ref: IntegrationRef,

@@ -11,6 +11,7 @@ import { startWorker } from '../workers/service';
 import { registerDataCommands } from './data-commands';
 import { registerIntegrationCommands } from './integration-commands';
 import { registerVerifyCommand } from './verify-command';
+import { registerUserCommands } from '../cli/users-commands';
 import { formatDemoSummary, runDemo, type DemoSummary } from './demo';
 import { table } from './format';
 
@@ -142,6 +143,7 @@ async function main(argv: string[]): Promise<void> {
   registerDataCommands(program);
   registerIntegrationCommands(program);
   registerVerifyCommand(program);
+  registerUserCommands(program);
 
   await program.parseAsync(argv);
 }

@@ -2,6 +2,7 @@ import { promises as fs } from 'node:fs';
 import { userInfo } from 'node:os';
 import type { Command } from 'commander';
 import { createOperations } from '../api/operations';
+import { createUserOperations, userDepsOf } from '../api/users';
 import {
   AuditQuerySchema,
   BooksFromCrmQuerySchema,
@@ -110,7 +111,14 @@ export async function connectOperations(env: NodeJS.ProcessEnv = process.env): P
     ...(app.http.webhookToken && { webhookToken: app.http.webhookToken }),
   });
   return {
-    ops,
+    ops: {
+      ...ops,
+      users: createUserOperations({
+        ...userDepsOf(deps),
+        temporal: temporal.value,
+        taskQueue: app.temporal.taskQueue,
+      }),
+    },
     async close() {
       try {
         await temporal.value.connection.close();
@@ -141,7 +149,7 @@ function refOf(crmOrgId: string, booksOrgId: string, environment: string): Ref {
 }
 
 /** Who made a change, for the audit log (S9.8). */
-function cliActor(): { id: string; name: string } {
+export function cliActor(): { id: string; name: string } {
   let user = 'unknown';
   try {
     user = userInfo().username || user;

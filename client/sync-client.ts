@@ -5,6 +5,7 @@ import {
   type OperationErrorKind,
   type SyncOperations,
 } from '../api/types';
+import { createUsersClient } from './users-client';
 
 /**
  * The service's operations over its HTTP API (api/http.ts), for other services: the same `SyncOperations`
@@ -122,6 +123,7 @@ export function createSyncClient(
     webhook: async (crmOrgId, notification) =>
       call('POST', `/webhooks/crm/${segment(crmOrgId, 'crmOrgId')}`, { body: notification }),
     verify: async (ref) => call('GET', `${base(ref)}/verify`),
+    users: createUsersClient(call, base),
   };
 }
 

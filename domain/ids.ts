@@ -33,3 +33,13 @@ export function syncRunWorkflowId(integrationId: string, runNumber: number): str
     throw new Error(`runNumber must be a positive integer, got ${runNumber}`);
   return `sync-run/${integrationId}/${runNumber}`;
 }
+
+/** `user-migration/{booksOrg}/{batchId}`: one user-migration batch (issue 18); a re-run migrates nobody twice. */
+export function userMigrationWorkflowId(booksOrgId: string, batchId: string): string {
+  return `user-migration/${part('booksOrgId', booksOrgId)}/${part('batchId', batchId)}`;
+}
+
+/** `user-migration-window/{booksOrg}`: an org's 3-month window and its automatic migration (issue 18). */
+export function migrationWindowWorkflowId(booksOrgId: string): string {
+  return `user-migration-window/${part('booksOrgId', booksOrgId)}`;
+}

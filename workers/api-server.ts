@@ -2,6 +2,7 @@ import { Client, Connection } from '@temporalio/client';
 import type pino from 'pino';
 import { startHttpServer } from '../api/http';
 import { createOperations } from '../api/operations';
+import { createUserOperations, userDepsOf } from '../api/users';
 import type { Endpoints } from '../scripts/services';
 import type { LoadedConfig } from './config';
 import type { RunningWorker } from './service';
@@ -37,7 +38,14 @@ export async function startApi(
       ...(config.app.http.webhookToken && { webhookToken: config.app.http.webhookToken }),
     });
     const server = await startHttpServer({
-      operations,
+      operations: {
+        ...operations,
+        users: createUserOperations({
+          ...userDepsOf(running.deps),
+          temporal,
+          taskQueue: config.app.temporal.taskQueue,
+        }),
+      },
       port: config.app.http.port,
       host: config.app.http.host,
       logger,

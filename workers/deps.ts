@@ -6,6 +6,7 @@ import type { RecordCollection, StoredRecord } from '../stores/record-store';
 import { createBooksStore, type BooksStore } from '../stores/books-store';
 import { createCrmStore, type CrmStore } from '../stores/crm-store';
 import { createDiagnosticsStore } from '../stores/diagnostics-store';
+import { createIntegrationUsersRepository } from '../stores/integration-users';
 import { probeServerCapabilities } from '../stores/server-capabilities';
 import { createSyncStateStore, type SyncStateStore } from '../stores/sync-state-store';
 
@@ -63,11 +64,13 @@ export async function createDeps(mongo: AppConfig['mongo'] & { uri: string }): P
     const syncState = createSyncStateStore(client.db(mongo.syncDb), { capabilities });
     const crmStore = createCrmStore(client.db(mongo.crmDb), { capabilities });
     const booksStore = createBooksStore(client.db(mongo.booksDb), { capabilities });
+    const integrationUsers = createIntegrationUsersRepository(client.db(mongo.booksDb), booksStore);
     await Promise.all([
       diagnostics.ensureIndexes(),
       syncState.ensureIndexes(),
       crmStore.ensureIndexes(),
       booksStore.ensureIndexes(),
+      integrationUsers.ensureIndexes(),
     ]);
     return {
       mongo: client,
@@ -75,6 +78,9 @@ export async function createDeps(mongo: AppConfig['mongo'] & { uri: string }): P
       crmStore,
       booksStore,
       ...syncDepsOf(crmStore, booksStore, syncState),
+      integrationUsers,
+      crmUsers: crmStore.users,
+      audit: syncState,
       // Where every read scans its collection, a step reads seldom and so takes large chunks.
       ...(capabilities.readsScanCollection && { stepSize: FERRETDB_STEP_SIZE }),
       close: () => client.close(),

@@ -2,3 +2,5 @@
 export { wiringCheckWorkflow } from './wiring-check';
 export { syncRunWorkflow } from './sync-run';
 export { integrationWorkflow } from './integration';
+export { userMigrationWorkflow } from './user-migration';
+export { migrationWindowWorkflow } from './user-migration-window';

@@ -1,0 +1,211 @@
+import { userMigrationWorkflowId } from '../../domain/ids';
+import { may } from '../../domain/users/access';
+import { integrationUserIdOf } from '../../domain/users/integration-users';
+import type { UserMigrationInput } from '../../workflows/user-migration';
+import type { userMigrationWorkflow } from '../../workflows/user-migration';
+import { userMigrationProgressQuery } from '../../workflows/user-migration-messages';
+import { createSyncBench, type SyncBench } from './sync-harness';
+
+/*
+ * The user-migration batch on the real servers through the production wiring (issue 18): 1,000 users
+ * migrated, a re-run that writes nothing, the org's limit, and a worker killed mid-batch that loses and
+ * duplicates nobody.
+ */
+
+const idOf = (i: number) => `cu${String(i).padStart(5, '0')}`;
+
+async function seedCrmUsers(bench: SyncBench, from: number, count: number): Promise<string[]> {
+  const ids = Array.from({ length: count }, (_, i) => idOf(from + i));
+  await bench.deps.crmStore.users.upsertMany(
+    bench.crmOrg,
+    ids.map((id) => ({
+      id,
+      data: { id, full_name: `User ${id}`, email: `${id}@example.test`, status: 'active' as const },
+    })),
+  );
+  return ids;
+}
+
+function startBatch(bench: SyncBench, batchId: string, userIds: string[], windowSize?: number) {
+  const args: UserMigrationInput = {
+    crmOrgId: bench.crmOrg,
+    booksOrgId: bench.booksOrg,
+    batchId,
+    userIds,
+    actorId: 'test-admin',
+    ...(windowSize !== undefined && { windowSize }),
+  };
+  return bench.client.workflow.start<typeof userMigrationWorkflow>('userMigrationWorkflow', {
+    taskQueue: bench.taskQueue,
+    workflowId: userMigrationWorkflowId(bench.booksOrg, batchId),
+    args: [args],
+  });
+}
+
+/** The org's Books user documents as stored: id, when last written, and whether deleted. */
+async function booksUsers(bench: SyncBench) {
+  const all = [];
+  let cursor = null;
+  do {
+    const page = await bench.deps.booksStore.module('users').findChangedSince(bench.booksOrg, cursor, 5000);
+    all.push(...page.records.map((r) => ({ id: r.id, at: r.modifiedTime.getTime(), deleted: r.deleted })));
+    cursor = page.next;
+  } while (cursor !== null);
+  return all.sort((a, b) => a.id.localeCompare(b.id));
+}
+
+/** A fresh bench (databases, worker, task queue) for a describe block, closed after it. */
+function useBench(): () => SyncBench {
+  let bench: SyncBench | undefined;
+  beforeAll(async () => {
+    bench = await createSyncBench();
+  });
+  afterAll(async () => {
+    await bench?.close();
+  });
+  return () => {
+    if (!bench) throw new Error('the bench is not up yet');
+    return bench;
+  };
+}
+
+describe('user migration on the real servers', () => {
+  const benchOf = useBench();
+
+  it('migrates 1,000 users; a re-run writes nothing; the 1,001st is refused with the places left', async () => {
+    const bench = benchOf();
+    const ids = await seedCrmUsers(bench, 0, 1000);
+    const first = await (await startBatch(bench, 'b1000', ids)).result();
+    expect(first).toMatchObject({ status: 'completed', total: 1000, done: 1000, failed: 0, remaining: 0 });
+    const stored = await booksUsers(bench);
+    expect(stored.map((u) => u.id)).toEqual(ids.map(integrationUserIdOf));
+    const listed = await bench.deps.integrationUsers.listIntegrationUsers(bench.booksOrg);
+    expect(listed).toHaveLength(1000);
+    expect(listed[0]).toMatchObject({ role: 'Integration User (CRM)', since: expect.any(String) });
+    expect(await bench.deps.integrationUsers.maySignIn(bench.booksOrg, `${ids[0]}@example.test`)).toBe(false);
+
+    const again = await (await startBatch(bench, 'b1000', ids)).result();
+    expect(again).toMatchObject({ status: 'completed', done: 1000, failed: 0 });
+    expect(await booksUsers(bench)).toEqual(stored);
+
+    const [extra] = await seedCrmUsers(bench, 1000, 1);
+    const over = await (await startBatch(bench, 'b-extra', [extra!])).result();
+    expect(over.outcomes).toEqual([
+      {
+        crmUserId: extra,
+        outcome: 'failed',
+        reason: 'over the limit of 1,000 integration users per Books org: 0 places left',
+      },
+    ]);
+    expect(await booksUsers(bench)).toEqual(stored);
+  });
+});
+
+describe('who may do what, from the Books store', () => {
+  const benchOf = useBench();
+
+  it("a Books user's roles across products and an integration user's profile decide; removal deletes", async () => {
+    const bench = benchOf();
+    const { booksStore, integrationUsers } = bench.deps;
+    const org = bench.booksOrg;
+    await booksStore.saveRoles(org, [
+      {
+        role_id: 'sales',
+        role_name: 'Sales',
+        permissions: { invoices: { view: true, create: true, deniedFields: ['discount'] } },
+      } as never,
+      {
+        role_id: 'buyer',
+        role_name: 'Buyer',
+        permissions: { purchaseorders: { view: true, create: true } },
+      } as never,
+    ]);
+    await booksStore.module('users').upsertMany(org, [
+      {
+        id: 'bu-1',
+        data: {
+          user_id: 'bu-1',
+          name: 'Bo Chen',
+          email: 'bo@example.test',
+          status: 'active',
+          role_id: 'sales',
+          other_product_roles: [{ product: 'inventory', role_id: 'buyer' }],
+        } as never,
+      },
+    ]);
+    const bo = await integrationUsers.actingUser(org, {
+      userId: 'c-bo',
+      name: 'Bo Chen',
+      email: 'Bo@example.test',
+    });
+    expect(may(bo, 'create', 'invoices', ['date'])).toMatchObject({ allowed: true });
+    expect(may(bo, 'create', 'purchaseorders')).toMatchObject({ allowed: true });
+    expect(may(bo, 'edit', 'invoices', ['discount'])).toMatchObject({
+      allowed: false,
+      why: 'edit on invoices is not allowed by their roles (books: Sales; inventory: Buyer)',
+    });
+    expect(await integrationUsers.maySignIn(org, 'bo@example.test')).toBe(true);
+
+    // A CRM user who already is a Books user is refused; another one becomes an integration user.
+    await seedCrmUsers(bench, 0, 1);
+    await bench.deps.crmStore.users.upsertMany(bench.crmOrg, [
+      { id: 'c-bo', data: { id: 'c-bo', full_name: 'Bo Chen', email: 'bo@example.test', status: 'active' } },
+    ]);
+    const result = await (await startBatch(bench, 'b-mixed', [idOf(0), 'c-bo'])).result();
+    expect(result.outcomes).toEqual([
+      { crmUserId: idOf(0), outcome: 'migrated' },
+      {
+        crmUserId: 'c-bo',
+        outcome: 'failed',
+        reason: 'already a Books user (bo@example.test): a Books user cannot be an integration user',
+      },
+    ]);
+    const ana = { userId: idOf(0), name: 'Ana', email: `${idOf(0)}@example.test` };
+    expect(may(await integrationUsers.actingUser(org, ana), 'edit', 'salesorders')).toMatchObject({
+      allowed: true,
+    });
+    await integrationUsers.setProfile(org, 'estimates_legacy');
+    expect(may(await integrationUsers.actingUser(org, ana), 'edit', 'salesorders')).toMatchObject({
+      allowed: false,
+    });
+
+    expect(await integrationUsers.removeIntegrationUsers(org, [idOf(0), 'c-bo'])).toBe(1);
+    expect(await integrationUsers.listIntegrationUsers(org)).toEqual([]);
+    expect(await integrationUsers.actingUser(org, ana)).toMatchObject({ kind: 'none' });
+  });
+});
+
+describe('a worker killed mid-batch', () => {
+  const benchOf = useBench();
+
+  it('loses and duplicates nobody once a new worker finishes the batch', async () => {
+    const bench = benchOf();
+    const ids = await seedCrmUsers(bench, 0, 300);
+    const handle = await startBatch(bench, 'b-kill', ids, 10);
+    // Wait until some windows are done, then stop the worker in the middle of the batch.
+    for (;;) {
+      const p = await handle.query(userMigrationProgressQuery);
+      if (p.windowsDone >= 3) break;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    await bench.stopWorkers();
+    const midway = (await booksUsers(bench)).length;
+    expect(midway).toBeGreaterThan(0);
+    expect(midway).toBeLessThan(300);
+
+    await bench.startWorker();
+    const result = await handle.result();
+    expect(result).toMatchObject({ status: 'completed', total: 300, done: 300, failed: 0, remaining: 0 });
+    expect(new Set(result.outcomes.map((o) => o.crmUserId)).size).toBe(300);
+    const stored = await booksUsers(bench);
+    expect(stored.map((u) => u.id)).toEqual(ids.map(integrationUserIdOf));
+    // One audit entry per user of the batch, whatever the retries.
+    const audit = await bench.deps.syncState.queryAudit({ action: 'user_migration.user', limit: 10_000 });
+    const mine = audit.filter((e) => e._id.startsWith(`user-migration|${bench.booksOrg}|b-kill|`));
+    expect(mine).toHaveLength(300);
+    await bench.recordHistory(
+      'user-migration-worker-restart',
+      userMigrationWorkflowId(bench.booksOrg, 'b-kill'),
+    );
+  });
+});
