@@ -15,7 +15,7 @@ import {
 } from '../domain/sync-state-schemas';
 import { DISPLAY_NAME_OF } from '../domain/names';
 import type { SyncKind } from '../domain/field-maps';
-import { integrationHandle, startEnableIntegration } from '../client/temporal';
+import { integrationHandle, startEnableIntegration } from '../client';
 import type { BooksStore } from '../stores/books-store';
 import type { CrmStore } from '../stores/crm-store';
 import type { SyncStateStore } from '../stores/sync-state-store';

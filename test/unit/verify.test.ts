@@ -1,4 +1,4 @@
-import { formatVerifyReport } from '../../client/verify-command';
+import { formatVerifyReport } from '../../cli/verify-command';
 import { resolveFieldMaps, type SyncKind } from '../../domain/field-maps';
 import {
   EXCLUSION_RULES,

@@ -8,7 +8,7 @@ import {
   BooksTaxDocSchema,
   BooksUserDocSchema,
   BOOKS_MODULES,
-} from '../../domain/books-schemas';
+} from '../../../../domain/books-schemas';
 import {
   CRM_MODULES,
   CrmOrgDocSchema,
@@ -16,8 +16,8 @@ import {
   CrmRoleDocSchema,
   CrmUserDocSchema,
   CrmViewDocSchema,
-} from '../../domain/crm-schemas';
-import { normalizeName, DISPLAY_NAME_OF } from '../../domain/names';
+} from '../../../../domain/crm-schemas';
+import { normalizeName, DISPLAY_NAME_OF } from '../../../../domain/names';
 import {
   SEED_STAGES,
   SeedRng,
@@ -27,8 +27,8 @@ import {
   seedSettings,
   type SeedBatch,
   type SeedOptions,
-} from '../../domain/seed';
-import { validateRecords } from '../../domain/validation';
+} from '../../../../cli/data/seed';
+import { validateRecords } from '../../../../domain/validation';
 
 const small: Partial<SeedOptions> = {
   seed: 11,
