@@ -42,6 +42,19 @@ const restrict = (rules) => ({
 /** A folder's rule: the folder's files, and what they may not import. */
 const layer = (folder, rules) => ({ files: [`${folder}/**/*.ts`], rules: restrict(rules) });
 
+/** Every folder above stores/: none of them may be imported by stores/ or domain/. */
+const ABOVE_STORES = [
+  'activities',
+  'workflows',
+  'workers',
+  'api',
+  'client',
+  'cli',
+  'scripts',
+  'bench',
+  'test',
+];
+
 /** What every test may not import; test/unit and test/workflow add their own below (a rule per file). */
 const TESTS = [
   {
@@ -65,18 +78,7 @@ export default tseslint.config(
   },
   layer('domain', [
     {
-      regex: folders(
-        'stores',
-        'activities',
-        'workflows',
-        'workers',
-        'api',
-        'client',
-        'cli',
-        'scripts',
-        'bench',
-        'test',
-      ),
+      regex: folders('stores', ...ABOVE_STORES),
       message: 'domain/ is pure and at the bottom: it imports no other folder.',
     },
     {
@@ -86,17 +88,7 @@ export default tseslint.config(
   ]),
   layer('stores', [
     {
-      regex: folders(
-        'activities',
-        'workflows',
-        'workers',
-        'api',
-        'client',
-        'cli',
-        'scripts',
-        'bench',
-        'test',
-      ),
+      regex: folders(...ABOVE_STORES),
       message: 'stores/ depends only on domain/ and mongodb.',
     },
     { regex: packages('@temporalio/*'), message: 'stores/ know nothing of Temporal.' },
