@@ -13,4 +13,4 @@ COPY --from=build /app/package.json ./
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 USER node
-CMD ["node", "dist/client/cli.js", "start"]
+CMD ["node", "dist/cli/main.js", "start"]

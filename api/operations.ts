@@ -16,7 +16,7 @@ import {
 import { DISPLAY_NAME_OF, accountIdOf, kindSpecOf, type SyncKind } from '../domain/sync/kinds';
 import { kindOfCrmModule } from '../domain/sync/plan';
 import { SKIP_REASONS, type SkipReason } from '../domain/sync/skips';
-import { integrationHandle, startEnableIntegration } from '../client/temporal';
+import { integrationHandle, startEnableIntegration } from '../client';
 import type { BooksStore } from '../stores/books-store';
 import type { CrmStore } from '../stores/crm-store';
 import type { SyncStateStore } from '../stores/sync-state-store';

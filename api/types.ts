@@ -13,6 +13,8 @@ import type {
 } from '../workflows/messages';
 import type { VerifyReport } from '../domain/verify';
 import type { UserOperations } from './users';
+
+export type { UserOperations } from './users';
 import { describeUnknownKey, findUnknownKeys } from '../domain/unknown-keys';
 
 /**

@@ -27,7 +27,7 @@ import {
   resumeMigrationSignal,
   userMigrationProgressQuery,
   type MigrationWindowState,
-} from '../workflows/user-migration-messages';
+} from '../workflows/messages';
 import type { Route } from './http';
 import { IntegrationRefSchema, OperationError, parseRequest, type IntegrationRef } from './types';
 import { createWorkflowCalls, type CallWaits } from './workflow-calls';

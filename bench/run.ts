@@ -13,7 +13,7 @@ import { startEphemeralServices } from '../scripts/services';
 import { loadConfig, type LoadedConfig } from '../workers/config';
 import { createLogger } from '../workers/logging';
 import { startWorker } from '../workers/service';
-import { connectClient, historyLengths, startWiringCheck } from '../client/temporal';
+import { connectClient, historyLengths, startWiringCheck } from '../client';
 import { syncRunWorkflowId } from '../domain/ids';
 import { LinkEntitySchema } from '../domain/sync-state-schemas';
 import { linksCollectionOf } from '../stores/sync-state-store';

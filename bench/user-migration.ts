@@ -1,6 +1,6 @@
 import { MongoClient } from 'mongodb';
 import type { Client } from '@temporalio/client';
-import { historyLengths } from '../client/temporal';
+import { historyLengths } from '../client';
 import { userMigrationWorkflowId } from '../domain/ids';
 import { integrationUserIdOf, INTEGRATION_ROLE } from '../domain/users/integration-users';
 import { MAX_BATCH_USERS, slicesOf, type MigrationProgress } from '../domain/users/migration';

@@ -1,14 +1,8 @@
 import type { Command } from 'commander';
 import { IntegrationRefSchema, parseRequest } from '../api/types';
 import { usersOf, type UserOperations } from '../api/users';
-import {
-  INTEGRATION_EXIT,
-  cliActor,
-  guarded,
-  shortTime,
-  withOperations,
-} from '../client/integration-commands';
-import { fields, table } from '../client/format';
+import { INTEGRATION_EXIT, cliActor, guarded, shortTime, withOperations } from './integration-commands';
+import { fields, table } from './format';
 import { groupDigits } from '../domain/sync/labels';
 import type { MigrationProgress } from '../domain/users/migration';
 import { PROFILE_LABELS } from '../domain/users/profiles';

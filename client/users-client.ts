@@ -1,5 +1,4 @@
-import type { IntegrationRef } from '../api/types';
-import type { UserOperations } from '../api/users';
+import type { IntegrationRef, UserOperations } from '../api/types';
 
 /*
  * The user operations (api/users.ts) over the HTTP API: the `users` member of createSyncClient's

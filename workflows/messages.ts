@@ -127,3 +127,6 @@ export interface TargetedRunRequest extends RequestWindow {
 }
 export const targetedRunUpdate = defineUpdate<TargetedRunResult, [TargetedRunRequest]>('targetedRun');
 export const crmChangedSignal = defineSignal<[CrmChange]>('crmChanged');
+
+/** The user-migration batch's signals and queries (workflows/user-migration*.ts), for the API and the clients. */
+export * from './user-migration-messages';

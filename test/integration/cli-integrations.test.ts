@@ -21,12 +21,12 @@ import { integrationEndpoints, unique } from '../helpers';
 import { INTEGRATION_CONFIG, account } from './integration-fixtures';
 
 /**
- * `crm-books-sync integrations …` as a user runs it: the real CLI (client/cli.ts) in its own process, against
+ * `crm-books-sync integrations …` as a user runs it: the real CLI (cli/main.ts) in its own process, against
  * fresh databases and a task queue served by a worker in this process, on the real servers.
  */
 
 const ROOT = path.join(__dirname, '..', '..');
-const CLI = path.join(ROOT, 'client', 'cli.ts');
+const CLI = path.join(ROOT, 'cli', 'main.ts');
 const CACHE = path.join(tmpdir(), 'crm-books-sync-cli-test-cache');
 
 /**

@@ -3,7 +3,7 @@ import { once } from 'node:events';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { MongoClient } from 'mongodb';
-import { openDataStores, runExport, type DataStores, type ExportReport } from '../../client/data-commands';
+import { openDataStores, runExport, type DataStores, type ExportReport } from '../../cli/data/commands';
 import type { RecordCollection } from '../../stores/record-store';
 import { integrationEndpoints, unique } from '../helpers';
 

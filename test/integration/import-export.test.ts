@@ -1,7 +1,7 @@
 import { createWriteStream, promises as fs } from 'node:fs';
 import path from 'node:path';
-import { DATA_EXIT, runExport, runImport, runSeed, type DataStores } from '../../client/data-commands';
-import { generateSeed, plannedSeedCounts } from '../../domain/seed';
+import { DATA_EXIT, runExport, runImport, runSeed, type DataStores } from '../../cli/data/commands';
+import { generateSeed, plannedSeedCounts } from '../../cli/data/seed';
 import { parseListPage } from '../../domain/validation';
 import { openDataBench, type DataBench } from './data-bench';
 

@@ -8,7 +8,7 @@ import {
   runImport,
   type DataStores,
   type ImportOptions,
-} from '../../client/data-commands';
+} from '../../cli/data/commands';
 import { BOOKS_ID_KEYS, BOOKS_RECORD_KEYS } from '../../domain/books-schemas';
 import { idsAsText, readImportFile, type ImportShape } from '../../domain/import-files';
 import { splitDollarKeys } from '../../domain/safe-keys';

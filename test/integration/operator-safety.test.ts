@@ -317,7 +317,7 @@ function compiledCli(): Promise<string> {
       ],
       { cwd: ROOT },
     );
-    return path.join(out, 'client', 'cli.js');
+    return path.join(out, 'cli', 'main.js');
   })();
   return cliBuild;
 }

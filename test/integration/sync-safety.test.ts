@@ -4,7 +4,7 @@ import path from 'node:path';
 import { MongoNetworkError, type Document } from 'mongodb';
 
 import { STEP_SIZE } from '../../activities/sync';
-import { DATA_EXIT, openDataStores, runImport } from '../../client/data-commands';
+import { DATA_EXIT, openDataStores, runImport } from '../../cli/data/commands';
 import { apiTimestamp, contentHashOf, recordKey } from '../../stores/record-collection';
 import type { SyncRunResult } from '../../workflows/sync-run';
 import { createSyncBench, type SyncBench } from './sync-harness';

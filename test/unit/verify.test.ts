@@ -1,4 +1,4 @@
-import { formatVerifyReport } from '../../client/verify-command';
+import { formatVerifyReport } from '../../cli/verify-command';
 import { resolveFieldMaps } from '../../domain/sync/field-maps';
 import type { SyncKind } from '../../domain/sync/kinds';
 import {

@@ -200,7 +200,15 @@ class Fakes {
           input.status === 'completed'
             ? {
                 account: {
-                  crm_to_books: { added: 1, matched: 0, updated: 0, unchanged: 0, skipped: 0, failed: 0, deleted: 0 },
+                  crm_to_books: {
+                    added: 1,
+                    matched: 0,
+                    updated: 0,
+                    unchanged: 0,
+                    skipped: 0,
+                    failed: 0,
+                    deleted: 0,
+                  },
                 },
               }
             : {};

@@ -5,16 +5,16 @@ import type { Client } from '@temporalio/client';
 import { chromium, type Browser, type ElementHandle, type Locator, type Page } from 'playwright-core';
 import { createOperations } from '../api/operations';
 import type { SyncOperations } from '../api/types';
-import { openDataStores, runSeed } from '../client/data-commands';
-import { waitForRun } from '../client/integration-commands';
-import { connectClient } from '../client/temporal';
+import { openDataStores, runSeed } from './data/commands';
+import { waitForRun } from './integration-commands';
+import { connectClient } from '../client';
 import { syncRunWorkflowId } from '../domain/ids';
 import { integrationIdOf } from '../domain/sync-state-schemas';
 import { syncRunProgressQuery } from '../workflows/messages';
 import { loadConfig } from '../workers/config';
 import { createLogger } from '../workers/logging';
 import { startWorker, type RunningWorker } from '../workers/service';
-import { servicesUp } from './services';
+import { servicesUp } from '../scripts/services';
 
 /**
  * `npm run ui-screenshots [-- --out docs --accounts 10000 --chromium /usr/bin/chromium --keep]`: screenshots

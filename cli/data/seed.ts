@@ -7,9 +7,15 @@ import type {
   CrmUser,
   CrmUserRef,
   CrmView,
-} from './crm-schemas';
-import type { BooksCurrency, BooksOrganization, BooksRole, BooksTax, BooksUser } from './books-schemas';
-import { RecordIdSchema } from './validation';
+} from '../../domain/crm-schemas';
+import type {
+  BooksCurrency,
+  BooksOrganization,
+  BooksRole,
+  BooksTax,
+  BooksUser,
+} from '../../domain/books-schemas';
+import { RecordIdSchema } from '../../domain/validation';
 
 /*
  * A deterministic, realistic, Zoho-shaped dataset for a CRM org and a Books org (issue 3, "Seeding"). Pure:

@@ -1,12 +1,12 @@
 import { createWriteStream, promises as fs } from 'node:fs';
 import { once } from 'node:events';
 import type { Command, CommanderError } from 'commander';
-import { table } from './format';
+import { table } from '../format';
 import { MongoClient } from 'mongodb';
 import { z } from 'zod';
-import { BOOKS_ID_KEYS, BOOKS_MODULES, BOOKS_RECORD_KEYS } from '../domain/books-schemas';
-import { CRM_MODULES, type CrmModule } from '../domain/crm-schemas';
-import { splitDollarKeys } from '../domain/safe-keys';
+import { BOOKS_ID_KEYS, BOOKS_MODULES, BOOKS_RECORD_KEYS } from '../../domain/books-schemas';
+import { CRM_MODULES, type CrmModule } from '../../domain/crm-schemas';
+import { splitDollarKeys } from '../../domain/safe-keys';
 import {
   DEFAULT_SEED_OPTIONS,
   generateSeed,
@@ -14,8 +14,8 @@ import {
   seedOptions,
   seedSettings,
   type SeedOptions,
-} from '../domain/seed';
-import { idsAsText, readImportFile, type ImportFormat, type ImportShape } from '../domain/import-files';
+} from './seed';
+import { idsAsText, readImportFile, type ImportFormat, type ImportShape } from '../../domain/import-files';
 import {
   CurrencyCodeSchema,
   ListResponseError,
@@ -24,18 +24,18 @@ import {
   validateRecords,
   type FieldProblem,
   type RecordFailure,
-} from '../domain/validation';
-import { servicesUp } from '../scripts/services';
-import { BOOKS_RECORD_MODULES, createBooksStore, type BooksRecordModule } from '../stores/books-store';
-import { createCrmStore } from '../stores/crm-store';
+} from '../../domain/validation';
+import { servicesUp } from '../../scripts/services';
+import { BOOKS_RECORD_MODULES, createBooksStore, type BooksRecordModule } from '../../stores/books-store';
+import { createCrmStore } from '../../stores/crm-store';
 import {
   InvalidRecordsError,
   MAX_BATCH,
   describeFailure,
   type MongoRecordCollection,
-} from '../stores/record-collection';
-import type { UpsertResult } from '../stores/record-store';
-import { loadConfig } from '../workers/config';
+} from '../../stores/record-collection';
+import type { UpsertResult } from '../../stores/record-store';
+import { loadConfig } from '../../workers/config';
 
 /*
  * `seed`, `import` and `export`: data in and out of the CRM and Books stores in the products' API shapes.

@@ -6,10 +6,10 @@ import { describeRunCounts, totalRunCounts } from '../domain/sync/counts';
 import { servicesDown, servicesUp } from '../scripts/services';
 import type { LoadedConfig } from '../workers/config';
 import { startWorker } from '../workers/service';
-import { openDataStores, runSeed } from './data-commands';
+import { openDataStores, runSeed } from './data/commands';
 import { waitForRun } from './integration-commands';
 import { table } from './format';
-import { connectClient } from './temporal';
+import { connectClient } from '../client';
 
 export interface DemoSummary {
   ok: boolean;

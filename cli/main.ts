@@ -8,7 +8,7 @@ import { loadConfig } from '../workers/config';
 import { createLogger } from '../workers/logging';
 import { startApi } from '../workers/api-server';
 import { startWorker } from '../workers/service';
-import { registerDataCommands } from './data-commands';
+import { registerDataCommands } from './data/commands';
 import { registerIntegrationCommands } from './integration-commands';
 import { registerVerifyCommand } from './verify-command';
 import { registerUserCommands } from '../cli/users-commands';

@@ -8,7 +8,7 @@ import {
   BooksTaxDocSchema,
   BooksUserDocSchema,
   BOOKS_MODULES,
-} from '../../domain/books-schemas';
+} from '../../../../domain/books-schemas';
 import {
   CRM_MODULES,
   CrmOrgDocSchema,
@@ -16,9 +16,9 @@ import {
   CrmRoleDocSchema,
   CrmUserDocSchema,
   CrmViewDocSchema,
-} from '../../domain/crm-schemas';
-import { DISPLAY_NAME_OF } from '../../domain/sync/kinds';
-import { normalizeName } from '../../domain/sync/names';
+} from '../../../../domain/crm-schemas';
+import { DISPLAY_NAME_OF } from '../../../../domain/sync/kinds';
+import { normalizeName } from '../../../../domain/sync/names';
 import {
   SEED_STAGES,
   SeedRng,
@@ -28,8 +28,8 @@ import {
   seedSettings,
   type SeedBatch,
   type SeedOptions,
-} from '../../domain/seed';
-import { validateRecords } from '../../domain/validation';
+} from '../../../../cli/data/seed';
+import { validateRecords } from '../../../../domain/validation';
 
 const small: Partial<SeedOptions> = {
   seed: 11,

@@ -34,7 +34,7 @@ import { servicesUp } from '../scripts/services';
 import { loadConfig } from '../workers/config';
 import { createDeps } from '../workers/deps';
 import { fields, table } from './format';
-import { connectClient } from './temporal';
+import { connectClient } from '../client';
 
 /*
  * `integrations` (alias `int`): every operation of api/types.ts SyncOperations from the command line, run
