@@ -13,6 +13,7 @@ import {
   type LinkEntity,
   type RunDoc,
 } from '../domain/sync-state-schemas';
+import { ErrorType } from '../domain/errors';
 import { DISPLAY_NAME_OF, accountIdOf, kindSpecOf, type SyncKind } from '../domain/sync/kinds';
 import { kindOfCrmModule } from '../domain/sync/plan';
 import { SKIP_REASONS, type SkipReason } from '../domain/sync/skips';
@@ -623,11 +624,11 @@ function fromTemporal(err: unknown, integrationId: string): unknown {
     const cause = err.cause;
     const message = cause instanceof Error ? cause.message : err.message;
     const type = cause instanceof ApplicationFailure ? cause.type : undefined;
-    if (type === 'NotFound') return new OperationError('not_found', message);
+    if (type === ErrorType.NotFound) return new OperationError('not_found', message);
     // Reached the workflow after its deadline (the clocks of this host and the server disagree, or the
     // worker took too long): refused there, not applied.
-    if (type === 'RequestExpired') return new OperationError('unavailable', message);
-    if (type === 'ConfigInvalid' || type === 'ValidationFailed')
+    if (type === ErrorType.RequestExpired) return new OperationError('unavailable', message);
+    if (type === ErrorType.ConfigInvalid || type === ErrorType.ValidationFailed)
       return new OperationError('invalid', message);
     return new OperationError('conflict', message);
   }

@@ -23,6 +23,7 @@ import {
   type IntegrationView,
   type ReprocessInput,
   type RunCountsView,
+  type RunSkipsView,
   type RunView,
   type SyncOperations,
 } from '../api/types';
@@ -267,7 +268,7 @@ export function shortTime(iso: string | null | undefined): string {
 const clip = (text: string | undefined, max = 60) =>
   !text ? '' : text.length > max ? `${text.slice(0, max - 1)}…` : text;
 
-const COUNT_KEYS = ['added', 'updated', 'unchanged', 'skipped', 'failed'] as const;
+const COUNT_KEYS = ['added', 'matched', 'updated', 'unchanged', 'skipped', 'failed'] as const;
 
 const countsOf = (c: RunCountsView) => Object.fromEntries(COUNT_KEYS.map((k) => [k, c[k]]));
 
@@ -374,7 +375,14 @@ function failureRows(failures: FailureView[]) {
   }));
 }
 
-export function formatRun(run: RunView & { failures: FailureView[] }): string {
+/**
+ * A run: its fields, counts per module and direction, skips counted by reason (each reason in words), and its
+ * failures; with `listSkipped`, the skipped records too, each with its reason and detail.
+ */
+export function formatRun(
+  run: RunView & { failures: FailureView[]; skipped: RunSkipsView },
+  listSkipped = false,
+): string {
   const counts = Object.entries(run.counts).flatMap(([module, byDirection]) =>
     Object.entries(byDirection).map(([direction, c]) => ({
       module,
@@ -383,6 +391,28 @@ export function formatRun(run: RunView & { failures: FailureView[] }): string {
       deleted: c.deleted,
     })),
   );
+  const { skipped } = run;
+  const byReason = Object.entries(skipped.byReason).map(([reason, count]) => ({
+    count,
+    reason: skipped.reasons[reason] ?? reason,
+  }));
+  const listed = listSkipped
+    ? [
+        '',
+        `Skipped records (${skipped.records.length}${skipped.records.length < skipped.total ? ` of ${skipped.total}` : ''}):`,
+        table(
+          skipped.records.map((k) => ({
+            module: k.module,
+            direction: k.direction,
+            record: k.recordId,
+            reason: k.reason,
+            detail: clip(k.detail),
+          })),
+        ),
+      ]
+    : skipped.total > 0
+      ? ['(list them with --skipped)']
+      : [];
   return [
     fields([
       ['run', `#${run.runNumber} (${run.runId})`],
@@ -396,6 +426,10 @@ export function formatRun(run: RunView & { failures: FailureView[] }): string {
     ]),
     '',
     table(counts),
+    '',
+    `Skipped (${skipped.total}), by reason:`,
+    table(byReason),
+    ...listed,
     '',
     `Failures (${run.failures.length}):`,
     table(failureRows(run.failures)),
@@ -670,15 +704,16 @@ export function registerIntegrationCommands(program: Command): void {
         }),
     );
 
-  sub('run', 'one sync run with its counts and failures')
+  sub('run', 'one sync run with its counts, skips by reason and failures')
     .argument('<n>', 'the run number')
-    .action((crmOrg: string, booksOrg: string, n: string, flags: CommonFlags) =>
+    .option('--skipped', 'list the skipped records with their reasons (the first 1,000)')
+    .action((crmOrg: string, booksOrg: string, n: string, flags: CommonFlags & { skipped?: boolean }) =>
       guarded(async () => {
         const ref = refOf(crmOrg, booksOrg, flags.env);
         const runNumber = runNumberOf(n);
         const run = await withOperations((ops) => ops.run(ref, runNumber));
         if (flags.json) printJson(run);
-        else print(formatRun(run));
+        else print(formatRun(run, flags.skipped === true));
       }),
     );
 
