@@ -221,13 +221,9 @@ function crmDataset(n: number) {
   };
 }
 
-/**
- * A bench integration on its own databases and task queue: a worker, a client, N CRM records seeded
- * (accounts with contacts, orphans, vendors, products) and an integration fetching them all from the CRM.
- */
-async function benchIntegration(n: number, temporal: string, mongoUri: string) {
-  const tag = `bench_${Date.now()}`;
-  const config = loadConfig({
+/** The configuration of a bench on its own databases and task queue, named by `tag`. */
+function benchConfig(tag: string) {
+  return loadConfig({
     ...process.env,
     CBS_CRM_DB: `${tag}_crm`,
     CBS_BOOKS_DB: `${tag}_books`,
@@ -235,6 +231,15 @@ async function benchIntegration(n: number, temporal: string, mongoUri: string) {
     CBS_TASK_QUEUE: tag,
     TEMPORAL_ADDRESS: '',
   });
+}
+
+/**
+ * A bench integration on its own databases and task queue: a worker, a client, N CRM records seeded
+ * (accounts with contacts, orphans, vendors, products) and an integration fetching them all from the CRM.
+ */
+async function benchIntegration(n: number, temporal: string, mongoUri: string) {
+  const tag = `bench_${Date.now()}`;
+  const config = benchConfig(tag);
   const { running, client } = await startBenchWorker(config, temporal, mongoUri);
   const { deps } = running;
   const crmOrg = 'bench-crm';
@@ -297,7 +302,7 @@ async function dropBenchDatabases(mongoUri: string, tag: string): Promise<void> 
 }
 
 const scenarios: Record<string, { describe: string; defaultN: number; run: Scenario }> = {
-  'user-migration': userMigrationScenario({ startBenchWorker, dropBenchDatabases }),
+  'user-migration': userMigrationScenario({ benchConfig, startBenchWorker, dropBenchDatabases }),
   'initial-sync': {
     describe:
       'initial sync of N CRM records (accounts with contacts, orphans, vendors, products) to Books, vs bulk-upserting the same Books documents with the driver',

@@ -4,7 +4,7 @@ import { historyLengths } from '../client';
 import { userMigrationWorkflowId } from '../domain/ids';
 import { integrationUserIdOf, INTEGRATION_ROLE } from '../domain/users/integration-users';
 import { MAX_BATCH_USERS, slicesOf, type MigrationProgress } from '../domain/users/migration';
-import { loadConfig, type LoadedConfig } from '../workers/config';
+import type { LoadedConfig } from '../workers/config';
 import type { startWorker } from '../workers/service';
 import type { userMigrationWorkflow } from '../workflows/user-migration';
 
@@ -17,8 +17,9 @@ import type { userMigrationWorkflow } from '../workflows/user-migration';
 
 type Running = Awaited<ReturnType<typeof startWorker>>;
 
-/** What bench/run.ts lends the scenario: its worker start and database clean-up. */
+/** What bench/run.ts lends the scenario: the configuration of a bench's own databases, its worker start and clean-up. */
 export interface BenchHelpers {
+  benchConfig(tag: string): LoadedConfig;
   startBenchWorker(
     config: LoadedConfig,
     temporal: string,
@@ -112,14 +113,7 @@ export function userMigrationScenario(helpers: BenchHelpers) {
     defaultN: 1_000,
     async run({ n, temporal, mongoUri }: { n: number; temporal: string; mongoUri: string }) {
       const tag = `bench_users_${Date.now()}`;
-      const config = loadConfig({
-        ...process.env,
-        CBS_CRM_DB: `${tag}_crm`,
-        CBS_BOOKS_DB: `${tag}_books`,
-        CBS_SYNC_DB: `${tag}_sync`,
-        CBS_TASK_QUEUE: tag,
-        TEMPORAL_ADDRESS: '',
-      });
+      const config = helpers.benchConfig(tag);
       const { running, client } = await helpers.startBenchWorker(config, temporal, mongoUri);
       try {
         const ids = await seed(running, n);

@@ -257,6 +257,22 @@ export async function guarded(work: () => Promise<IntegrationExitCode | void>): 
   }
 }
 
+/**
+ * The builder of a group's subcommands of one integration: `<crmOrg> <booksOrg>`, --env and --json, and
+ * `help` after their own help text.
+ */
+export function integrationSubcommand(group: Command, help = '') {
+  return (name: string, description: string) =>
+    group
+      .command(name)
+      .description(description)
+      .argument('<crmOrg>', 'the CRM org id')
+      .argument('<booksOrg>', 'the Books org id')
+      .option('--env <environment>', 'production or sandbox', 'production')
+      .option('--json', 'print one JSON document')
+      .addHelpText('after', help);
+}
+
 // ---------------------------------------------------------------------------------------------------------
 // Output
 
@@ -545,16 +561,7 @@ export function registerIntegrationCommands(program: Command): void {
       `\nEvery subcommand takes --env production|sandbox (default production) and --json (one JSON document).${EXIT_HELP}`,
     );
 
-  /** A subcommand of one integration: `<crmOrg> <booksOrg>`, --env and --json. */
-  const sub = (name: string, description: string) =>
-    group
-      .command(name)
-      .description(description)
-      .argument('<crmOrg>', 'the CRM org id')
-      .argument('<booksOrg>', 'the Books org id')
-      .option('--env <environment>', 'production or sandbox', 'production')
-      .option('--json', 'print one JSON document')
-      .addHelpText('after', EXIT_HELP);
+  const sub = integrationSubcommand(group, EXIT_HELP);
 
   sub('enable', 'save the configuration and start syncing (S2.8: the first sync runs now unless --later)')
     .requiredOption('--config <file>', 'the configuration, a JSON file (- for standard input)')

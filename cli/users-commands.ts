@@ -1,7 +1,14 @@
 import type { Command } from 'commander';
 import { IntegrationRefSchema, parseRequest } from '../api/types';
 import { usersOf, type UserOperations } from '../api/users';
-import { INTEGRATION_EXIT, cliActor, guarded, shortTime, withOperations } from './integration-commands';
+import {
+  INTEGRATION_EXIT,
+  cliActor,
+  guarded,
+  integrationSubcommand,
+  shortTime,
+  withOperations,
+} from './integration-commands';
 import { fields, table } from './format';
 import { groupDigits } from '../domain/sync/labels';
 import type { MigrationProgress } from '../domain/users/migration';
@@ -81,15 +88,7 @@ export function registerUserCommands(program: Command): void {
     .exitOverride((err) => process.exit(err.exitCode === 0 ? 0 : INTEGRATION_EXIT.refused))
     .addHelpText('after', `\nEvery subcommand takes --env production|sandbox and --json.${EXIT_HELP}`);
 
-  /** A subcommand of one integration: `<crmOrg> <booksOrg>`, --env and --json. */
-  const sub = (name: string, description: string) =>
-    group
-      .command(name)
-      .description(description)
-      .argument('<crmOrg>', 'the CRM org id')
-      .argument('<booksOrg>', 'the Books org id')
-      .option('--env <environment>', 'production or sandbox', 'production')
-      .option('--json', 'print one JSON document');
+  const sub = integrationSubcommand(group);
 
   sub('list', 'the integration users of the Books org, with their role and since when').action(
     (crm: string, books: string, flags: Flags) =>

@@ -8,6 +8,7 @@ import {
 import { contentHash } from '../hash';
 import {
   changeOf,
+  decideDeleted,
   newPageResult,
   type DecidePageResult,
   type LinkState,
@@ -94,13 +95,7 @@ export function decideContactPersons(input: DecideContactPersonsInput): DecidePa
   for (const record of input.records) {
     const link = personLink.get(record.id);
     if (record.deleted) {
-      if (link && link.deletedIn === undefined) result.deletedLinks.push(record.id);
-      decide({
-        recordId: record.id,
-        outcome: link ? 'deleted' : 'skipped',
-        ...(!link && { skip: 'deleted_before_synced' as const }),
-        detail: 'deleted in the CRM; not propagated',
-      });
+      decideDeleted(result, decide, record.id, link, 'deleted in the CRM; not propagated');
       continue;
     }
     const accountId = accountIdOf(record.data);

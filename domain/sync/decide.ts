@@ -187,6 +187,25 @@ export function newPageResult(): { result: DecidePageResult; decide: (d: RecordD
   };
 }
 
+/**
+ * A record deleted at its source (S3.8: deletes are not propagated): its link, if it has one, is marked
+ * deleted; one never synced is skipped for that reason.
+ */
+export function decideDeleted(
+  result: DecidePageResult,
+  decide: (d: RecordDecision) => void,
+  recordId: string,
+  link: { deletedIn?: string | undefined } | undefined,
+  detail: string,
+): void {
+  if (link && link.deletedIn === undefined) result.deletedLinks.push(recordId);
+  decide(
+    link
+      ? { recordId, outcome: 'deleted', detail }
+      : { recordId, outcome: 'skipped', skip: 'deleted_before_synced', detail },
+  );
+}
+
 /** Decides one page. Pure and deterministic: the same input gives the same writes, so a retry converges. */
 export function decidePage(input: DecidePageInput): DecidePageResult {
   const { spec, direction, maps } = input;
@@ -232,13 +251,7 @@ export function decidePage(input: DecidePageInput): DecidePageResult {
     const link = linkBySource.get(record.id);
 
     if (record.deleted) {
-      if (link && link.deletedIn === undefined) result.deletedLinks.push(record.id);
-      decide({
-        recordId: record.id,
-        outcome: link ? 'deleted' : 'skipped',
-        ...(!link && { skip: 'deleted_before_synced' as const }),
-        detail: 'deleted at the source; not propagated',
-      });
+      decideDeleted(result, decide, record.id, link, 'deleted at the source; not propagated');
       continue;
     }
     if (toBooks && !input.inView(record.data)) {
