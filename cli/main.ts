@@ -3,16 +3,13 @@ import { Command } from 'commander';
 import { describeConfig, ENV_DOC } from '../domain/config';
 import { ConfigError } from '../domain/errors';
 import { ProvisionError } from '../scripts/provision';
-import { attachOrStartServices, servicesDown, servicesStatus, servicesUp } from '../scripts/services';
 import { loadConfig } from '../workers/config';
 import { createLogger } from '../workers/logging';
-import { startApi } from '../workers/api-server';
-import { startWorker } from '../workers/service';
 import { registerDataCommands } from './data/commands';
 import { registerIntegrationCommands } from './integration-commands';
 import { registerVerifyCommand } from './verify-command';
 import { registerUserCommands } from '../cli/users-commands';
-import { formatDemoSummary, runDemo, type DemoSummary } from './demo';
+import type { DemoSummary } from './demo';
 import { table } from './format';
 
 /** Exit statuses, documented in the README. */
@@ -20,7 +17,14 @@ export const EXIT = { ok: 0, failed: 1, config: 2, provision: 3 } as const;
 
 const progress = (line: string) => process.stderr.write(`${line}\n`);
 
-function printDemo(summary: DemoSummary): void {
+/*
+ * The servers, the worker, the HTTP API and the demo are loaded when their command runs: the Temporal worker
+ * package alone takes seconds to load, and every other command (integrations, users, data) needs none of it.
+ */
+const localServers = () => import('../scripts/services');
+
+async function printDemo(summary: DemoSummary): Promise<void> {
+  const { formatDemoSummary } = await import('./demo');
   process.stdout.write(`${formatDemoSummary(summary)}\n`);
 }
 
@@ -53,7 +57,7 @@ async function main(argv: string[]): Promise<void> {
     .description('provision (first time) and start both servers in the background; reuses running ones')
     .option('--json', 'print as JSON')
     .action(async (opts: { json?: boolean }) => {
-      const endpoints = await servicesUp(loadConfig().app, progress);
+      const endpoints = await (await localServers()).servicesUp(loadConfig().app, progress);
       if (opts.json) process.stdout.write(`${JSON.stringify(endpoints)}\n`);
       else
         process.stdout.write(
@@ -66,7 +70,7 @@ async function main(argv: string[]): Promise<void> {
     .command('down')
     .description('stop the servers started by `services up`')
     .action(async () => {
-      const stopped = await servicesDown(loadConfig().app);
+      const stopped = await (await localServers()).servicesDown(loadConfig().app);
       process.stdout.write(stopped.length ? `stopped ${stopped.join(', ')}\n` : 'nothing was running\n');
     });
   services
@@ -74,7 +78,7 @@ async function main(argv: string[]): Promise<void> {
     .description('health of the configured or local servers')
     .option('--json', 'print as JSON')
     .action(async (opts: { json?: boolean }) => {
-      const status = await servicesStatus(loadConfig().app);
+      const status = await (await localServers()).servicesStatus(loadConfig().app);
       process.stdout.write(
         opts.json ? `${JSON.stringify(status)}\n` : `${table(status.map((s) => ({ ...s })))}\n`,
       );
@@ -88,6 +92,11 @@ async function main(argv: string[]): Promise<void> {
     .action(async () => {
       const config = loadConfig();
       const logger = createLogger(config.app.logLevel);
+      const [{ attachOrStartServices }, { startWorker }, { startApi }] = await Promise.all([
+        localServers(),
+        import('../workers/service'),
+        import('../workers/api-server'),
+      ]);
       const servers = await attachOrStartServices(config.app, progress);
       let running;
       let api;
@@ -134,9 +143,10 @@ async function main(argv: string[]): Promise<void> {
     .action(async (opts: { json?: boolean; stopServices?: boolean }) => {
       const config = loadConfig();
       const logger = createLogger(config.app.logLevel === 'info' ? 'warn' : config.app.logLevel);
+      const { runDemo } = await import('./demo');
       const summary = await runDemo(config, { stopServices: Boolean(opts.stopServices), progress, logger });
       if (opts.json) process.stdout.write(`${JSON.stringify(summary)}\n`);
-      else printDemo(summary);
+      else await printDemo(summary);
       if (!summary.ok) process.exitCode = EXIT.failed;
     });
 
