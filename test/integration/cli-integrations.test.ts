@@ -267,13 +267,14 @@ describe('crm-books-sync integrations (the CLI) on the real servers', () => {
       'started',
       'ended',
       'added',
+      'matched',
       'updated',
       'unchanged',
       'skipped',
       'failed',
       'reason',
     ]);
-    expect(row).toMatch(/^1 +initial +completed +\S+ \S+ +\S+ \S+ +2 +0 +\d+ +0 +0$/);
+    expect(row).toMatch(/^1 +initial +completed +\S+ \S+ +\S+ \S+ +2 +0 +0 +\d+ +0 +0$/);
 
     expect(json<IntegrationStatus>(await int('pause', '--json'))).toMatchObject({ status: 'paused' });
     const refused = await int('sync');

@@ -531,12 +531,30 @@ describe('sync-state store on the real server', () => {
       const run = await store.getRun(runId(1));
       expect(run?.counts).toEqual({
         accounts: {
-          crm_to_books: { added: 16, updated: 8, unchanged: 40, skipped: 0, failed: 2, deleted: 0 },
+          crm_to_books: {
+            added: 16,
+            matched: 0,
+            updated: 8,
+            unchanged: 40,
+            skipped: 0,
+            failed: 2,
+            deleted: 0,
+          },
         },
         contacts: {
-          crm_to_books: { added: 8, updated: 4, unchanged: 20, skipped: 0, failed: 1, deleted: 0 },
+          crm_to_books: {
+            added: 8,
+            matched: 0,
+            updated: 4,
+            unchanged: 20,
+            skipped: 0,
+            failed: 1,
+            deleted: 0,
+          },
         },
-        items: { books_to_crm: { added: 0, updated: 0, unchanged: 0, skipped: 3, failed: 0, deleted: 0 } },
+        items: {
+          books_to_crm: { added: 0, matched: 0, updated: 0, unchanged: 0, skipped: 3, failed: 0, deleted: 0 },
+        },
       });
       expect(run?.failureCount).toBe(3);
     });
