@@ -4,3 +4,4 @@ export { syncRunWorkflow } from './sync-run';
 export { integrationWorkflow } from './integration';
 export { userMigrationWorkflow } from './user-migration';
 export { migrationWindowWorkflow } from './user-migration-window';
+export { documentSyncWorkflow } from './document-sync';
