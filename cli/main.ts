@@ -9,6 +9,7 @@ import { createLogger } from '../workers/logging';
 import { startApi } from '../workers/api-server';
 import { startWorker } from '../workers/service';
 import { registerDataCommands } from './data/commands';
+import { registerDocumentCommands } from './documents-commands';
 import { registerIntegrationCommands } from './integration-commands';
 import { registerVerifyCommand } from './verify-command';
 import { registerUserCommands } from '../cli/users-commands';
@@ -144,6 +145,7 @@ async function main(argv: string[]): Promise<void> {
   registerIntegrationCommands(program);
   registerVerifyCommand(program);
   registerUserCommands(program);
+  registerDocumentCommands(program);
 
   await program.parseAsync(argv);
 }

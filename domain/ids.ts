@@ -51,3 +51,11 @@ export function migrationWindowWorkflowId(booksOrgId: string): string {
 export function documentSyncWorkflowId(crmOrgId: string, crmModule: string, crmId: string): string {
   return `txn/${part('crmOrgId', crmOrgId)}/${part('crmModule', crmModule)}/${part('crmId', crmId)}`;
 }
+
+/** `txn-poller/{integrationId}`: the poller of an integration's CRM finance modules (issue 16). */
+export function documentPollerWorkflowId(integrationId: string): string {
+  return `txn-poller/${integrationId
+    .split('/')
+    .map((p) => part('integrationId', p))
+    .join('/')}`;
+}

@@ -1,4 +1,5 @@
 import { defineQuery, defineSignal } from '@temporalio/workflow';
+import { DOCUMENT_CHANGED_SIGNAL } from '../domain/sync/documents/workflow-start';
 
 /*
  * The document workflow's signal and query, shared by the workflow and the client (signal-with-start).
@@ -11,7 +12,7 @@ export interface DocumentChange {
 }
 
 /** The CRM document changed: push it again (signal-with-start starts the workflow when none runs). */
-export const documentChangedSignal = defineSignal<[DocumentChange]>('documentChanged');
+export const documentChangedSignal = defineSignal<[DocumentChange]>(DOCUMENT_CHANGED_SIGNAL);
 
 export interface DocumentProgress {
   phase: 'pushing' | 'syncing_dependencies' | 'following' | 'refused' | 'finished';
@@ -26,5 +27,12 @@ export interface DocumentProgress {
   pushes: number;
   polls: number;
 }
+
+export interface DocumentPollerProgress {
+  polls: number;
+  signalled: number;
+}
+
+export const documentPollerQuery = defineQuery<DocumentPollerProgress>('documentPoller');
 
 export const documentProgressQuery = defineQuery<DocumentProgress>('documentProgress');

@@ -5,3 +5,4 @@ export { integrationWorkflow } from './integration';
 export { userMigrationWorkflow } from './user-migration';
 export { migrationWindowWorkflow } from './user-migration-window';
 export { documentSyncWorkflow } from './document-sync';
+export { documentPollerWorkflow } from './document-poller';

@@ -1,4 +1,5 @@
 import { followDocument } from './follow';
+import { pollDocumentChanges, type PollDocumentChangesInput, type PollDocumentChangesResult } from './poll';
 import { pushDocument, readDocumentDependencies } from './push';
 import type {
   DocumentDeps,
@@ -11,6 +12,7 @@ import type {
 } from './types';
 
 export * from './types';
+export type { PollDocumentChangesInput, PollDocumentChangesResult } from './poll';
 
 /**
  * The activities of the document workflow (issue 16): what a document needs first, its push, and following
@@ -30,6 +32,10 @@ export function createDocumentActivities(deps: DocumentDeps) {
     /** See follow.ts. Idempotent. */
     followDocument(input: FollowDocumentInput): Promise<FollowDocumentResult> {
       return followDocument(deps, input);
+    },
+    /** See poll.ts. Idempotent: a document signalled twice is pushed twice, the second a no-op. */
+    pollDocumentChanges(input: PollDocumentChangesInput): Promise<PollDocumentChangesResult> {
+      return pollDocumentChanges(deps, input);
     },
   };
 }

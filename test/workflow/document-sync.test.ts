@@ -9,6 +9,7 @@ import {
 import type { LinkInput } from '../../domain/sync-state-schemas';
 import type { RecordCollection, StoredRecord } from '../../stores/record-store';
 import type { SyncStateStore } from '../../stores/sync-state-store';
+import { DOCUMENT_CHANGED_SIGNAL, DOCUMENT_SYNC_WORKFLOW } from '../../domain/sync/documents/workflow-start';
 import { documentSyncWorkflow } from '../../workflows';
 import { documentChangedSignal, documentProgressQuery } from '../../workflows/document-messages';
 import { BOOKS_ORG } from '../unit/finance/books-org';
@@ -66,6 +67,11 @@ function fakeDocument(reads: FollowDocumentResult[], calls: string[]): DocumentA
 }
 
 describe('documentSyncWorkflow (time-skipping)', () => {
+  it('is signalled-with-start by the names the poller activity uses', () => {
+    expect(documentSyncWorkflow.name).toBe(DOCUMENT_SYNC_WORKFLOW);
+    expect(documentChangedSignal.name).toBe(DOCUMENT_CHANGED_SIGNAL);
+  });
+
   it('syncs the customer first, pushes, follows an invoice sent -> partially paid -> paid and completes', async () => {
     const taskQueue = unique('tq');
     const calls: string[] = [];
