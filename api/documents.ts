@@ -16,6 +16,7 @@ import {
   type DocumentProgress,
 } from '../workflows/messages';
 import type { Route } from './http';
+import { integrationPath, integrationRefOf } from './route-paths';
 import { IntegrationRefSchema, OperationError, parseRequest, type IntegrationRef } from './types';
 
 /*
@@ -199,37 +200,30 @@ export function documentsOf(ops: { documents?: DocumentOperations | undefined })
   return ops.documents;
 }
 
-const INTEGRATION = ['integrations', ':crmOrgId', ':booksOrgId', ':environment'] as const;
-const at = (...rest: string[]): readonly string[] => [...INTEGRATION, ...rest];
-const refFrom = (p: Record<string, string>): IntegrationRef => ({
-  crmOrgId: p.crmOrgId!,
-  booksOrgId: p.booksOrgId!,
-  environment: p.environment as IntegrationRef['environment'],
-});
-
 /** The routes of the document operations (README "HTTP API"). */
 export const DOCUMENT_ROUTES: readonly Route[] = [
   {
     method: 'POST',
-    path: at('documents'),
+    path: integrationPath('documents'),
     body: 'object',
     query: [],
     status: 202,
     handle: (ops, { params, body }) =>
-      documentsOf(ops).writeDocument(refFrom(params), body as WriteDocumentInput),
+      documentsOf(ops).writeDocument(integrationRefOf(params), body as WriteDocumentInput),
   },
   {
     method: 'GET',
-    path: at('documents', ':module', ':crmId'),
+    path: integrationPath('documents', ':module', ':crmId'),
     body: 'none',
     query: [],
-    handle: (ops, { params }) => documentsOf(ops).document(refFrom(params), params.module!, params.crmId!),
+    handle: (ops, { params }) =>
+      documentsOf(ops).document(integrationRefOf(params), params.module!, params.crmId!),
   },
   {
     method: 'POST',
-    path: at('documents', 'poller'),
+    path: integrationPath('documents', 'poller'),
     body: 'optional',
     query: [],
-    handle: (ops, { params }) => documentsOf(ops).startPoller(refFrom(params)),
+    handle: (ops, { params }) => documentsOf(ops).startPoller(integrationRefOf(params)),
   },
 ];

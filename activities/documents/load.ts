@@ -2,7 +2,11 @@ import { ApplicationFailure } from '@temporalio/activity';
 import { ErrorType } from '../../domain/errors';
 import type { FinanceKind } from '../../domain/finance/documents';
 import { documentSpecOfModule, type DocumentSpec } from '../../domain/sync/documents';
-import type { DocumentDependency, DocumentLinks } from '../../domain/sync/documents/mapping';
+import {
+  documentDependencies,
+  type DocumentDependency,
+  type DocumentLinks,
+} from '../../domain/sync/documents/mapping';
 import { kindSpecOf, type SyncKind } from '../../domain/sync/kinds';
 import { kindOfCrmModule } from '../../domain/sync/plan';
 import { failureIdOf, type IntegrationDoc, type LinkEntity } from '../../domain/sync-state-schemas';
@@ -93,6 +97,16 @@ export async function linkDependencies(
     else party = booksId;
   }
   return { party, items, missing };
+}
+
+/** What the document needs in Books and how much of it is linked, or why it names no valid dependencies. */
+export async function documentLinks(
+  deps: DocumentDeps,
+  doc: LoadedDocument,
+): Promise<{ ok: true; links: DependencyLinks } | { ok: false; problems: FieldProblem[] }> {
+  const wanted = documentDependencies(doc.kind, doc.record.data);
+  if (!wanted.ok) return wanted;
+  return { ok: true, links: await linkDependencies(deps, doc.integration, [wanted.party, ...wanted.items]) };
 }
 
 /**

@@ -1,11 +1,11 @@
 import { isFinalStatus, lifecycleStatus } from '../../domain/finance/states';
-import { documentDependencies, toBooksDocument } from '../../domain/sync/documents/mapping';
+import { toBooksDocument } from '../../domain/sync/documents/mapping';
 import { createdRecordId, syncKeyOf } from '../../domain/sync/kinds';
 import { failureIdOf } from '../../domain/sync-state-schemas';
 import type { FieldProblem } from '../../domain/validation';
 import { updateCrmCopy } from './crm-copy';
 import {
-  linkDependencies,
+  documentLinks,
   loadDocument,
   missingReasons,
   recordRefusal,
@@ -28,10 +28,9 @@ export async function readDocumentDependencies(
 ): Promise<ReadDocumentDependenciesResult> {
   const loaded = await loadDocument(deps, input);
   if (!loaded.ok) return loaded;
-  const { integration, kind, record } = loaded.doc;
-  const wanted = documentDependencies(kind, record.data);
-  if (!wanted.ok) return wanted;
-  const links = await linkDependencies(deps, integration, [wanted.party, ...wanted.items]);
+  const linked = await documentLinks(deps, loaded.doc);
+  if (!linked.ok) return linked;
+  const { links } = linked;
   const byKind = new Map<string, string[]>();
   for (const { dep, kind: depKind } of links.missing) {
     // A module the integration does not sync has no run to bring it: pushDocument says so.
@@ -43,7 +42,7 @@ export async function readDocumentDependencies(
     direction: 'crm_to_books' as const,
     ids: [...new Set(ids)],
   }));
-  return { ok: true, kind, targets };
+  return { ok: true, kind: loaded.doc.kind, targets };
 }
 
 /**
@@ -65,9 +64,9 @@ export async function pushDocument(
     return { ok: false, problems };
   };
   const { integration, kind, record, spec } = doc;
-  const wanted = documentDependencies(kind, record.data);
-  if (!wanted.ok) return refuse(wanted.problems);
-  const links = await linkDependencies(deps, integration, [wanted.party, ...wanted.items]);
+  const linked = await documentLinks(deps, doc);
+  if (!linked.ok) return refuse(linked.problems);
+  const { links } = linked;
   if (links.missing.length > 0) return refuse(await missingReasons(deps, integration, links.missing));
   const org = await deps.financeBooks.orgSettings(integration.booksOrgId);
   if (!org)
