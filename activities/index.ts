@@ -1,11 +1,12 @@
 import type { DiagnosticsStore } from '../stores/diagnostics-store';
+import { createDocumentActivities, type DocumentDeps } from './documents';
 import { createIntegrationActivities } from './integration';
 import { createSyncActivities, type SyncDeps } from './sync';
 import { createUserActivities, type UserDeps } from './users';
 import { createWiringActivities } from './wiring';
 
 /** What the activities need; built by the composition root (workers/deps.ts) or by a test. */
-export interface ActivityDeps extends SyncDeps, UserDeps {
+export interface ActivityDeps extends SyncDeps, UserDeps, Omit<DocumentDeps, 'crm' | 'syncState'> {
   diagnostics: DiagnosticsStore;
 }
 
@@ -16,6 +17,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createSyncActivities(deps),
     ...createIntegrationActivities(deps),
     ...createUserActivities(deps),
+    ...createDocumentActivities(deps),
   };
 }
 

@@ -18,6 +18,7 @@ import {
   type ReprocessInput,
   type SyncOperations,
 } from './types';
+import { DOCUMENT_ROUTES } from './documents';
 import { USER_ROUTES } from './users';
 
 /**
@@ -204,6 +205,7 @@ export const ROUTES: readonly Route[] = [
     handle: (ops, { params, body }) => ops.webhook(params.crmOrgId!, body),
   },
   ...USER_ROUTES,
+  ...DOCUMENT_ROUTES,
 ];
 
 /** A refusal of the HTTP layer itself (not of an operation): its status, kind and headers. */

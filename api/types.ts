@@ -12,9 +12,11 @@ import type {
   TargetedRunResult,
 } from '../workflows/messages';
 import type { VerifyReport } from '../domain/verify';
+import type { DocumentOperations } from './documents';
 import type { UserOperations } from './users';
 
 export type { UserOperations } from './users';
+export type { DocumentOperations, DocumentView, WriteDocumentInput, WriteDocumentResult } from './documents';
 import { describeUnknownKey, findUnknownKeys } from '../domain/unknown-keys';
 
 /**
@@ -278,6 +280,8 @@ export interface WebhookResult {
 export interface SyncOperations {
   /** Integration users and their migration (api/users.ts), where the composition root provides them. */
   users?: UserOperations;
+  /** CRM finance documents (api/documents.ts), where the composition root provides them. */
+  documents?: DocumentOperations;
   enable(input: EnableInput): Promise<EnableResult & { integrationId: string }>;
   configure(
     ref: IntegrationRef,

@@ -2,6 +2,7 @@ import { promises as fs } from 'node:fs';
 import { userInfo } from 'node:os';
 import type { Command } from 'commander';
 import { createOperations } from '../api/operations';
+import { createDocumentOperations } from '../api/documents';
 import { createUserOperations, userDepsOf } from '../api/users';
 import {
   AuditQuerySchema,
@@ -118,6 +119,12 @@ export async function connectOperations(env: NodeJS.ProcessEnv = process.env): P
         ...userDepsOf(deps),
         temporal: temporal.value,
         taskQueue: app.temporal.taskQueue,
+      }),
+      documents: createDocumentOperations({
+        temporal: temporal.value,
+        taskQueue: app.temporal.taskQueue,
+        syncState: deps.syncState,
+        crm: deps.crmStore,
       }),
     },
     async close() {

@@ -6,6 +6,7 @@ import { ProvisionError } from '../scripts/provision';
 import { loadConfig } from '../workers/config';
 import { createLogger } from '../workers/logging';
 import { registerDataCommands } from './data/commands';
+import { registerDocumentCommands } from './documents-commands';
 import { registerIntegrationCommands } from './integration-commands';
 import { registerVerifyCommand } from './verify-command';
 import { registerUserCommands } from '../cli/users-commands';
@@ -154,6 +155,7 @@ async function main(argv: string[]): Promise<void> {
   registerIntegrationCommands(program);
   registerVerifyCommand(program);
   registerUserCommands(program);
+  registerDocumentCommands(program);
 
   await program.parseAsync(argv);
 }

@@ -5,6 +5,7 @@ import {
   type OperationErrorKind,
   type SyncOperations,
 } from '../api/types';
+import { createDocumentsClient } from './documents-client';
 import { createUsersClient } from './users-client';
 
 /**
@@ -124,6 +125,7 @@ export function createSyncClient(
       call('POST', `/webhooks/crm/${segment(crmOrgId, 'crmOrgId')}`, { body: notification }),
     verify: async (ref) => call('GET', `${base(ref)}/verify`),
     users: createUsersClient(call, base),
+    documents: createDocumentsClient(call, base),
   };
 }
 

@@ -43,3 +43,19 @@ export function userMigrationWorkflowId(booksOrgId: string, batchId: string): st
 export function migrationWindowWorkflowId(booksOrgId: string): string {
   return `user-migration-window/${part('booksOrgId', booksOrgId)}`;
 }
+
+/**
+ * `txn/{crmOrg}/{module}/{id}`: the document workflow of one CRM finance document (issue 16): every change of
+ * the document signals-with-start this id, so one workflow at a time pushes and follows it.
+ */
+export function documentSyncWorkflowId(crmOrgId: string, crmModule: string, crmId: string): string {
+  return `txn/${part('crmOrgId', crmOrgId)}/${part('crmModule', crmModule)}/${part('crmId', crmId)}`;
+}
+
+/** `txn-poller/{integrationId}`: the poller of an integration's CRM finance modules (issue 16). */
+export function documentPollerWorkflowId(integrationId: string): string {
+  return `txn-poller/${integrationId
+    .split('/')
+    .map((p) => part('integrationId', p))
+    .join('/')}`;
+}

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { safeKeys, STORED_KEY_RULES, unsafeKeyReason } from './safe-keys';
 import { SKIP_REASONS, type SkipReason } from './sync/skips';
+import { transactionSyncRefusal } from './sync/documents/enable';
 
 /*
  * The stored shapes of the sync-state database (ARCHITECTURE §4): integrations, links (the identity map),
@@ -252,7 +253,9 @@ export function checkIntegrationConfig(
   config: unknown,
 ): { ok: true; config: IntegrationConfig } | { ok: false; issues: string[] } {
   const parsed = IntegrationConfigSchema.safeParse(config);
-  if (parsed.success) return { ok: true, config: parsed.data };
+  const refusal = parsed.success ? transactionSyncRefusal(parsed.data) : null;
+  if (parsed.success)
+    return refusal === null ? { ok: true, config: parsed.data } : { ok: false, issues: [refusal] };
   return {
     ok: false,
     issues: parsed.error.issues.map((i) => `${i.path.join('.') || '(config)'}: ${i.message}`),

@@ -79,6 +79,12 @@ export const CONTACT_TYPE_NAME_INDEX: RecordIndexSpec = {
   key: { org: 1, 'data.contact_type': 1, normName: 1 },
 };
 
+/** A customer's payments, which settle its invoices (S9.3): read by the document workflow per invoice. */
+export const PAYMENT_CUSTOMER_INDEX: RecordIndexSpec = {
+  name: 'org_customerId',
+  key: { org: 1, 'data.customer_id': 1 },
+};
+
 const str = (value: unknown) => (typeof value === 'string' ? value : '');
 
 const DISPLAY_NAMES: { [M in BooksRecordModule]: (data: BooksRecordOf<M>) => string } = {
@@ -194,6 +200,9 @@ export function createBooksStore(
       idKey: BOOKS_ID_KEYS[module],
       ...(module === 'contacts'
         ? { lookups: [{ field: 'data.contact_type', index: CONTACT_TYPE_NAME_INDEX }] }
+        : {}),
+      ...(module === 'customerpayments'
+        ? { lookups: [{ field: 'data.customer_id', index: PAYMENT_CUSTOMER_INDEX }] }
         : {}),
       ...options,
     });

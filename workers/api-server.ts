@@ -1,6 +1,7 @@
 import { Client, Connection } from '@temporalio/client';
 import type pino from 'pino';
 import { startHttpServer } from '../api/http';
+import { createDocumentOperations } from '../api/documents';
 import { createOperations } from '../api/operations';
 import { createUserOperations, userDepsOf } from '../api/users';
 import type { Endpoints } from '../scripts/services';
@@ -44,6 +45,12 @@ export async function startApi(
           ...userDepsOf(running.deps),
           temporal,
           taskQueue: config.app.temporal.taskQueue,
+        }),
+        documents: createDocumentOperations({
+          temporal,
+          taskQueue: config.app.temporal.taskQueue,
+          syncState: running.deps.syncState,
+          crm: running.deps.crmStore,
         }),
       },
       port: config.app.http.port,

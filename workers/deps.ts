@@ -1,7 +1,9 @@
 import { MongoClient } from 'mongodb';
 import type { ActivityDeps } from '../activities';
+import type { DocumentDeps } from '../activities/documents';
 import { FERRETDB_STEP_SIZE, type SyncDeps } from '../activities/sync';
 import type { AppConfig } from '../domain/config';
+import type { MongoRecordCollection } from '../stores/record-collection';
 import type { RecordCollection, StoredRecord } from '../stores/record-store';
 import { createBooksStore, type BooksStore } from '../stores/books-store';
 import { createCrmStore, type CrmStore } from '../stores/crm-store';
@@ -49,6 +51,22 @@ export function syncDepsOf(crm: CrmStore, books: BooksStore, syncState: SyncStat
   };
 }
 
+/** The document activities' view of the Books store: the finance modules, the org's settings, payments. */
+export function financeBooksOf(books: BooksStore): DocumentDeps['financeBooks'] {
+  return {
+    records: (module) => books.module(module) as unknown as RecordCollection<Data>,
+    async orgSettings(org) {
+      const organization = await books.getOrganization(org);
+      if (!organization) return undefined;
+      return { organization, currencies: await books.listCurrencies(org), taxes: await books.listTaxes(org) };
+    },
+    async paymentsOf(org, customerId) {
+      const payments = books.module('customerpayments') as unknown as MongoRecordCollection<Data>;
+      return (await payments.findWhere(org, { 'data.customer_id': customerId })).map((p) => p.data);
+    },
+  };
+}
+
 /**
  * Connects to MongoDB, asks the server once what it can do (ServerCapabilities: FerretDB's limits, or none),
  * builds the stores with that answer and creates their indexes (awaited: a worker never serves before its
@@ -78,6 +96,7 @@ export async function createDeps(mongo: AppConfig['mongo'] & { uri: string }): P
       crmStore,
       booksStore,
       ...syncDepsOf(crmStore, booksStore, syncState),
+      financeBooks: financeBooksOf(booksStore),
       integrationUsers,
       crmUsers: crmStore.users,
       audit: syncState,

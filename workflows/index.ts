@@ -4,3 +4,5 @@ export { syncRunWorkflow } from './sync-run';
 export { integrationWorkflow } from './integration';
 export { userMigrationWorkflow } from './user-migration';
 export { migrationWindowWorkflow } from './user-migration-window';
+export { documentSyncWorkflow } from './document-sync';
+export { documentPollerWorkflow } from './document-poller';

@@ -130,3 +130,4 @@ export const crmChangedSignal = defineSignal<[CrmChange]>('crmChanged');
 
 /** The user-migration batch's signals and queries (workflows/user-migration*.ts), for the API and the clients. */
 export * from './user-migration-messages';
+export * from './document-messages';

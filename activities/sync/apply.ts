@@ -161,7 +161,7 @@ export async function auditConflicts(
 const MAX_PAYLOAD_KEY = 128;
 
 /** Failure payloads are stored as documents: keys Mongo refuses are dropped (the record id is kept). */
-function stripDollarKeys(data: Data): FailureInput['payload'] {
+export function stripDollarKeys(data: Data): FailureInput['payload'] {
   return JSON.parse(
     JSON.stringify(data, (key, value: unknown) =>
       key.startsWith('$') || key.includes('.') || key.length > MAX_PAYLOAD_KEY ? undefined : value,

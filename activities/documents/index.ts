@@ -1,0 +1,41 @@
+import { followDocument } from './follow';
+import { pollDocumentChanges, type PollDocumentChangesInput, type PollDocumentChangesResult } from './poll';
+import { pushDocument, readDocumentDependencies } from './push';
+import type {
+  DocumentDeps,
+  FollowDocumentInput,
+  FollowDocumentResult,
+  PushDocumentInput,
+  PushDocumentResult,
+  ReadDocumentDependenciesInput,
+  ReadDocumentDependenciesResult,
+} from './types';
+
+export * from './types';
+export type { PollDocumentChangesInput, PollDocumentChangesResult } from './poll';
+
+/**
+ * The activities of the document workflow (issue 16): what a document needs first, its push, and following
+ * its Books side. Its dependencies are synced between the first and the second by the sync activities
+ * themselves (a targeted run), never by a copy of their rules. The keys are the activity type names.
+ */
+export function createDocumentActivities(deps: DocumentDeps) {
+  return {
+    /** See push.ts. Read-only; a document that cannot be pushed is returned with its problems. */
+    readDocumentDependencies(input: ReadDocumentDependenciesInput): Promise<ReadDocumentDependenciesResult> {
+      return readDocumentDependencies(deps, input);
+    },
+    /** See push.ts. Idempotent; creates at most one Books document per CRM document. */
+    pushDocument(input: PushDocumentInput): Promise<PushDocumentResult> {
+      return pushDocument(deps, input);
+    },
+    /** See follow.ts. Idempotent. */
+    followDocument(input: FollowDocumentInput): Promise<FollowDocumentResult> {
+      return followDocument(deps, input);
+    },
+    /** See poll.ts. Idempotent: a document signalled twice is pushed twice, the second a no-op. */
+    pollDocumentChanges(input: PollDocumentChangesInput): Promise<PollDocumentChangesResult> {
+      return pollDocumentChanges(deps, input);
+    },
+  };
+}

@@ -1,0 +1,128 @@
+import { isFinalStatus, lifecycleStatus } from '../../domain/finance/states';
+import { toBooksDocument } from '../../domain/sync/documents/mapping';
+import { createdRecordId, syncKeyOf } from '../../domain/sync/kinds';
+import { failureIdOf } from '../../domain/sync-state-schemas';
+import type { FieldProblem } from '../../domain/validation';
+import { updateCrmCopy } from './crm-copy';
+import {
+  documentLinks,
+  loadDocument,
+  missingReasons,
+  recordRefusal,
+  todayOf,
+  type LoadedDocument,
+} from './load';
+import type {
+  Data,
+  DocumentDeps,
+  PushDocumentInput,
+  PushDocumentResult,
+  ReadDocumentDependenciesInput,
+  ReadDocumentDependenciesResult,
+} from './types';
+
+/** What of a document is not yet in Books: the targets of its dependency run. Read-only. */
+export async function readDocumentDependencies(
+  deps: DocumentDeps,
+  input: ReadDocumentDependenciesInput,
+): Promise<ReadDocumentDependenciesResult> {
+  const loaded = await loadDocument(deps, input);
+  if (!loaded.ok) return loaded;
+  const linked = await documentLinks(deps, loaded.doc);
+  if (!linked.ok) return linked;
+  const { links } = linked;
+  const byKind = new Map<string, string[]>();
+  for (const { dep, kind: depKind } of links.missing) {
+    // A module the integration does not sync has no run to bring it: pushDocument says so.
+    if (depKind === null) continue;
+    byKind.set(depKind, [...(byKind.get(depKind) ?? []), dep.crmId]);
+  }
+  const targets = [...byKind].map(([k, ids]) => ({
+    kind: k as NonNullable<(typeof links.missing)[number]['kind']>,
+    direction: 'crm_to_books' as const,
+    ids: [...new Set(ids)],
+  }));
+  return { ok: true, kind: loaded.doc.kind, targets };
+}
+
+/**
+ * Pushes a CRM document to Books once its dependencies are there: the Books document's id is derived from
+ * the CRM id and it is written only if absent (or, while still a draft, updated), so a retry after a crash
+ * between the Books write and the link write finds it and creates no second one; then the link, then the
+ * CRM copy's Books figures. A refusal (a dependency that could not be synced, a currency or tax the org
+ * lacks) is recorded as the document's failure and returned. Idempotent.
+ */
+export async function pushDocument(
+  deps: DocumentDeps,
+  input: PushDocumentInput,
+): Promise<PushDocumentResult> {
+  const loaded = await loadDocument(deps, input);
+  if (!loaded.ok) return loaded;
+  const doc = loaded.doc;
+  const refuse = async (problems: FieldProblem[]): Promise<PushDocumentResult> => {
+    await recordRefusal(deps, input, doc.spec, problems, doc.record.data);
+    return { ok: false, problems };
+  };
+  const { integration, kind, record, spec } = doc;
+  const linked = await documentLinks(deps, doc);
+  if (!linked.ok) return refuse(linked.problems);
+  const { links } = linked;
+  if (links.missing.length > 0) return refuse(await missingReasons(deps, integration, links.missing));
+  const org = await deps.financeBooks.orgSettings(integration.booksOrgId);
+  if (!org)
+    return refuse([{ field: '(integration)', reason: `Books org ${integration.booksOrgId} is not known` }]);
+
+  const booksId = await booksIdOf(deps, doc);
+  const mapped = toBooksDocument({ kind, crm: record.data, booksId, links, org, today: todayOf(deps) });
+  if (!mapped.ok) return refuse(mapped.problems);
+  const { books, created } = await writeBooksDocument(deps, doc, booksId, mapped.books);
+  await deps.syncState.upsertLinks([
+    {
+      integrationId: integration._id,
+      entity: kind,
+      crmModule: spec.crmModule,
+      crmId: record.id,
+      booksId,
+      lastSynced: { crm: {}, books: {} },
+      contentHash: {},
+    },
+  ]);
+  const copy = await updateCrmCopy(deps, doc, books, org);
+  if (!copy.ok) return refuse(copy.problems);
+  await deps.syncState.markFailuresResolved([
+    failureIdOf(integration._id, spec.booksModule, 'crm_to_books', record.id),
+  ]);
+  return { ok: true, booksId, created, status: copy.status, final: isFinalStatus(kind, copy.status) };
+}
+
+/** The Books id the document is linked to, else the one derived from its CRM id. */
+async function booksIdOf(deps: DocumentDeps, doc: LoadedDocument): Promise<string> {
+  const { integration, kind, record } = doc;
+  const [link] = await deps.syncState.findLinksByCrmIds(integration._id, kind, [record.id]);
+  return link?.booksId ?? createdRecordId(integration._id, kind, 'books', record.id);
+}
+
+/**
+ * Inserts the Books document if absent. One that exists is updated only while Books still holds it as a
+ * draft (keeping its status): once sent, Books owns it and its changes come back instead.
+ */
+async function writeBooksDocument(
+  deps: DocumentDeps,
+  doc: LoadedDocument,
+  booksId: string,
+  mapped: Data,
+): Promise<{ books: Data; created: boolean }> {
+  const { integration, kind, record, spec } = doc;
+  const collection = deps.financeBooks.records(spec.booksModule);
+  const [existing] = await collection.findByIds(integration.booksOrgId, [booksId]);
+  const syncKey = syncKeyOf(integration._id, kind, record.id);
+  if (!existing) {
+    await collection.upsertMany(integration.booksOrgId, [{ id: booksId, data: mapped, syncKey }]);
+    return { books: mapped, created: true };
+  }
+  const status = String(existing.data.status);
+  if (lifecycleStatus(kind, status) !== 'draft') return { books: existing.data, created: false };
+  const books = { ...existing.data, ...mapped, status };
+  await collection.upsertMany(integration.booksOrgId, [{ id: booksId, data: books, syncKey }]);
+  return { books, created: false };
+}

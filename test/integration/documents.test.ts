@@ -1,0 +1,202 @@
+import { createDocumentOperations, type DocumentOperations } from '../../api/documents';
+import { documentSyncWorkflowId } from '../../domain/ids';
+import { createSyncBench, type SyncBench } from './sync-harness';
+
+/*
+ * Transaction sync on the real servers (issue 16): documents reach Books through their workflow with their
+ * customer and items synced first, and Books payments come back to the CRM copy; records checked in both
+ * stores.
+ */
+
+type Data = Record<string, unknown>;
+
+const product = (id: string, name: string, price: number) => ({
+  id,
+  Product_Name: name,
+  Product_Code: `SKU-${id}`,
+  Unit_Price: price,
+  Product_Active: true,
+});
+const line = (productId: string, name: string, extra: Data) => ({
+  Product_Name: { id: productId, name },
+  ...extra,
+});
+
+/** Polls `read` until `done` holds of its value (the workflow works in the background), or fails with it. */
+async function eventually<T>(read: () => Promise<T>, done: (value: T) => boolean, ms = 60_000): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const value = await read();
+    if (done(value) || Date.now() > deadline) return value;
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}
+
+describe('transaction sync on the real servers', () => {
+  let bench: SyncBench;
+  let ops: DocumentOperations;
+  const ref = () => ({
+    crmOrgId: bench.crmOrg,
+    booksOrgId: bench.booksOrg,
+    environment: 'production' as const,
+  });
+  const booksDoc = async (module: 'estimates' | 'invoices', id: string) =>
+    (await bench.deps.booksStore.module(module).findByIds(bench.booksOrg, [id]))[0];
+  const crmDoc = async (module: 'Quotes' | 'Invoices', id: string) =>
+    (await bench.deps.crmStore.module(module).findByIds(bench.crmOrg, [id]))[0];
+  const linkOf = async (entity: 'estimate' | 'invoice', crmId: string) =>
+    (await bench.deps.syncState.findLinksByCrmIds(bench.integrationId, entity, [crmId]))[0];
+
+  beforeAll(async () => {
+    bench = await createSyncBench();
+    await bench.deps.booksStore.saveOrganization({
+      organization_id: bench.booksOrg,
+      name: 'Zylker Books',
+      currency_code: 'USD',
+      price_precision: 2,
+      tax_rounding: 'entity_level',
+    });
+    await bench.deps.booksStore.saveTaxes(bench.booksOrg, [
+      { tax_id: 'vat20', tax_name: 'VAT', tax_percentage: 20 },
+    ]);
+    await bench.configure({});
+    // Two items are in Books already; the customer and the third item are not.
+    await bench.crm('Products').put([product('p2', 'Gadget', 5), product('p3', 'Gizmo', 1.25)]);
+    await bench.sync();
+    await bench.crm('Products').put([product('p1', 'Widget', 19.99)]);
+    await bench.crm('Accounts').put([{ id: 'a1', Account_Name: 'Acme' }]);
+    const doc = (await bench.deps.syncState.getIntegration(bench.integrationId))!;
+    await bench.deps.syncState.saveIntegration({ ...doc, config: { ...doc.config, transactionSync: true } });
+    ops = createDocumentOperations({
+      temporal: bench.client,
+      taskQueue: bench.taskQueue,
+      syncState: bench.deps.syncState,
+      crm: bench.deps.crmStore,
+    });
+  }, 120_000);
+  afterAll(async () => {
+    await bench?.close();
+  });
+
+  it('a CRM quote with three lines reaches Books with exact totals, its customer and new item synced first', async () => {
+    expect((await bench.books('contacts').all()).map((c) => c.data.contact_name)).toEqual([]);
+    const written = await ops.writeDocument(ref(), {
+      module: 'Quotes',
+      record: {
+        id: 'q1',
+        Subject: 'Q-1 for Acme',
+        Quote_Number: 'QT-1',
+        Account_Name: { id: 'a1', name: 'Acme' },
+        Quoted_Items: [
+          line('p1', 'Widget', { Quantity: 1.5, List_Price: 19.99, Discount: 3 }),
+          line('p2', 'Gadget', { Quantity: 2, List_Price: 5, Tax: 20 }),
+          line('p3', 'Gizmo', { Quantity: 3, List_Price: 1.25 }),
+        ],
+      },
+    });
+    expect(written).toMatchObject({
+      workflowId: documentSyncWorkflowId(bench.crmOrg, 'Quotes', 'q1'),
+      written: 'inserted',
+    });
+
+    const link = await eventually(
+      () => linkOf('estimate', 'q1'),
+      (l) => l !== undefined,
+    );
+    const estimate = await booksDoc('estimates', link!.booksId);
+    expect(estimate?.data).toMatchObject({
+      estimate_number: 'QT-1',
+      status: 'draft',
+      customer_name: 'Acme',
+      sub_total: 40.74,
+      tax_total: 2,
+      total: 42.74,
+    });
+    const [customer] = (await bench.books('contacts').all()).filter((c) => c.data.contact_name === 'Acme');
+    const widget = (await bench.books('items').all()).find((i) => i.data.name === 'Widget');
+    expect(estimate?.data.customer_id).toBe(customer?.id);
+    expect((estimate?.data.line_items as Data[])[0]).toMatchObject({ item_id: widget?.id, quantity: 1.5 });
+    // Synced first: the customer and the item were written to Books before the estimate.
+    expect(customer!.modifiedTime.getTime()).toBeLessThan(estimate!.modifiedTime.getTime());
+    expect(widget!.modifiedTime.getTime()).toBeLessThan(estimate!.modifiedTime.getTime());
+    const quote = await eventually(
+      () => crmDoc('Quotes', 'q1'),
+      (q) => q?.data.Books_Id !== undefined,
+    );
+    expect(quote?.data).toMatchObject({ Books_Id: link!.booksId, Status: 'draft', Grand_Total: 42.74 });
+    expect(await bench.books('contacts').all()).toHaveLength(1);
+  });
+
+  it('an invoice paid in two parts in Books shows partially paid, then paid, on the CRM copy', async () => {
+    await ops.writeDocument(ref(), {
+      module: 'Invoices',
+      record: {
+        id: 'inv1',
+        Subject: 'INV-1 for Acme',
+        Invoice_Number: 'INV-1',
+        Invoice_Date: '2026-12-01',
+        Due_Date: '2099-12-31',
+        Account_Name: { id: 'a1', name: 'Acme' },
+        Invoiced_Items: [line('p2', 'Gadget', { Quantity: 20, List_Price: 5 })],
+      },
+    });
+    const link = await eventually(
+      () => linkOf('invoice', 'inv1'),
+      (l) => l !== undefined,
+    );
+    const invoices = bench.deps.booksStore.module('invoices');
+    const invoice = (await booksDoc('invoices', link!.booksId))!;
+    expect(invoice.data).toMatchObject({ total: 100, balance: 100, status: 'draft' });
+    await invoices.upsertMany(bench.booksOrg, [
+      { id: invoice.id, data: { ...invoice.data, status: 'sent' } as never },
+    ]);
+    const crmInvoice = (status: string) =>
+      eventually(
+        () => crmDoc('Invoices', 'inv1'),
+        (d) => d?.data.Status === status,
+      );
+
+    expect((await crmInvoice('sent'))?.data).toMatchObject({ Status: 'sent', Balance: 100, Payment_Made: 0 });
+    const payment = (n: number, amount: number) => ({
+      id: `pay${n}`,
+      data: {
+        payment_id: `pay${n}`,
+        customer_id: invoice.data.customer_id as string,
+        payment_mode: 'cash',
+        amount,
+        date: '2026-12-05',
+        invoices: [{ invoice_id: invoice.id, amount_applied: amount }],
+      },
+    });
+    const payments = bench.deps.booksStore.module('customerpayments');
+    await payments.upsertMany(bench.booksOrg, [payment(1, 40)]);
+    expect((await crmInvoice('partially_paid'))?.data).toMatchObject({ Balance: 60, Payment_Made: 40 });
+    await payments.upsertMany(bench.booksOrg, [payment(2, 60)]);
+    expect((await crmInvoice('paid'))?.data).toMatchObject({ Balance: 0, Payment_Made: 100 });
+    const handle = bench.client.workflow.getHandle(documentSyncWorkflowId(bench.crmOrg, 'Invoices', 'inv1'));
+    expect(await handle.result()).toMatchObject({ ended: 'final', status: 'paid' });
+  });
+
+  it('a document written straight into the CRM store is picked up by the poller', async () => {
+    await bench.deps.crmStore.module('Quotes').upsertMany(bench.crmOrg, [
+      {
+        id: 'q2',
+        data: {
+          id: 'q2',
+          Subject: 'Q-2 for Acme',
+          Account_Name: { id: 'a1', name: 'Acme' },
+          Quoted_Items: [{ Product_Name: { id: 'p3', name: 'Gizmo' }, Quantity: 4, List_Price: 1.25 }],
+        },
+      },
+    ]);
+    await ops.startPoller(ref());
+    const link = await eventually(
+      () => linkOf('estimate', 'q2'),
+      (l) => l !== undefined,
+    );
+    expect((await booksDoc('estimates', link!.booksId))?.data).toMatchObject({
+      total: 5,
+      customer_name: 'Acme',
+    });
+  });
+});

@@ -1,0 +1,51 @@
+import {
+  allHandlersFinished,
+  condition,
+  continueAsNew,
+  proxyActivities,
+  setHandler,
+  sleep,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { Activities } from '../activities';
+import { documentPollerQuery, type DocumentPollerProgress } from './document-messages';
+
+export interface DocumentPollerInput {
+  integrationId: string;
+  /** Between two polls (default 5 s): how late a document written straight into the CRM store may be. */
+  intervalMs?: number;
+}
+
+/** Polls per execution before continuing as new: each is an activity and a timer (about 6 events). */
+const POLLS_PER_EXECUTION = 250;
+
+const { pollDocumentChanges } = proxyActivities<Activities>({
+  // One poll reads at most 10,000 records per module and signals each: a minute is ample, and it beats.
+  startToCloseTimeout: '5 minutes',
+  heartbeatTimeout: '1 minute',
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1 minute' },
+});
+
+/**
+ * The poller of one integration's CRM finance modules (`txn-poller/{integrationId}`): a timer loop over the
+ * delta index that signals-with-start the document workflow of every document changed (S4.1), for writes
+ * that came by no API call and no webhook. A workflow of its own rather than part of the integration
+ * workflow: it polls every few seconds, which would flood the integration's history and its replay tests,
+ * and it lives only while transaction sync is on. Ends when the integration is disabled or transaction sync
+ * is switched off; continues as new to keep its history short.
+ */
+export async function documentPollerWorkflow(input: DocumentPollerInput): Promise<DocumentPollerProgress> {
+  const progress: DocumentPollerProgress = { polls: 0, signalled: 0 };
+  setHandler(documentPollerQuery, () => progress);
+  for (;;) {
+    const polled = await pollDocumentChanges({ integrationId: input.integrationId });
+    progress.polls++;
+    progress.signalled += polled.signalled;
+    if (polled.stop) return progress;
+    if (progress.polls >= POLLS_PER_EXECUTION || workflowInfo().continueAsNewSuggested) {
+      await condition(allHandlersFinished);
+      return continueAsNew<typeof documentPollerWorkflow>(input);
+    }
+    await sleep(input.intervalMs ?? 5_000);
+  }
+}

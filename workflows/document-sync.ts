@@ -1,0 +1,252 @@
+import {
+  allHandlersFinished,
+  condition,
+  continueAsNew,
+  proxyActivities,
+  setCurrentDetails,
+  setHandler,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { Activities } from '../activities';
+import type { DocumentRef, PushDocumentResult } from '../activities/documents';
+import type { StepTarget } from '../domain/sync/plan';
+import { dependencyRunId, dependencyRunNumber } from '../domain/sync/documents/dependency-runs';
+import type { FieldProblem } from '../domain/validation';
+import type { DeltaCursor } from '../domain/sync-state-schemas';
+import { SMALL_STEP, SYNC_STEP } from './activity-options';
+import { documentChangedSignal, documentProgressQuery, type DocumentProgress } from './document-messages';
+
+export interface DocumentSyncInput extends DocumentRef {
+  /** Completes after this long with no change on either side (default 7 days); a later change starts it again. */
+  quietPeriodMs?: number;
+  /** The first wait between two reads of the Books document; doubled while nothing changes (default 5 s). */
+  pollMs?: number;
+  /** The longest wait between two reads (default 10 minutes). */
+  maxPollMs?: number;
+  /** Set by continue-as-new: what the previous execution knew. */
+  carried?: {
+    booksId: string | null;
+    status: string | null;
+    /** A change received and not yet pushed. */
+    pending: boolean;
+    /** Epoch ms of the last change seen on either side. */
+    lastChangeAt: number;
+    pollMs: number;
+  };
+}
+
+export interface DocumentSyncResult {
+  /** `final`: Books reached a final status; `idle`: nothing changed for the quiet period. */
+  ended: 'final' | 'idle';
+  booksId: string | null;
+  status: string | null;
+}
+
+const DEFAULT_QUIET_MS = 7 * 24 * 3600_000;
+const DEFAULT_POLL_MS = 5_000;
+const DEFAULT_MAX_POLL_MS = 10 * 60_000;
+/** Loops per execution before continuing as new: each is a timer and an activity or two (about 8 events). */
+const LOOPS_PER_EXECUTION = 200;
+
+/** An activity whose summary in the Temporal UI says what it does for this document. */
+function activity<K extends keyof Activities>(name: K, summary: string, options = SMALL_STEP): Activities[K] {
+  return proxyActivities<Activities>({ ...options, summary })[name];
+}
+
+/** Keeps the SyncStatus search attribute current when the starter registered it (as the API and poller do). */
+function label(status: string): void {
+  if (workflowInfo().searchAttributes?.SyncStatus === undefined) return;
+  upsertSearchAttributes({ SyncStatus: [status] });
+}
+
+const problemLines = (problems: readonly FieldProblem[]) => problems.map((p) => `${p.field}: ${p.reason}`);
+
+/**
+ * One CRM finance document (issue 16, S4.1), id `txn/{crmOrg}/{module}/{id}`: started or signalled with
+ * signal-with-start on every change. Pushes the document to Books, its customer or vendor and items synced
+ * first by a targeted sync run (S9.2), then follows the Books document with a durable timer, bringing its
+ * status, totals, balance and payments to the CRM copy (S9.3), until a final status or a quiet period with
+ * no change on either side. Deterministic; a refused document waits for its next change.
+ */
+export async function documentSyncWorkflow(input: DocumentSyncInput): Promise<DocumentSyncResult> {
+  const ref: DocumentRef = {
+    integrationId: input.integrationId,
+    crmModule: input.crmModule,
+    crmId: input.crmId,
+  };
+  const { workflowId } = workflowInfo();
+  const quietMs = input.quietPeriodMs ?? DEFAULT_QUIET_MS;
+  const firstPollMs = input.pollMs ?? DEFAULT_POLL_MS;
+  const maxPollMs = input.maxPollMs ?? DEFAULT_MAX_POLL_MS;
+  let pending = input.carried?.pending ?? true;
+  let lastChangeAt = input.carried?.lastChangeAt ?? Date.now();
+  let pollMs = input.carried?.pollMs ?? firstPollMs;
+  let refused = false;
+  let final = false;
+  const progress: DocumentProgress = {
+    phase: 'pushing',
+    booksId: input.carried?.booksId ?? null,
+    status: input.carried?.status ?? null,
+    problems: [],
+    changes: 0,
+    pushes: 0,
+    polls: 0,
+  };
+  setHandler(documentProgressQuery, () => progress);
+  setHandler(documentChangedSignal, () => {
+    pending = true;
+    progress.changes++;
+  });
+  const show = () => setCurrentDetails(documentDetails(ref, progress));
+
+  /** A change on either side: the quiet period starts again and Books is read again soon. */
+  const changed = () => {
+    lastChangeAt = Date.now();
+    pollMs = firstPollMs;
+  };
+
+  const push = async (): Promise<PushDocumentResult> => {
+    progress.phase = 'pushing';
+    progress.pushes++;
+    label('pushing');
+    show();
+    const needed = await activity(
+      'readDocumentDependencies',
+      `What ${input.crmModule} ${input.crmId} needs in Books`,
+    )(ref);
+    if (needed.ok && needed.targets.length > 0) {
+      progress.phase = 'syncing_dependencies';
+      show();
+      await syncDependencies(
+        ref.integrationId,
+        needed.targets,
+        dependencyRunId(workflowId, workflowInfo().runId, progress.pushes),
+      );
+    }
+    return activity(
+      'pushDocument',
+      `Push ${input.crmModule} ${input.crmId} to Books`,
+    )({ ...ref, workflowId });
+  };
+
+  for (let loops = 0; ; loops++) {
+    if (pending) {
+      pending = false;
+      changed();
+      const pushed = await push();
+      refused = !pushed.ok;
+      if (pushed.ok) {
+        progress.booksId = pushed.booksId;
+        progress.status = pushed.status;
+        progress.problems = [];
+        progress.phase = 'following';
+        final = pushed.final;
+      } else {
+        progress.problems = problemLines(pushed.problems);
+        progress.phase = 'refused';
+      }
+      label(pushed.ok ? pushed.status : 'refused');
+      show();
+    }
+    if (final || Date.now() - lastChangeAt >= quietMs) {
+      // A change arriving while it ends is pushed, not dropped: its signal is handled before we return.
+      await condition(allHandlersFinished);
+      if (!pending) return finish(final ? 'final' : 'idle');
+      continue;
+    }
+    if (loops >= LOOPS_PER_EXECUTION || workflowInfo().continueAsNewSuggested) {
+      await condition(allHandlersFinished);
+      return continueAsNew<typeof documentSyncWorkflow>({
+        ...input,
+        carried: { booksId: progress.booksId, status: progress.status, pending, lastChangeAt, pollMs },
+      });
+    }
+    // Wait for a change in the CRM, or until Books is read again; never past the end of the quiet period.
+    const following = !refused && progress.booksId !== null;
+    const quietLeft = quietMs - (Date.now() - lastChangeAt);
+    if (await condition(() => pending, Math.max(1, following ? Math.min(pollMs, quietLeft) : quietLeft)))
+      continue;
+    if (following) final = await follow(progress.booksId!);
+  }
+
+  /** Reads the Books document into the CRM copy; whether its status is final. */
+  async function follow(booksId: string): Promise<boolean> {
+    const followed = await activity(
+      'followDocument',
+      `Read Books ${input.crmModule} ${input.crmId}`,
+    )({
+      ...ref,
+      workflowId,
+      booksId,
+    });
+    progress.polls++;
+    if (followed.ok && followed.changed) changed();
+    else pollMs = Math.min(pollMs * 2, maxPollMs);
+    progress.status = followed.status;
+    progress.problems = followed.ok ? [] : problemLines(followed.problems);
+    label(followed.status);
+    show();
+    return followed.ok && followed.final;
+  }
+
+  function finish(ended: DocumentSyncResult['ended']): DocumentSyncResult {
+    progress.phase = 'finished';
+    show();
+    return { ended, booksId: progress.booksId, status: progress.status };
+  }
+}
+
+/**
+ * The dependency run: a targeted sync run over the same prepare, step and finish activities as every run
+ * (S9.2), with an entry of its own in the sync history. A dependency it could not sync stays unlinked, and
+ * the push refuses the document with that dependency's recorded reason.
+ */
+async function syncDependencies(integrationId: string, targets: StepTarget[], runId: string): Promise<void> {
+  const { prepareSyncRun, finishSyncRun } = proxyActivities<Activities>(SMALL_STEP);
+  const prepared = await prepareSyncRun({
+    integrationId,
+    runId,
+    runNumber: dependencyRunNumber(runId),
+    trigger: 'fetch',
+    targets,
+  });
+  if (!prepared.ok) {
+    await finishSyncRun({ runId, status: 'failed', reason: prepared.reason });
+    return;
+  }
+  for (const step of prepared.steps) {
+    const syncStep = activity(
+      'syncStep',
+      `Sync ${step.kind} ${step.ids?.join(', ') ?? ''} to Books first`,
+      SYNC_STEP,
+    );
+    let cursor: DeltaCursor | null | undefined;
+    let window: SyncStepWindow | undefined;
+    do {
+      const res = await syncStep({
+        integrationId,
+        runId,
+        step,
+        ...(cursor !== undefined && { cursor }),
+        ...(window !== undefined && { window }),
+      });
+      cursor = res.next;
+      window = res.window;
+    } while (cursor !== null);
+  }
+  await finishSyncRun({ runId, status: 'completed' });
+}
+
+type SyncStepWindow = NonNullable<Awaited<ReturnType<Activities['syncStep']>>['window']>;
+
+/** What the Temporal UI shows of the document while the workflow runs (its current details). */
+function documentDetails(ref: DocumentRef, p: DocumentProgress): string {
+  const lines = [
+    `**${ref.crmModule} ${ref.crmId}** → Books ${p.booksId ?? '(not yet pushed)'}`,
+    `Phase: ${p.phase}; Books status: ${p.status ?? '—'}`,
+    `Changes ${p.changes}, pushes ${p.pushes}, Books reads ${p.polls}`,
+    ...p.problems.map((line) => `- refused: ${line}`),
+  ];
+  return lines.join('\n\n');
+}
