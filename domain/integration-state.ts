@@ -367,10 +367,10 @@ export function runStarted(s: CarriedState): { state: CarriedState; runNumber: n
   return { state: { ...s, runsStarted: runNumber }, runNumber };
 }
 
-/** Records added or updated over every module and direction. */
+/** Records added, matched to an existing record, or updated, over every module and direction. */
 export function changedOf(counts: CountsByModule): number {
   const total = totalRunCounts(counts);
-  return total.added + total.updated;
+  return total.added + total.matched + total.updated;
 }
 
 // ---------------------------------------------------------------------------------------------------------

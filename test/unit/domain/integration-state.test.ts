@@ -308,13 +308,13 @@ describe('coalescing of sync requests', () => {
     expect(targetedResultOf(noReason)).not.toHaveProperty('reason');
   });
 
-  it('counts the records a run changed: added and updated, over every module and direction', () => {
+  it('counts the records a run changed: added, matched and updated, over every module and direction', () => {
     expect(
       changedOf({
         customers: { crm_to_books: { added: 2, updated: 1, unchanged: 9 }, books_to_crm: { updated: 4 } },
-        items: { crm_to_books: { added: 1, failed: 3, skipped: 2 } },
+        items: { crm_to_books: { added: 1, matched: 2, failed: 3, skipped: 2 } },
       }),
-    ).toBe(8);
+    ).toBe(10);
   });
 });
 
