@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker, type WorkerOptions } from '@temporalio/worker';
+import { testWorkflowBundle } from './setup/workflow-bundle';
 
 /** A name unique to this test, for workflow ids, task queues and databases. */
 export function unique(prefix: string): string {
@@ -64,7 +65,7 @@ export function useTimeSkippingEnv(
         shutdownForceTime: WORKER_SHUTDOWN_FORCE_MS,
         ...options,
         connection: env.nativeConnection,
-        workflowsPath: require.resolve('../workflows'),
+        workflowBundle: await testWorkflowBundle(),
       });
       workers.add(worker);
       return worker;

@@ -3,13 +3,8 @@ import { promises as fs } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
-import {
-  DefaultLogger,
-  NativeConnection,
-  bundleWorkflowCode,
-  type Worker,
-  type WorkerOptions,
-} from '@temporalio/worker';
+import { NativeConnection, type Worker, type WorkerOptions } from '@temporalio/worker';
+import { testWorkflowBundle } from '../setup/workflow-bundle';
 import type { IntegrationView, RunView } from '../../api/types';
 import { connectClient } from '../../client/temporal';
 import { integrationIdOf } from '../../domain/sync-state-schemas';
@@ -112,10 +107,7 @@ describe('crm-books-sync integrations (the CLI) on the real servers', () => {
       JSON.stringify({ ...CONFIG, items: { extent: 'sideways', duplicatePolicy: 'clone' } }),
     );
     await fs.writeFile(path.join(dir, 'malformed.json'), '{"customers": {"module": "accounts",');
-    workflowBundle = await bundleWorkflowCode({
-      workflowsPath: require.resolve('../../workflows'),
-      logger: new DefaultLogger('WARN'),
-    });
+    workflowBundle = await testWorkflowBundle();
     // The first run transpiles the CLI's modules into the cache; later runs start in about a second.
     await run(['integrations', '--help'], process.env);
   }, 90_000);

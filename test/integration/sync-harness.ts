@@ -8,6 +8,7 @@ import { syncRunWorkflowId } from '../../domain/ids';
 import { loadConfig } from '../../workers/config';
 import { createDeps, type Deps } from '../../workers/deps';
 import { createWorker } from '../../workers/worker';
+import { testWorkflowBundle } from '../setup/workflow-bundle';
 import type { SyncRunInput, SyncRunResult } from '../../workflows/sync-run';
 import { integrationEndpoints, unique } from '../helpers';
 
@@ -127,7 +128,13 @@ export async function createSyncBench(
 
   const workers: { worker: Worker; run: Promise<void> }[] = [];
   const startWorker = async () => {
-    const worker = await createWorker({ connection, namespace: 'default', taskQueue, deps });
+    const worker = await createWorker({
+      connection,
+      namespace: 'default',
+      taskQueue,
+      deps,
+      workflowBundle: await testWorkflowBundle(),
+    });
     const entry = { worker, run: worker.run() };
     workers.push(entry);
     return entry;

@@ -1,5 +1,6 @@
 import { startEphemeralServices } from '../../scripts/services';
 import { loadConfig } from '../../workers/config';
+import { shareWorkflowBundle } from './workflow-bundle';
 
 /**
  * Starts a real Temporal dev server and a real Mongo-wire server for the integration tests (free ports, data in
@@ -22,4 +23,5 @@ export default async function integrationSetup(): Promise<void> {
       `[integration] Temporal: ${services.temporal?.description}\n` +
       `[integration] MongoDB:  ${services.mongo?.description}\n`,
   );
+  await shareWorkflowBundle((line) => process.stderr.write(`[integration] ${line}\n`));
 }

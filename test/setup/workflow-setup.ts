@@ -1,5 +1,6 @@
 import { cacheDir } from '../../scripts/paths';
 import { provisionTestServer } from '../../scripts/provision';
+import { shareWorkflowBundle } from './workflow-bundle';
 
 /**
  * Provisions the time-skipping test server binary into the cache and hands its path to the workflow tests
@@ -15,4 +16,5 @@ export default async function workflowSetup(): Promise<void> {
       `\n[workflow] time-skipping test server ${binary.version}: ${binary.path} (${binary.source})\n`,
     );
   }
+  await shareWorkflowBundle((line) => process.stderr.write(`[workflow] ${line}\n`));
 }
