@@ -2,6 +2,7 @@ import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Clien
 import { z } from 'zod';
 import { documentPollerWorkflowId } from '../domain/ids';
 import { DOCUMENT_MODULES, type CrmFinanceModule } from '../domain/sync/documents';
+import type { DocumentHistoryEntry } from '../domain/sync/documents/history';
 import { documentStart } from '../domain/sync/documents/workflow-start';
 import { integrationIdOf, type IntegrationDoc } from '../domain/sync-state-schemas';
 import type { CrmStore } from '../stores/crm-store';
@@ -60,6 +61,11 @@ export interface DocumentView {
   booksId: string | null;
   /** The workflow's progress while it runs; null once it completed. */
   workflow: DocumentProgress | null;
+  /**
+   * Its sync history, newest last: pushes, dependency runs (by run id: they are not in the integration's
+   * numbered history) and reads of Books, from the running workflow or, once it ended, from its memo.
+   */
+  history: DocumentHistoryEntry[];
 }
 
 export interface DocumentOperations {
@@ -152,6 +158,7 @@ export function createDocumentOperations(deps: DocumentOperationsDeps): Document
       const data = record.data as Record<string, unknown>;
       const entity = DOCUMENT_ENTITY[crmModule];
       const [link] = await deps.syncState.findLinksByCrmIds(integration._id, entity, [id]);
+      const run = await workflowOf(start.workflowId);
       return {
         crmId: id,
         module: crmModule,
@@ -164,7 +171,7 @@ export function createDocumentOperations(deps: DocumentOperationsDeps): Document
           Payment_Made: data.Payment_Made,
         },
         booksId: link?.booksId ?? null,
-        workflow: await progressOf(start.workflowId),
+        ...run,
       };
     },
 
@@ -174,16 +181,26 @@ export function createDocumentOperations(deps: DocumentOperationsDeps): Document
     },
   };
 
-  async function progressOf(workflowId: string): Promise<DocumentProgress | null> {
+  /** The document workflow's progress while it runs, and its history (kept in its memo once it ended). */
+  async function workflowOf(
+    workflowId: string,
+  ): Promise<{ workflow: DocumentProgress | null; history: DocumentHistoryEntry[] }> {
     try {
       const handle = deps.temporal.workflow.getHandle(workflowId);
-      const { status } = await handle.describe();
-      return status.name === 'RUNNING' ? await handle.query(documentProgressQuery) : null;
+      const { status, memo } = await handle.describe();
+      if (status.name !== 'RUNNING') return { workflow: null, history: historyOf(memo?.history) };
+      const workflow = await handle.query(documentProgressQuery);
+      return { workflow, history: workflow.history ?? [] };
     } catch (err) {
-      if (err instanceof WorkflowNotFoundError) return null;
+      if (err instanceof WorkflowNotFoundError) return { workflow: null, history: [] };
       throw err;
     }
   }
+}
+
+/** The history a workflow wrote into its memo (plain JSON it wrote itself; anything else reads as none). */
+function historyOf(memo: unknown): DocumentHistoryEntry[] {
+  return Array.isArray(memo) ? (memo as DocumentHistoryEntry[]) : [];
 }
 
 const DOCUMENT_ENTITY = {

@@ -1,3 +1,4 @@
+import { selfChangeAt } from '../../domain/finance/payments';
 import { isFinalStatus, lifecycleStatus } from '../../domain/finance/states';
 import { toBooksDocument } from '../../domain/sync/documents/mapping';
 import { createdRecordId, syncKeyOf } from '../../domain/sync/kinds';
@@ -92,7 +93,14 @@ export async function pushDocument(
   await deps.syncState.markFailuresResolved([
     failureIdOf(integration._id, spec.booksModule, 'crm_to_books', record.id),
   ]);
-  return { ok: true, booksId, created, status: copy.status, final: isFinalStatus(kind, copy.status) };
+  return {
+    ok: true,
+    booksId,
+    created,
+    status: copy.status,
+    final: isFinalStatus(kind, copy.status),
+    followAt: selfChangeAt(kind, { ...books, status: copy.status }),
+  };
 }
 
 /** The Books id the document is linked to, else the one derived from its CRM id. */

@@ -61,6 +61,8 @@ export type PushDocumentResult =
       created: boolean;
       status: string;
       final: boolean;
+      /** When Books may change it by itself (epoch ms), null when only a write can (domain selfChangeAt). */
+      followAt?: number | null;
     }
   | { ok: false; problems: FieldProblem[] };
 
@@ -76,5 +78,7 @@ export type FollowDocumentResult =
       final: boolean;
       /** Whether the CRM copy was written (its Books figures had changed). */
       changed: boolean;
+      /** As PushDocumentResult's. */
+      followAt?: number | null;
     }
   | { ok: false; status: string; problems: FieldProblem[] };

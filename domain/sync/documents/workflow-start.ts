@@ -9,6 +9,8 @@ import type { CrmFinanceModule } from './spec';
 
 export const DOCUMENT_SYNC_WORKFLOW = 'documentSyncWorkflow';
 export const DOCUMENT_CHANGED_SIGNAL = 'documentChanged';
+export const DOCUMENT_POLLER_WORKFLOW = 'documentPollerWorkflow';
+export const DOCUMENT_POLLER_WAKE_SIGNAL = 'documentPollerWake';
 
 export interface DocumentStart {
   workflowId: string;
