@@ -39,7 +39,11 @@ export interface DocumentProgress {
 
 export interface DocumentPollerProgress {
   polls: number;
+  /** Document workflows signalled for CRM changes, and for Books changes (payments, statuses). */
   signalled: number;
+  booksSignalled?: number;
+  /** Changes left out by reason (`created_in_books`: no CRM document; `own_write`: our own write seen). */
+  leftOut?: Record<string, number>;
 }
 
 /** Wakes the poller (signal-with-start on enable, configure and resume): it polls again before ending. */

@@ -1,6 +1,6 @@
 import { selfChangeAt } from '../../domain/finance/payments';
 import { isFinalStatus, lifecycleStatus } from '../../domain/finance/states';
-import { toBooksDocument } from '../../domain/sync/documents/mapping';
+import { crmSideHash, toBooksDocument } from '../../domain/sync/documents/mapping';
 import { createdRecordId, syncKeyOf } from '../../domain/sync/kinds';
 import { failureIdOf } from '../../domain/sync-state-schemas';
 import type { FieldProblem } from '../../domain/validation';
@@ -85,7 +85,8 @@ export async function pushDocument(
       crmId: record.id,
       booksId,
       lastSynced: { crm: {}, books: {} },
-      contentHash: {},
+      // What was pushed: the poller tells the pull-back's own CRM write from a change by it (poll.ts).
+      contentHash: { crm: crmSideHash(record.data) },
     },
   ]);
   const copy = await updateCrmCopy(deps, doc, books, org);
