@@ -1,20 +1,19 @@
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { z } from 'zod';
 import { documentPollerWorkflowId } from '../domain/ids';
-import { DOCUMENT_MODULES, type CrmFinanceModule } from '../domain/sync/documents';
-import { documentStart } from '../domain/sync/documents/workflow-start';
+import { DOCUMENT_MODULES, documentSpecOfModule, type CrmFinanceModule } from '../domain/sync/documents';
+import type { DocumentHistoryEntry } from '../domain/sync/documents/history';
+import {
+  DOCUMENT_SYNC_WORKFLOW,
+  documentSignalWithStart,
+  documentStart,
+} from '../domain/sync/documents/workflow-start';
 import { integrationIdOf, type IntegrationDoc } from '../domain/sync-state-schemas';
 import type { CrmStore } from '../stores/crm-store';
 import { InvalidRecordsError } from '../stores/record-collection';
 import type { SyncStateStore } from '../stores/sync-state-store';
 import type { documentPollerWorkflow } from '../workflows/document-poller';
-import type { documentSyncWorkflow } from '../workflows/document-sync';
-import {
-  documentChangedSignal,
-  documentProgressQuery,
-  type DocumentChange,
-  type DocumentProgress,
-} from '../workflows/messages';
+import { documentProgressQuery, type DocumentProgress } from '../workflows/messages';
 import type { Route } from './http';
 import { integrationPath, integrationRefOf } from './route-paths';
 import { IntegrationRefSchema, OperationError, parseRequest, type IntegrationRef } from './types';
@@ -60,6 +59,11 @@ export interface DocumentView {
   booksId: string | null;
   /** The workflow's progress while it runs; null once it completed. */
   workflow: DocumentProgress | null;
+  /**
+   * Its sync history, newest last: pushes, dependency runs (by run id: they are not in the integration's
+   * numbered history) and reads of Books, from the running workflow or, once it ended, from its memo.
+   */
+  history: DocumentHistoryEntry[];
 }
 
 export interface DocumentOperations {
@@ -126,19 +130,8 @@ export function createDocumentOperations(deps: DocumentOperationsDeps): Document
           );
         throw err;
       }
-      const start = documentStart(integration, input.module, input.record.id);
-      await deps.temporal.workflow.signalWithStart<typeof documentSyncWorkflow, [DocumentChange]>(
-        'documentSyncWorkflow',
-        {
-          taskQueue: deps.taskQueue,
-          workflowId: start.workflowId,
-          args: start.args,
-          signal: documentChangedSignal,
-          signalArgs: [{ source: 'api' }],
-          searchAttributes: start.searchAttributes,
-        },
-      );
-      return { crmId: input.record.id, module: input.module, workflowId: start.workflowId, written };
+      const { workflowId } = await signalDocument(deps, integration, input.module, input.record.id, 'api');
+      return { crmId: input.record.id, module: input.module, workflowId, written };
     },
 
     /** Where a document stands: its CRM copy's Books figures, its link, and its workflow if running. */
@@ -152,6 +145,7 @@ export function createDocumentOperations(deps: DocumentOperationsDeps): Document
       const data = record.data as Record<string, unknown>;
       const entity = DOCUMENT_ENTITY[crmModule];
       const [link] = await deps.syncState.findLinksByCrmIds(integration._id, entity, [id]);
+      const run = await workflowOf(start.workflowId);
       return {
         crmId: id,
         module: crmModule,
@@ -164,7 +158,7 @@ export function createDocumentOperations(deps: DocumentOperationsDeps): Document
           Payment_Made: data.Payment_Made,
         },
         booksId: link?.booksId ?? null,
-        workflow: await progressOf(start.workflowId),
+        ...run,
       };
     },
 
@@ -174,16 +168,67 @@ export function createDocumentOperations(deps: DocumentOperationsDeps): Document
     },
   };
 
-  async function progressOf(workflowId: string): Promise<DocumentProgress | null> {
+  /** The document workflow's progress while it runs, and its history (kept in its memo once it ended). */
+  async function workflowOf(
+    workflowId: string,
+  ): Promise<{ workflow: DocumentProgress | null; history: DocumentHistoryEntry[] }> {
     try {
       const handle = deps.temporal.workflow.getHandle(workflowId);
-      const { status } = await handle.describe();
-      return status.name === 'RUNNING' ? await handle.query(documentProgressQuery) : null;
+      const { status, memo } = await handle.describe();
+      if (status.name !== 'RUNNING') return { workflow: null, history: historyOf(memo?.history) };
+      const workflow = await handle.query(documentProgressQuery);
+      return { workflow, history: workflow.history ?? [] };
     } catch (err) {
-      if (err instanceof WorkflowNotFoundError) return null;
+      if (err instanceof WorkflowNotFoundError) return { workflow: null, history: [] };
       throw err;
     }
   }
+}
+
+/** The history a workflow wrote into its memo (plain JSON it wrote itself; anything else reads as none). */
+function historyOf(memo: unknown): DocumentHistoryEntry[] {
+  return Array.isArray(memo) ? (memo as DocumentHistoryEntry[]) : [];
+}
+
+/**
+ * Signals-with-start the workflow of one CRM document changed (its push reads the record as it is then, so
+ * duplicated or reordered notifications converge on the latest state). Idempotent.
+ */
+async function signalDocument(
+  deps: Pick<DocumentOperationsDeps, 'temporal' | 'taskQueue'>,
+  integration: IntegrationDoc,
+  module: CrmFinanceModule,
+  crmId: string,
+  source: 'api' | 'webhook',
+): Promise<{ workflowId: string }> {
+  const options = documentSignalWithStart(integration, module, crmId, source, deps.taskQueue);
+  await deps.temporal.workflow.signalWithStart(DOCUMENT_SYNC_WORKFLOW, options);
+  return { workflowId: options.workflowId };
+}
+
+/** Signals sent at once by the webhook: a notification names up to 1,000 records. */
+const WEBHOOK_SIGNALS_AT_ONCE = 16;
+
+/**
+ * The CRM webhook's part for finance documents (S4.1): a notification of inserts or updates in a finance
+ * module of an integration with transaction sync on signals each document's workflow. Deletes are not
+ * propagated (S3.8). Returns how many were signalled (0 for any other module). Idempotent.
+ */
+export async function signalNotifiedDocuments(
+  deps: Pick<DocumentOperationsDeps, 'temporal' | 'taskQueue'>,
+  integration: IntegrationDoc,
+  note: { module: string; operation: string; ids: readonly string[] },
+): Promise<number> {
+  const spec = documentSpecOfModule(note.module);
+  if (!spec || !integration.config.transactionSync || note.operation === 'delete') return 0;
+  const ids = [...new Set(note.ids)].filter((id) => IdSchema.safeParse(id).success);
+  for (let i = 0; i < ids.length; i += WEBHOOK_SIGNALS_AT_ONCE)
+    await Promise.all(
+      ids
+        .slice(i, i + WEBHOOK_SIGNALS_AT_ONCE)
+        .map((id) => signalDocument(deps, integration, spec.crmModule, id, 'webhook')),
+    );
+  return ids.length;
 }
 
 const DOCUMENT_ENTITY = {

@@ -59,6 +59,7 @@ import {
   type RunView,
   type SyncOperations,
 } from './types';
+import { signalNotifiedDocuments } from './documents';
 import { verifyIntegration } from './verify';
 import { createWorkflowCalls, type CallWaits } from './workflow-calls';
 
@@ -496,6 +497,7 @@ export function createOperations(deps: OperationsDeps): SyncOperations {
       const note = parseRequest(CrmNotificationSchema, body, 'CRM notification');
       const signalled: string[] = [];
       const ignored: { integrationId: string; reason: string }[] = [];
+      let documents = 0;
       for (const integration of await syncState.listIntegrationsForCrmOrg(org)) {
         if (integration.status !== 'active') {
           ignored.push({
@@ -504,6 +506,7 @@ export function createOperations(deps: OperationsDeps): SyncOperations {
           });
           continue;
         }
+        documents += await signalNotifiedDocuments(deps, integration, note);
         try {
           await integrationHandle(deps.temporal, integration).signal(crmChangedSignal, {
             module: note.module,
@@ -527,7 +530,7 @@ export function createOperations(deps: OperationsDeps): SyncOperations {
           detail: `${note.operation} of ${note.ids.length} ${note.module} record(s); signalled ${signalled.length} integration(s)`,
         },
       ]);
-      return { signalled, ignored };
+      return { signalled, ignored, ...(documents > 0 && { documents }) };
     },
 
     async verify(raw) {

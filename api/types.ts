@@ -275,6 +275,8 @@ export interface WebhookResult {
   signalled: string[];
   /** Integrations that were not (not running, or not active). */
   ignored: { integrationId: string; reason: string }[];
+  /** CRM finance documents whose workflow was signalled (transaction sync, api/documents.ts). */
+  documents?: number;
 }
 
 export interface SyncOperations {

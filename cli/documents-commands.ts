@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { documentsOf } from '../api/documents';
+import { historyLine } from '../domain/sync/documents/history';
 import { IntegrationRefSchema, parseRequest, type DocumentOperations } from '../api/types';
 import { INTEGRATION_EXIT, guarded, withOperations } from './integration-commands';
 import { fields } from './format';
@@ -81,6 +82,8 @@ export function registerDocumentCommands(program: Command): void {
               ['balance', show(view.crm.Balance)],
               ['paid', show(view.crm.Payment_Made)],
               ['workflow', `${view.workflowId} (${view.workflow ? view.workflow.phase : 'not running'})`],
+              ['history', view.history.length === 0 ? '(none)' : ''],
+              ...view.history.map((entry): [string, string] => ['', historyLine(entry)]),
             ]),
           );
       }),

@@ -380,7 +380,15 @@ export type CursorDoc = z.output<typeof CursorDocSchema>;
 // Sync runs (S3.5)
 
 /** What started a run: the first sync, the timer, an operator or a CRM change, or a targeted request. */
-export const RunTriggerSchema = z.enum(['initial', 'periodic', 'instant', 'reprocess', 'fetch', 'import']);
+export const RunTriggerSchema = z.enum([
+  'initial',
+  'periodic',
+  'instant',
+  'reprocess',
+  'fetch',
+  'import',
+  'dependency',
+]);
 export type RunTrigger = z.infer<typeof RunTriggerSchema>;
 export const RunStatusSchema = z.enum(['running', 'completed', 'completed_with_failures', 'failed']);
 export type RunStatus = z.infer<typeof RunStatusSchema>;

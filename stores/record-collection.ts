@@ -749,6 +749,8 @@ export function createRecordCollection<T>(
       const o = OrgIdSchema.parse(org);
       const list = IdListSchema.parse(ids);
       if (list.length === 0) return [];
+      // One id: a filter of exactly {_id} is a point read on FerretDB, where any other filter scans.
+      if (list.length === 1) return find({ _id: recordKey(o, list[0]!) });
       return find({ org: o }, { _id: list.map((id) => recordKey(o, id)) });
     },
 

@@ -1,17 +1,24 @@
 import { defineQuery, defineSignal } from '@temporalio/workflow';
-import { DOCUMENT_CHANGED_SIGNAL } from '../domain/sync/documents/workflow-start';
+import type { DocumentHistoryEntry } from '../domain/sync/documents/history';
+import {
+  DOCUMENT_CHANGED_SIGNAL,
+  DOCUMENT_POLLER_WAKE_SIGNAL,
+} from '../domain/sync/documents/workflow-start';
 
 /*
  * The document workflow's signal and query, shared by the workflow and the client (signal-with-start).
  * Kept beside messages.ts rather than in it, as user-migration-messages.ts is: the lead may fold them in.
  */
 
-/** Where a change of a CRM finance document was noticed. */
+/**
+ * Where a change of a finance document was noticed: `books` is a change of its Books document (a payment, a
+ * status) seen by the poller, which is read back rather than pushed; the others are CRM changes.
+ */
 export interface DocumentChange {
-  source: 'api' | 'poller' | 'webhook';
+  source: 'api' | 'poller' | 'webhook' | 'books';
 }
 
-/** The CRM document changed: push it again (signal-with-start starts the workflow when none runs). */
+/** The document changed: push it again, or read Books for a `books` change (signal-with-start starts it). */
 export const documentChangedSignal = defineSignal<[DocumentChange]>(DOCUMENT_CHANGED_SIGNAL);
 
 export interface DocumentProgress {
@@ -26,12 +33,21 @@ export interface DocumentProgress {
   changes: number;
   pushes: number;
   polls: number;
+  /** What the workflow did for the document, newest last (domain/sync/documents/history.ts). */
+  history?: DocumentHistoryEntry[];
 }
 
 export interface DocumentPollerProgress {
   polls: number;
+  /** Document workflows signalled for CRM changes, and for Books changes (payments, statuses). */
   signalled: number;
+  booksSignalled?: number;
+  /** Changes left out by reason (`created_in_books`: no CRM document; `own_write`: our own write seen). */
+  leftOut?: Record<string, number>;
 }
+
+/** Wakes the poller (signal-with-start on enable, configure and resume): it polls again before ending. */
+export const documentPollerWakeSignal = defineSignal(DOCUMENT_POLLER_WAKE_SIGNAL);
 
 export const documentPollerQuery = defineQuery<DocumentPollerProgress>('documentPoller');
 

@@ -8,7 +8,11 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
-import { documentPollerQuery, type DocumentPollerProgress } from './document-messages';
+import {
+  documentPollerQuery,
+  documentPollerWakeSignal,
+  type DocumentPollerProgress,
+} from './document-messages';
 
 export interface DocumentPollerInput {
   integrationId: string;
@@ -31,17 +35,28 @@ const { pollDocumentChanges } = proxyActivities<Activities>({
  * delta index that signals-with-start the document workflow of every document changed (S4.1), for writes
  * that came by no API call and no webhook. A workflow of its own rather than part of the integration
  * workflow: it polls every few seconds, which would flood the integration's history and its replay tests,
- * and it lives only while transaction sync is on. Ends when the integration is disabled or transaction sync
- * is switched off; continues as new to keep its history short.
+ * and it lives only while transaction sync is on. The integration workflow starts it (signal-with-start of
+ * the wake signal) when an enable or a configuration switches transaction sync on; while the integration is
+ * paused it polls without signalling. Ends when the integration is disabled or transaction sync is switched
+ * off, unless woken meanwhile (a re-enable racing its last poll); continues as new to keep its history short.
  */
 export async function documentPollerWorkflow(input: DocumentPollerInput): Promise<DocumentPollerProgress> {
   const progress: DocumentPollerProgress = { polls: 0, signalled: 0 };
+  let woken = false;
   setHandler(documentPollerQuery, () => progress);
+  setHandler(documentPollerWakeSignal, () => {
+    woken = true;
+  });
   for (;;) {
+    woken = false;
     const polled = await pollDocumentChanges({ integrationId: input.integrationId });
     progress.polls++;
     progress.signalled += polled.signalled;
-    if (polled.stop) return progress;
+    progress.booksSignalled = (progress.booksSignalled ?? 0) + (polled.booksSignalled ?? 0);
+    for (const [reason, n] of Object.entries(polled.leftOut ?? {}))
+      progress.leftOut = { ...progress.leftOut, [reason]: (progress.leftOut?.[reason] ?? 0) + n };
+    // A wake since this poll began (transaction sync switched on again) outlives what the poll read.
+    if (polled.stop && !woken) return progress;
     if (progress.polls >= POLLS_PER_EXECUTION || workflowInfo().continueAsNewSuggested) {
       await condition(allHandlersFinished);
       return continueAsNew<typeof documentPollerWorkflow>(input);

@@ -2,16 +2,19 @@ import {
   allHandlersFinished,
   condition,
   continueAsNew,
+  patched,
   proxyActivities,
   setCurrentDetails,
   setHandler,
+  upsertMemo,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
-import type { DocumentRef, PushDocumentResult } from '../activities/documents';
+import type { DocumentRef, FollowDocumentResult, PushDocumentResult } from '../activities/documents';
 import type { StepTarget } from '../domain/sync/plan';
 import { dependencyRunId, dependencyRunNumber } from '../domain/sync/documents/dependency-runs';
+import { withHistoryEntry, type DocumentHistoryEntry } from '../domain/sync/documents/history';
 import type { FieldProblem } from '../domain/validation';
 import type { DeltaCursor } from '../domain/sync-state-schemas';
 import { SMALL_STEP, SYNC_STEP } from './activity-options';
@@ -20,10 +23,19 @@ import { documentChangedSignal, documentProgressQuery, type DocumentProgress } f
 export interface DocumentSyncInput extends DocumentRef {
   /** Completes after this long with no change on either side (default 7 days); a later change starts it again. */
   quietPeriodMs?: number;
-  /** The first wait between two reads of the Books document; doubled while nothing changes (default 5 s). */
+  /**
+   * The first wait between two reads of the Books document; doubled while nothing changes (default 1 minute:
+   * Books changes reach the workflow from the poller within seconds, the reads are the safety net).
+   */
   pollMs?: number;
   /** The longest wait between two reads (default 10 minutes). */
   maxPollMs?: number;
+  /**
+   * Set by the poller when a change of the Books document started the workflow: read Books back, push
+   * nothing. `booksId` names the Books document to read.
+   */
+  wokenBy?: 'books';
+  booksId?: string;
   /** Set by continue-as-new: what the previous execution knew. */
   carried?: {
     booksId: string | null;
@@ -33,6 +45,11 @@ export interface DocumentSyncInput extends DocumentRef {
     /** Epoch ms of the last change seen on either side. */
     lastChangeAt: number;
     pollMs: number;
+    /** A Books change received and not yet read. */
+    booksChanged?: boolean;
+    /** When Books may change the document by itself (FollowDocumentResult's followAt). */
+    followAt?: number | null;
+    history?: DocumentHistoryEntry[];
   };
 }
 
@@ -44,7 +61,7 @@ export interface DocumentSyncResult {
 }
 
 const DEFAULT_QUIET_MS = 7 * 24 * 3600_000;
-const DEFAULT_POLL_MS = 5_000;
+const DEFAULT_POLL_MS = 60_000;
 const DEFAULT_MAX_POLL_MS = 10 * 60_000;
 /** Loops per execution before continuing as new: each is a timer and an activity or two (about 8 events). */
 const LOOPS_PER_EXECUTION = 200;
@@ -79,26 +96,45 @@ export async function documentSyncWorkflow(input: DocumentSyncInput): Promise<Do
   const quietMs = input.quietPeriodMs ?? DEFAULT_QUIET_MS;
   const firstPollMs = input.pollMs ?? DEFAULT_POLL_MS;
   const maxPollMs = input.maxPollMs ?? DEFAULT_MAX_POLL_MS;
-  let pending = input.carried?.pending ?? true;
+  let pending = input.carried?.pending ?? input.wokenBy !== 'books';
+  let booksChanged = input.carried?.booksChanged ?? input.wokenBy === 'books';
+  /** undefined: an activity that did not say (read at the poll interval); null: only a write changes it. */
+  let followAt = input.carried?.followAt;
   let lastChangeAt = input.carried?.lastChangeAt ?? Date.now();
   let pollMs = input.carried?.pollMs ?? firstPollMs;
   let refused = false;
   let final = false;
   const progress: DocumentProgress = {
     phase: 'pushing',
-    booksId: input.carried?.booksId ?? null,
+    booksId: input.carried?.booksId ?? input.booksId ?? null,
     status: input.carried?.status ?? null,
     problems: [],
     changes: 0,
     pushes: 0,
     polls: 0,
+    history: input.carried?.history ?? [],
   };
   setHandler(documentProgressQuery, () => progress);
-  setHandler(documentChangedSignal, () => {
-    pending = true;
+  setHandler(documentChangedSignal, (change) => {
+    if (change?.source === 'books') booksChanged = true;
+    else pending = true;
     progress.changes++;
   });
   const show = () => setCurrentDetails(documentDetails(ref, progress));
+
+  /** Entries not yet in the memo, which keeps the history readable once the workflow has ended. */
+  let unsaved = false;
+  const record = (entry: DocumentHistoryEntry, save = true) => {
+    progress.history = withHistoryEntry(progress.history ?? [], entry);
+    unsaved ||= save;
+  };
+  /** Before every wait and at the end; a single memo write (a history event) only when something was added. */
+  const saveHistory = () => {
+    if (!unsaved || !patched('document-sync-history-memo')) return;
+    upsertMemo({ history: progress.history });
+    unsaved = false;
+  };
+  const now = () => new Date(Date.now()).toISOString();
 
   /** A change on either side: the quiet period starts again and Books is read again soon. */
   const changed = () => {
@@ -118,11 +154,9 @@ export async function documentSyncWorkflow(input: DocumentSyncInput): Promise<Do
     if (needed.ok && needed.targets.length > 0) {
       progress.phase = 'syncing_dependencies';
       show();
-      await syncDependencies(
-        ref.integrationId,
-        needed.targets,
-        dependencyRunId(workflowId, workflowInfo().runId, progress.pushes),
-      );
+      const runId = dependencyRunId(workflowId, workflowInfo().runId, progress.pushes);
+      const run = await syncDependencies(ref.integrationId, needed.targets, runId);
+      record({ what: 'dependency_run', at: now(), runId, outcome: run.status, failures: run.failureCount });
     }
     return activity(
       'pushDocument',
@@ -142,37 +176,63 @@ export async function documentSyncWorkflow(input: DocumentSyncInput): Promise<Do
         progress.problems = [];
         progress.phase = 'following';
         final = pushed.final;
+        followAt = pushed.followAt;
       } else {
         progress.problems = problemLines(pushed.problems);
         progress.phase = 'refused';
       }
+      record({
+        what: 'push',
+        at: now(),
+        outcome: pushed.ok ? pushed.status : 'refused',
+        ...(!pushed.ok && progress.problems[0] !== undefined && { detail: progress.problems[0] }),
+      });
       label(pushed.ok ? pushed.status : 'refused');
       show();
+    }
+    const following = !refused && progress.booksId !== null;
+    if (booksChanged && !pending) {
+      // Read at once: a payment or a status change in Books, seen by the poller.
+      booksChanged = false;
+      if (following) final = await follow(progress.booksId!, 'books');
     }
     if (final || Date.now() - lastChangeAt >= quietMs) {
       // A change arriving while it ends is pushed, not dropped: its signal is handled before we return.
       await condition(allHandlersFinished);
-      if (!pending) return finish(final ? 'final' : 'idle');
+      if (!pending && !booksChanged) return finish(final ? 'final' : 'idle');
       continue;
     }
     if (loops >= LOOPS_PER_EXECUTION || workflowInfo().continueAsNewSuggested) {
       await condition(allHandlersFinished);
+      saveHistory();
       return continueAsNew<typeof documentSyncWorkflow>({
         ...input,
-        carried: { booksId: progress.booksId, status: progress.status, pending, lastChangeAt, pollMs },
+        carried: {
+          booksId: progress.booksId,
+          status: progress.status,
+          pending,
+          lastChangeAt,
+          pollMs,
+          booksChanged,
+          ...(followAt !== undefined && { followAt }),
+          history: progress.history ?? [],
+        },
       });
     }
-    // Wait for a change in the CRM, or until Books is read again; never past the end of the quiet period.
-    const following = !refused && progress.booksId !== null;
+    // Wait for a change on either side, or until Books is read again; never past the end of the quiet period.
+    saveHistory();
     const quietLeft = quietMs - (Date.now() - lastChangeAt);
-    if (await condition(() => pending, Math.max(1, following ? Math.min(pollMs, quietLeft) : quietLeft)))
-      continue;
-    if (following) final = await follow(progress.booksId!);
+    const readIn = following ? nextReadIn(followAt, pollMs, Date.now()) : Infinity;
+    if (await condition(() => pending || booksChanged, Math.max(1, Math.min(readIn, quietLeft)))) continue;
+    // At the end of the quiet period a document with a known next change (or only a write) is not read again;
+    // one with none known is read a last time, as before that was known.
+    if (following && (followAt === undefined || readIn <= quietLeft))
+      final = await follow(progress.booksId!, 'timer');
   }
 
   /** Reads the Books document into the CRM copy; whether its status is final. */
-  async function follow(booksId: string): Promise<boolean> {
-    const followed = await activity(
+  async function follow(booksId: string, cause: 'timer' | 'books'): Promise<boolean> {
+    const followed: FollowDocumentResult = await activity(
       'followDocument',
       `Read Books ${input.crmModule} ${input.crmId}`,
     )({
@@ -183,6 +243,13 @@ export async function documentSyncWorkflow(input: DocumentSyncInput): Promise<Do
     progress.polls++;
     if (followed.ok && followed.changed) changed();
     else pollMs = Math.min(pollMs * 2, maxPollMs);
+    if (followed.ok) followAt = followed.followAt;
+    const updated = followed.ok && followed.changed;
+    // Reads that found nothing new are counted in the query; the memo is written for the next real change.
+    record(
+      { what: 'follow', at: now(), outcome: followed.status, changed: updated, cause, reads: 1 },
+      updated,
+    );
     progress.status = followed.status;
     progress.problems = followed.ok ? [] : problemLines(followed.problems);
     label(followed.status);
@@ -192,6 +259,8 @@ export async function documentSyncWorkflow(input: DocumentSyncInput): Promise<Do
 
   function finish(ended: DocumentSyncResult['ended']): DocumentSyncResult {
     progress.phase = 'finished';
+    unsaved ||= (progress.history ?? []).length > 0;
+    saveHistory();
     show();
     return { ended, booksId: progress.booksId, status: progress.status };
   }
@@ -202,19 +271,20 @@ export async function documentSyncWorkflow(input: DocumentSyncInput): Promise<Do
  * (S9.2), with an entry of its own in the sync history. A dependency it could not sync stays unlinked, and
  * the push refuses the document with that dependency's recorded reason.
  */
-async function syncDependencies(integrationId: string, targets: StepTarget[], runId: string): Promise<void> {
+async function syncDependencies(
+  integrationId: string,
+  targets: StepTarget[],
+  runId: string,
+): Promise<{ status: string; failureCount: number }> {
   const { prepareSyncRun, finishSyncRun } = proxyActivities<Activities>(SMALL_STEP);
   const prepared = await prepareSyncRun({
     integrationId,
     runId,
     runNumber: dependencyRunNumber(runId),
-    trigger: 'fetch',
+    trigger: 'dependency',
     targets,
   });
-  if (!prepared.ok) {
-    await finishSyncRun({ runId, status: 'failed', reason: prepared.reason });
-    return;
-  }
+  if (!prepared.ok) return finishSyncRun({ runId, status: 'failed', reason: prepared.reason });
   for (const step of prepared.steps) {
     const syncStep = activity(
       'syncStep',
@@ -235,7 +305,18 @@ async function syncDependencies(integrationId: string, targets: StepTarget[], ru
       window = res.window;
     } while (cursor !== null);
   }
-  await finishSyncRun({ runId, status: 'completed' });
+  return finishSyncRun({ runId, status: 'completed' });
+}
+
+/**
+ * How long until Books is read again: at the poll interval when the activity did not say when the document
+ * may change by itself (`undefined`), at that time when it did, never when only a write can change it (the
+ * poller signals those).
+ */
+function nextReadIn(followAt: number | null | undefined, pollMs: number, now: number): number {
+  if (followAt === undefined) return pollMs;
+  if (followAt === null) return Infinity;
+  return Math.max(1, followAt - now);
 }
 
 type SyncStepWindow = NonNullable<Awaited<ReturnType<Activities['syncStep']>>['window']>;

@@ -10,6 +10,7 @@ import {
   currentUpdateInfo,
   executeChild,
   isCancellation,
+  patched,
   proxyActivities,
   setCurrentDetails,
   setHandler,
@@ -101,6 +102,19 @@ const { enableIntegration, configureIntegration, setIntegrationStatus } =
 
 /** One audit entry for a refused late request: a single insert, retried until it lands (it is idempotent). */
 const { recordExpiredRequest } = proxyActivities<Activities>(SMALL_STEP);
+
+/** A read of the integration and one signal-with-start: seconds at most, retried while Temporal is away. */
+const { startDocumentPoller } = proxyActivities<Activities>(SMALL_STEP);
+
+/**
+ * Transaction sync switched on by an enable or a configuration (S4.1): its poller is started (or woken, when
+ * one runs). Patched: workflows that took such an update before replay without the activity.
+ */
+async function startPollerIfTransactionSync(integrationId: string, config: unknown): Promise<void> {
+  const checked = checkIntegrationConfig(config);
+  if (!checked.ok || !checked.config.transactionSync || !patched('start-document-poller')) return;
+  await startDocumentPoller({ integrationId });
+}
 
 /**
  * The entity workflow of one integration (ARCHITECTURE §5): holds its state (active, paused, disabled), runs
@@ -269,6 +283,7 @@ export async function integrationWorkflow(
           });
           s = enabled(s, res, req.syncNow, Date.now());
           publish();
+          await startPollerIfTransactionSync(integrationId, req.config);
           return {
             status: s.status,
             direction: res.direction,
@@ -304,6 +319,7 @@ export async function integrationWorkflow(
         const after = configured(s, res, req.syncNow);
         s = after.state;
         publish();
+        await startPollerIfTransactionSync(integrationId, req.config);
         return { configVersion: res.configVersion, syncQueued: after.syncQueued };
       }),
     {

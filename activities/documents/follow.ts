@@ -1,3 +1,4 @@
+import { selfChangeAt } from '../../domain/finance/payments';
 import { isFinalStatus } from '../../domain/finance/states';
 import { updateCrmCopy } from './crm-copy';
 import { loadDocument, recordRefusal } from './load';
@@ -40,5 +41,6 @@ export async function followDocument(
     status: copy.status,
     final: isFinalStatus(doc.kind, copy.status),
     changed: copy.changed,
+    followAt: selfChangeAt(doc.kind, { ...books.data, status: copy.status }),
   };
 }

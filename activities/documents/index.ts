@@ -1,5 +1,10 @@
 import { followDocument } from './follow';
 import { pollDocumentChanges, type PollDocumentChangesInput, type PollDocumentChangesResult } from './poll';
+import {
+  startDocumentPoller,
+  type StartDocumentPollerInput,
+  type StartDocumentPollerResult,
+} from './poller-start';
 import { pushDocument, readDocumentDependencies } from './push';
 import type {
   DocumentDeps,
@@ -13,6 +18,7 @@ import type {
 
 export * from './types';
 export type { PollDocumentChangesInput, PollDocumentChangesResult } from './poll';
+export type { StartDocumentPollerInput, StartDocumentPollerResult } from './poller-start';
 
 /**
  * The activities of the document workflow (issue 16): what a document needs first, its push, and following
@@ -36,6 +42,10 @@ export function createDocumentActivities(deps: DocumentDeps) {
     /** See poll.ts. Idempotent: a document signalled twice is pushed twice, the second a no-op. */
     pollDocumentChanges(input: PollDocumentChangesInput): Promise<PollDocumentChangesResult> {
       return pollDocumentChanges(deps, input);
+    },
+    /** See poller-start.ts. Idempotent; called by the integration workflow when transaction sync goes on. */
+    startDocumentPoller(input: StartDocumentPollerInput): Promise<StartDocumentPollerResult> {
+      return startDocumentPoller(deps, input);
     },
   };
 }

@@ -1,5 +1,6 @@
+import { selfChangeAt } from '../../domain/finance/payments';
 import { isFinalStatus, lifecycleStatus } from '../../domain/finance/states';
-import { toBooksDocument } from '../../domain/sync/documents/mapping';
+import { crmSideHash, toBooksDocument } from '../../domain/sync/documents/mapping';
 import { createdRecordId, syncKeyOf } from '../../domain/sync/kinds';
 import { failureIdOf } from '../../domain/sync-state-schemas';
 import type { FieldProblem } from '../../domain/validation';
@@ -84,7 +85,8 @@ export async function pushDocument(
       crmId: record.id,
       booksId,
       lastSynced: { crm: {}, books: {} },
-      contentHash: {},
+      // What was pushed: the poller tells the pull-back's own CRM write from a change by it (poll.ts).
+      contentHash: { crm: crmSideHash(record.data) },
     },
   ]);
   const copy = await updateCrmCopy(deps, doc, books, org);
@@ -92,7 +94,14 @@ export async function pushDocument(
   await deps.syncState.markFailuresResolved([
     failureIdOf(integration._id, spec.booksModule, 'crm_to_books', record.id),
   ]);
-  return { ok: true, booksId, created, status: copy.status, final: isFinalStatus(kind, copy.status) };
+  return {
+    ok: true,
+    booksId,
+    created,
+    status: copy.status,
+    final: isFinalStatus(kind, copy.status),
+    followAt: selfChangeAt(kind, { ...books, status: copy.status }),
+  };
 }
 
 /** The Books id the document is linked to, else the one derived from its CRM id. */

@@ -1,6 +1,7 @@
 import type { FinanceKind } from '../../domain/finance/documents';
 import type { BooksOrgSettings } from '../../domain/finance/posting-checks';
-import type { BooksFinanceModule, CrmFinanceModule } from '../../domain/sync/documents';
+import type { CrmFinanceModule } from '../../domain/sync/documents';
+import type { BooksChangeModule } from '../../domain/sync/documents/books-changes';
 import type { StepTarget } from '../../domain/sync/plan';
 import type { FieldProblem } from '../../domain/validation';
 import type { RecordCollection } from '../../stores/record-store';
@@ -20,7 +21,8 @@ export interface DocumentDeps {
     records(module: CrmFinanceModule): RecordCollection<Data>;
   };
   financeBooks: {
-    records(module: BooksFinanceModule): RecordCollection<Data>;
+    /** The finance documents, and the payments and credit notes whose changes the poller follows. */
+    records(module: BooksChangeModule): RecordCollection<Data>;
     /** The org's base currency, enabled currencies and taxes: what the posting checks read. */
     orgSettings(booksOrgId: string): Promise<BooksOrgSettings | undefined>;
     /** A customer's payments (those applied to an invoice settle it). */
@@ -61,6 +63,8 @@ export type PushDocumentResult =
       created: boolean;
       status: string;
       final: boolean;
+      /** When Books may change it by itself (epoch ms), null when only a write can (domain selfChangeAt). */
+      followAt?: number | null;
     }
   | { ok: false; problems: FieldProblem[] };
 
@@ -76,5 +80,7 @@ export type FollowDocumentResult =
       final: boolean;
       /** Whether the CRM copy was written (its Books figures had changed). */
       changed: boolean;
+      /** As PushDocumentResult's. */
+      followAt?: number | null;
     }
   | { ok: false; status: string; problems: FieldProblem[] };

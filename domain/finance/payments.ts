@@ -1,7 +1,7 @@
 import type { BooksCreditNote, BooksCustomerPayment, BooksInvoice } from '../books-schemas';
 import { fromMinor, toMinor, type Amount, type CurrencyLike } from '../money';
 import type { FieldProblem } from '../validation';
-import type { BooksCreditNoteRefund, BooksInvoiceCredit, BooksPaymentRefund } from './documents';
+import type { BooksCreditNoteRefund, BooksInvoiceCredit, BooksPaymentRefund, FinanceKind } from './documents';
 import { daysPastDue } from './receivables';
 import { checkTransition, lifecycleStatus } from './states';
 
@@ -104,6 +104,28 @@ function invoiceStatus(settlement: Omit<InvoiceSettlement, 'status'>, daysLate: 
   if (daysLate > 0) return 'overdue';
   return settlement.balance < settlement.total ? 'partially_paid' : 'sent';
 }
+
+/** Invoice statuses that owe money and are not yet overdue: the calendar alone moves them on. */
+const OWING_ON_TIME = ['sent', 'partially_paid'];
+
+/**
+ * When a Books document changes by itself (epoch ms), or null when only a write changes it: an invoice
+ * owing money turns overdue the day after it falls due (its date when it has no due date, as daysPastDue
+ * counts); every other document, and an invoice paid, void, a draft or overdue already, waits for a write
+ * (a payment, a status), which the poller sees. What the document workflow schedules its next read by.
+ */
+export function selfChangeAt(
+  kind: FinanceKind,
+  books: { status?: unknown; date?: unknown; due_date?: unknown },
+): number | null {
+  if (kind !== 'invoice' || typeof books.status !== 'string') return null;
+  if (!OWING_ON_TIME.includes(lifecycleStatus('invoice', books.status) ?? '')) return null;
+  const due = [books.due_date, books.date].find((d): d is string => typeof d === 'string' && d !== '');
+  const day = due === undefined ? NaN : Date.parse(`${due.slice(0, 10)}T00:00:00Z`);
+  return Number.isNaN(day) ? null : day + DAY_MS;
+}
+
+const DAY_MS = 86_400_000;
 
 /** Money taken off a document beyond what it holds, or refunded beyond what was paid. */
 function moneyProblems(

@@ -297,7 +297,10 @@ export function createRunsRepository(db: Db, options: StoreOptions = {}): RunsRe
       const { limit, before } = z
         .object({ limit: LimitSchema, before: z.number().int().positive().optional() })
         .parse(options);
-      const filter: Document = { integrationId: DocIdSchema.parse(integrationId) };
+      const filter: Document = {
+        integrationId: DocIdSchema.parse(integrationId),
+        trigger: { $ne: 'dependency' },
+      };
       if (before !== undefined) filter.runNumber = { $lt: before };
       const docs = await runs.find(filter).sort({ runNumber: -1 }).limit(limit).toArray();
       return withLiveCounts(docs);

@@ -1,5 +1,7 @@
 import { createDocumentOperations, type DocumentOperations } from '../../api/documents';
-import { documentSyncWorkflowId } from '../../domain/ids';
+import { createOperations } from '../../api/operations';
+import { documentPollerWorkflowId, documentSyncWorkflowId } from '../../domain/ids';
+import { documentPollerQuery } from '../../workflows/document-messages';
 import { createSyncBench, type SyncBench } from './sync-harness';
 
 /*
@@ -73,6 +75,8 @@ describe('transaction sync on the real servers', () => {
       syncState: bench.deps.syncState,
       crm: bench.deps.crmStore,
     });
+    // Books-side changes (a status, a payment) come back through the poller (what enabling starts).
+    await ops.startPoller(ref());
   }, 120_000);
   afterAll(async () => {
     await bench?.close();
@@ -198,5 +202,59 @@ describe('transaction sync on the real servers', () => {
       total: 5,
       customer_name: 'Acme',
     });
+  });
+
+  it('the CRM webhook signals a finance document once however often notified; a Books-created invoice is left out, counted', async () => {
+    const api = createOperations({
+      temporal: bench.client,
+      taskQueue: bench.taskQueue,
+      syncState: bench.deps.syncState,
+      crm: bench.deps.crmStore,
+      books: bench.deps.booksStore,
+      webhookToken: 'hook-token',
+    });
+    await bench.deps.crmStore.module('Quotes').upsertMany(bench.crmOrg, [
+      {
+        id: 'q3',
+        data: {
+          id: 'q3',
+          Subject: 'Q-3 for Acme',
+          Account_Name: { id: 'a1', name: 'Acme' },
+          Quoted_Items: [{ Product_Name: { id: 'p2', name: 'Gadget' }, Quantity: 1, List_Price: 5 }],
+        },
+      },
+    ]);
+    const note = {
+      module: 'Quotes',
+      ids: ['q3', 'q3'],
+      operation: 'update',
+      channel_id: 7,
+      token: 'hook-token',
+    };
+    expect(await api.webhook(bench.crmOrg, note)).toMatchObject({ documents: 1 });
+    expect(await api.webhook(bench.crmOrg, note)).toMatchObject({ documents: 1 });
+    const link = await eventually(
+      () => linkOf('estimate', 'q3'),
+      (l) => l !== undefined,
+    );
+    expect((await booksDoc('estimates', link!.booksId))?.data).toMatchObject({ total: 5 });
+    expect(
+      (await bench.deps.booksStore.module('estimates').findByIds(bench.booksOrg, [link!.booksId])).length,
+    ).toBe(1);
+
+    const [paid] = (await bench.deps.booksStore.module('invoices').findChangedSince(bench.booksOrg, null, 10))
+      .records;
+    await bench.deps.booksStore.module('invoices').upsertMany(bench.booksOrg, [
+      {
+        id: 'made-in-books',
+        data: { ...paid!.data, invoice_id: 'made-in-books', invoice_number: 'BK-1' } as never,
+      },
+    ]);
+    const poller = bench.client.workflow.getHandle(documentPollerWorkflowId(bench.integrationId));
+    const progress = await eventually(
+      () => poller.query(documentPollerQuery),
+      (p) => (p.leftOut?.created_in_books ?? 0) > 0,
+    );
+    expect(progress.leftOut?.created_in_books).toBeGreaterThan(0);
   });
 });

@@ -3,9 +3,11 @@ import {
   createDocumentActivities,
   type Data,
   type DocumentDeps,
+  type FollowDocumentInput,
   type FollowDocumentResult,
   type PushDocumentInput,
 } from '../../activities/documents';
+import type { PrepareSyncRunInput } from '../../activities/sync/types';
 import type { LinkInput } from '../../domain/sync-state-schemas';
 import type { RecordCollection, StoredRecord } from '../../stores/record-store';
 import type { SyncStateStore } from '../../stores/sync-state-store';
@@ -150,6 +152,51 @@ describe('documentSyncWorkflow (time-skipping)', () => {
       expect(await handle.result()).toMatchObject({ ended: 'idle' });
     });
     expect(calls.filter((c) => c === 'pushDocument')).toHaveLength(2);
+  });
+
+  it('reads a document only a write changes when Books changes, and keeps its history', async () => {
+    const taskQueue = unique('tq');
+    const calls: string[] = [];
+    const fake = fakeDocument([{ ok: true, status: 'partially_paid', final: false, changed: true }], calls);
+    const worker = await suite.worker({
+      taskQueue,
+      activities: {
+        ...fake,
+        async prepareSyncRun(input: PrepareSyncRunInput) {
+          calls.push(`trigger ${input.trigger}`);
+          return fake.prepareSyncRun(input);
+        },
+        async pushDocument(input: PushDocumentInput) {
+          return { ...(await fake.pushDocument(input)), followAt: null };
+        },
+        async followDocument(input: FollowDocumentInput) {
+          return { ...(await fake.followDocument(input)), followAt: null };
+        },
+      },
+    });
+    const workflowId = unique('txn');
+    await worker.runUntil(async () => {
+      const handle = await suite.env.client.workflow.start(documentSyncWorkflow, {
+        taskQueue,
+        workflowId,
+        args: [{ ...ref, quietPeriodMs: 3600_000 }],
+      });
+      await suite.env.sleep(1800_000);
+      expect(calls.filter((c) => c.startsWith('followDocument'))).toEqual([]);
+      await handle.signal(documentChangedSignal, { source: 'books' });
+      await suite.env.sleep(1_000);
+      const progress = await handle.query(documentProgressQuery);
+      expect(progress).toMatchObject({ pushes: 1, polls: 1, status: 'partially_paid' });
+      expect(progress.history?.map((h) => h.what)).toEqual(['dependency_run', 'push', 'follow']);
+      expect(progress.history?.[0]).toMatchObject({ runId: expect.stringContaining(`${workflowId}/deps/`) });
+      expect(progress.history?.[2]).toMatchObject({ cause: 'books', changed: true });
+      expect(await handle.result()).toMatchObject({ ended: 'idle', status: 'partially_paid' });
+      // Once ended, the history is read from its memo.
+      const { memo } = await handle.describe();
+      expect((memo?.history as unknown[]).length).toBe(3);
+    });
+    expect(calls).toContain('trigger dependency');
+    expect(calls.filter((c) => c.startsWith('followDocument'))).toHaveLength(1);
   });
 });
 

@@ -1,8 +1,10 @@
 /*
  * The sync runs that bring a document's customer, vendor and items to Books just in time (S9.2). They are
- * ordinary targeted runs (the same prepare, step and finish activities as any run) with their own entry in
- * the sync history. Their numbers live apart from the integration workflow's runs (1, 2, 3, …, counted in
- * its own state), far above any number it reaches, so the two never claim the same (integration, number).
+ * ordinary targeted runs (the same prepare, step and finish activities as any run) under a trigger of their
+ * own, `dependency`: the integration's run history and its last run leave them out, and the document's
+ * history lists them by run id (history.ts). The runs collection still wants a number unique per
+ * integration; theirs live apart from the integration workflow's runs (1, 2, 3, …, counted in its own
+ * state), far above any number it reaches, so the two never claim the same (integration, number).
  */
 
 /** Where the numbers of dependency runs start: 2^40, beyond any count of periodic runs. */

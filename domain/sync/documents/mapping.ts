@@ -1,4 +1,5 @@
 import type { FinanceKind } from '../../finance/documents';
+import { contentHash } from '../../hash';
 import { settleInvoice, type InvoiceSettlementInput } from '../../finance/payments';
 import { checkBeforePosting, currencyOf, type BooksOrgSettings } from '../../finance/posting-checks';
 import { checkTransition } from '../../finance/states';
@@ -218,6 +219,27 @@ export interface PullBackInput {
 
 export type PullBackResult =
   { ok: true; status: string; fields: Data } | { ok: false; problems: FieldProblem[]; status: string };
+
+/** The CRM fields pullBack writes: Books owns them, so a change of theirs alone is no CRM change. */
+export const PULL_BACK_FIELDS = [
+  'Books_Id',
+  'Status',
+  'Sub_Total',
+  'Tax',
+  'Grand_Total',
+  'Balance',
+  'Payment_Made',
+] as const;
+
+/**
+ * The hash of what the CRM says of a document, its Books figures and modified time left out: stored on the
+ * link at each push, so the poller knows a CRM write that changed only those (the pull-back's own write) from
+ * a change to push again.
+ */
+export function crmSideHash(crm: Data): string {
+  const ignored = new Set<string>([...PULL_BACK_FIELDS, 'Modified_Time']);
+  return contentHash(Object.fromEntries(Object.entries(crm).filter(([key]) => !ignored.has(key))));
+}
 
 /**
  * What the CRM copy shows of its Books document (S9.3): Books id, status, totals, and for an invoice its

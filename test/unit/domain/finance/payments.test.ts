@@ -4,6 +4,7 @@ import type {
   BooksPaymentRefund,
 } from '../../../../domain/finance/documents';
 import {
+  selfChangeAt,
   settleCreditNote,
   settleInvoice,
   unusedPayment,
@@ -297,5 +298,44 @@ describe('unusedPayment', () => {
       ok: false,
       problems: [{ field: 'amount', reason: '110.00 applied or refunded out of a payment of 100.00' }],
     });
+  });
+});
+
+describe('when a Books document changes by itself', () => {
+  const dayAfter = (date: string) => Date.parse(`${date}T00:00:00Z`) + 86_400_000;
+  it.each<[string, Parameters<typeof selfChangeAt>[0], Record<string, unknown>, number | null]>([
+    [
+      'a sent invoice, the day after its due date',
+      'invoice',
+      { status: 'sent', date: '2026-12-01', due_date: '2026-12-31' },
+      dayAfter('2026-12-31'),
+    ],
+    [
+      'a partly paid one likewise',
+      'invoice',
+      { status: 'partially_paid', due_date: '2026-12-31' },
+      dayAfter('2026-12-31'),
+    ],
+    [
+      'a viewed one (a shade of sent)',
+      'invoice',
+      { status: 'viewed', due_date: '2026-12-31' },
+      dayAfter('2026-12-31'),
+    ],
+    [
+      'one without a due date: the day after its date',
+      'invoice',
+      { status: 'sent', date: '2026-12-01' },
+      dayAfter('2026-12-01'),
+    ],
+    ['a draft invoice: never', 'invoice', { status: 'draft', due_date: '2026-12-31' }, null],
+    ['a paid one: never', 'invoice', { status: 'paid', due_date: '2026-12-31' }, null],
+    ['an overdue one: never again', 'invoice', { status: 'overdue', due_date: '2026-12-31' }, null],
+    ['one with no dates: never', 'invoice', { status: 'sent' }, null],
+    ['an estimate: never', 'estimate', { status: 'sent', expiry_date: '2026-12-31' }, null],
+    ['a sales order: never', 'salesorder', { status: 'open' }, null],
+    ['a purchase order: never', 'purchaseorder', { status: 'open' }, null],
+  ])('%s', (_, kind, books, expected) => {
+    expect(selfChangeAt(kind, books)).toBe(expected);
   });
 });
