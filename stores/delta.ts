@@ -164,6 +164,12 @@ export function settledCursor(
   return floor && compareCursors(floor, clamped) > 0 ? floor : clamped;
 }
 
+/**
+ * A position before every record (none is stamped at the epoch, no key starts below " "): where a reader that
+ * found nothing yet keeps what it must remember, e.g. the change-marker token its read vouches for.
+ */
+export const START_CURSOR: DeltaCursor = Object.freeze({ modifiedTime: new Date(0).toISOString(), id: ' ' });
+
 /** Orders two cursors by (modifiedTime, id). */
 export function compareCursors(a: DeltaCursor, b: DeltaCursor): number {
   const ta = new Date(a.modifiedTime).getTime();
