@@ -1,4 +1,5 @@
 import type { CommandStartedEvent, Document } from 'mongodb';
+import type { MongoRecordCollection } from '../../stores/record-collection';
 import { createSyncBench, totals, type SyncBench } from './sync-harness';
 
 /*
@@ -106,6 +107,39 @@ describe('a sync run costs what changed', () => {
     // (S9.8): no cursor, link or failure.
     const stateWrites = of(bench.dbs.sync).filter((e) => WRITES.has(e.commandName));
     expect([...new Set(stateWrites.map(collectionOf))].sort()).toEqual(['audit', 'runs']);
+  });
+
+  it('every write path of a record collection moves its org’s marker before it writes', async () => {
+    // The whole collection, imports included (the CLI's import reaches it so).
+    const accounts = bench.deps.crmStore.module('Accounts') as unknown as MongoRecordCollection<
+      Record<string, unknown>
+    >;
+    const org = `${bench.crmOrg}-markers`;
+    const tokens: (string | undefined)[] = [(await accounts.changeMarker(org))?.token];
+    const moved = async () => {
+      tokens.push((await accounts.changeMarker(org))?.token);
+      return new Set(tokens).size === tokens.length;
+    };
+    await accounts.upsertMany(org, [{ id: 'a1', data: account(1) }]);
+    expect(await moved()).toBe(true);
+    await accounts.upsertMany(org, [{ id: 'a1', data: account(1, '+1 555 0001') }]);
+    expect(await moved()).toBe(true);
+    await accounts.importMany(org, [{ id: 'a1', data: account(1, '+1 555 0002') }]);
+    expect(await moved()).toBe(true);
+    const [stored] = await accounts.findByIds(org, ['a1']);
+    await accounts.patchMany(org, [
+      {
+        id: 'a1',
+        expectedModifiedTime: stored!.modifiedTime,
+        base: stored!.data,
+        data: { ...stored!.data, Phone: '+1 555 0003' },
+      },
+    ]);
+    expect(await moved()).toBe(true);
+    await accounts.markDeleted(org, ['a1']);
+    expect(await moved()).toBe(true);
+    // Another org's marker is its own.
+    expect((await accounts.changeMarker(bench.crmOrg))?.token).not.toBe(tokens[tokens.length - 1]);
   });
 
   it('a change written while runs race is never missed by the next run', async () => {
