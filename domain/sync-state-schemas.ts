@@ -357,6 +357,9 @@ export type LinkDoc = z.output<typeof LinkDocSchema>;
 // ---------------------------------------------------------------------------------------------------------
 // Delta cursors
 
+/** A change-marker token (stores/change-markers.ts): a random UUID. */
+export const QuietTokenSchema = z.string().min(1).max(100);
+
 export const CursorDocSchema = withoutForbiddenKeys(
   z
     .object({
@@ -367,6 +370,8 @@ export const CursorDocSchema = withoutForbiddenKeys(
       cursor: DeltaCursorSchema,
       /** How far the last read got; past `cursor` when it read changes too recent to be settled. */
       seenThrough: DeltaCursorSchema.optional(),
+      /** The source's change-marker token the last read to the end vouches for (stores/change-markers.ts). */
+      quietToken: QuietTokenSchema.optional(),
       modifiedTime: z.date(),
     })
     .refine((c) => c._id === cursorIdOf(c.integrationId, c.module, c.direction), {

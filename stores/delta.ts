@@ -79,14 +79,13 @@ export function cursorOf(doc: { _id?: unknown; modifiedTime?: unknown }): DeltaC
 }
 
 /**
- * Up to `limit` documents of one scope ordered by (modifiedTime, _id), strictly after `after`, and the cursors
- * to go on from. Read-only, so safe to retry. Throws a ZodError for a bad org, cursor or limit (never turns
- * them into a filter) and the driver's error when the server fails.
+ * The filter, sort and limit findChangedSince sends (exported so tests can `explain` exactly that query):
+ * the scope's equality and the (modifiedTime, _id) range, the delta index's prefix and order. Throws a
+ * ZodError for a bad org, cursor or limit, and for an extra filter on a field the delta read owns.
  */
-export async function findChangedSince<T extends Document>(
-  collection: Collection<T>,
+export function deltaQuery<T extends Document>(
   options: FindChangedSinceOptions<T>,
-): Promise<DeltaPage<WithId<T>>> {
+): { filter: Filter<T>; sort: { modifiedTime: 1; _id: 1 }; limit: number; after: DeltaCursor | null } {
   const { org, after, limit, before, scopeField } = OptionsSchema.parse(options);
   const extra: Document = options.extraFilter ?? {};
   for (const key of [scopeField, 'modifiedTime', '_id', '$or'])
@@ -98,16 +97,28 @@ export async function findChangedSince<T extends Document>(
     filter.$or = [{ modifiedTime: { $gt: time } }, { modifiedTime: time, _id: { $gt: after.id } }];
   }
   if (before) filter.modifiedTime = { $lt: before };
+  return { filter: filter as Filter<T>, sort: { modifiedTime: 1, _id: 1 }, limit, after: after ?? null };
+}
 
+/**
+ * Up to `limit` documents of one scope ordered by (modifiedTime, _id), strictly after `after`, and the cursors
+ * to go on from. Read-only, so safe to retry. Throws a ZodError for a bad org, cursor or limit (never turns
+ * them into a filter) and the driver's error when the server fails.
+ */
+export async function findChangedSince<T extends Document>(
+  collection: Collection<T>,
+  options: FindChangedSinceOptions<T>,
+): Promise<DeltaPage<WithId<T>>> {
+  const { filter, sort, limit, after } = deltaQuery(options);
   // One more than asked tells whether the read is exhausted without a second query.
   const found = await collection
-    .find(filter as Filter<T>)
-    .sort({ modifiedTime: 1, _id: 1 })
+    .find(filter)
+    .sort(sort)
     .limit(limit + 1)
     .toArray();
   const docs = found.slice(0, limit);
   const last = docs[docs.length - 1];
-  const position = last ? cursorOf(last) : (after ?? null);
+  const position = last ? cursorOf(last) : after;
   return { docs, next: found.length > limit ? position : null, position };
 }
 
@@ -163,6 +174,12 @@ export function settledCursor(
   const clamped: DeltaCursor = { modifiedTime: new Date(bound - 1).toISOString(), id: '~' };
   return floor && compareCursors(floor, clamped) > 0 ? floor : clamped;
 }
+
+/**
+ * A position before every record (none is stamped at the epoch, no key starts below " "): where a reader that
+ * found nothing yet keeps what it must remember, e.g. the change-marker token its read vouches for.
+ */
+export const START_CURSOR: DeltaCursor = Object.freeze({ modifiedTime: new Date(0).toISOString(), id: ' ' });
 
 /** Orders two cursors by (modifiedTime, id). */
 export function compareCursors(a: DeltaCursor, b: DeltaCursor): number {

@@ -30,6 +30,7 @@ import type {
   StoredRecord,
   UpsertResult,
 } from './record-store';
+import { createChangeMarkers } from './change-markers';
 import { contentHashOf } from './content-hash';
 import {
   chunks,
@@ -187,13 +188,15 @@ const MAX_RESTAMPS = 5;
 
 /**
  * What a collection's writes need: each command is planned with a modified time taken just before it is
- * sent, and a command acknowledged late (delta.ts isLateWrite) stamps its records again.
+ * sent, and a command acknowledged late (delta.ts isLateWrite) stamps its records again. Between the stamp
+ * and the command, `touch` sets the org's change marker (change-markers.ts says why in that order).
  */
 interface Stamper {
   collection: Collection<RecordEnvelope>;
   modifiedField: ModifiedField;
   now: () => Date;
   maxUpdates: number;
+  touch: () => Promise<void>;
 }
 
 /**
@@ -207,6 +210,7 @@ async function sendStamped<I>(
   send: (planned: Planned[]) => Promise<Set<string>>,
 ): Promise<{ planned: Planned[]; lost: Set<string> }> {
   const time = s.now();
+  await s.touch();
   const planned = items.map((item) => planAt(item, time));
   const lost = await send(planned);
   if (isLateWrite(time, s.now()))
@@ -231,6 +235,7 @@ async function restamp(s: Stamper, late: readonly Planned[]): Promise<void> {
     const again: typeof pending = [];
     for (const batch of chunks(pending, s.maxUpdates)) {
       const time = s.now();
+      await s.touch();
       const stamped = batch.map(({ key, stamp, stampsData }) => ({
         key,
         stamp: nextModifiedTime(stamp, time),
@@ -517,6 +522,16 @@ export function createRecordCollection<T>(
   const lookups = new Set(['normName', ...(options.lookups ?? []).map((l) => l.field)]);
   const indexes = recordIndexes((options.lookups ?? []).map((l) => l.index));
   const capabilities = capabilitiesFor(db, options.capabilities);
+  const markers = createChangeMarkers(db, now);
+
+  /** The stamper of a write of `org`'s records on this server. */
+  const stamperFor = async (org: string): Promise<Stamper> => ({
+    collection,
+    modifiedField,
+    now,
+    maxUpdates: (await capabilities()).maxUpdatesPerCommand,
+    touch: () => markers.touch(name, org),
+  });
 
   const EnvelopeSchema = z.object({
     _id: z.string(),
@@ -631,7 +646,7 @@ export function createRecordCollection<T>(
     };
 
     const caps = await capabilities();
-    const s: Stamper = { collection, modifiedField, now, maxUpdates: caps.maxUpdatesPerCommand };
+    const s = await stamperFor(o);
     if (caps.insertBeforeRead) {
       // Where the read below decodes the whole collection (FerretDB v1 pushes no `$in` down: about 0.2-0.4 ms
       // per stored record, every call), inserting first costs nothing for records that are new, and it
@@ -707,6 +722,10 @@ export function createRecordCollection<T>(
 
     async ensureIndexes() {
       for (const spec of indexes) await createIndex(collection as unknown as Collection<Document>, spec);
+    },
+
+    async changeMarker(org) {
+      return markers.read(name, OrgIdSchema.parse(org));
     },
 
     async findChangedSince(org, after, limit, options = {}): Promise<ChangedPage<T>> {
@@ -875,8 +894,7 @@ export function createRecordCollection<T>(
           },
         };
       };
-      const { maxUpdatesPerCommand } = await capabilities();
-      const s: Stamper = { collection, modifiedField, now, maxUpdates: maxUpdatesPerCommand };
+      const s = await stamperFor(o);
       for (const batch of chunks(intents, s.maxUpdates)) {
         const { planned, lost } = await sendStamped(s, batch, planAt, async (planned) => {
           const { matchedCount } = await collection.bulkWrite(
@@ -905,8 +923,7 @@ export function createRecordCollection<T>(
           )
           .toArray()
       ).map((doc) => ({ key: doc._id, previous: z.date().parse(doc.modifiedTime) }));
-      const { maxUpdatesPerCommand } = await capabilities();
-      const s: Stamper = { collection, modifiedField, now, maxUpdates: maxUpdatesPerCommand };
+      const s = await stamperFor(o);
       const planAt: PlanAt<(typeof live)[number]> = ({ key, previous }, time) => {
         const modifiedTime = nextModifiedTime(previous, time);
         return {

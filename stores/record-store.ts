@@ -1,3 +1,4 @@
+import type { ChangeMarker } from '../domain/change-markers';
 import type { DeltaCursor } from '../domain/sync-state-schemas';
 
 /*
@@ -75,6 +76,11 @@ export interface RecordCollection<T> {
    * that top-level field of their data, e.g. contacts without an account; the page's position then stands
    * at the last such record. Read-only; throws on a bad cursor, field name or a server failure.
    */
+  /**
+   * The org's change marker (change-markers.ts): a token every write command of this collection replaces
+   * before it is sent. One read by `_id`; undefined when nothing was written since markers exist. Read-only.
+   */
+  changeMarker(org: string): Promise<ChangeMarker | undefined>;
   findChangedSince(
     org: string,
     after: DeltaCursor | null,

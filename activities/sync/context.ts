@@ -2,11 +2,12 @@ import { ApplicationFailure } from '@temporalio/activity';
 import { ErrorType } from '../../domain/errors';
 import { resolveFieldMaps, type ResolvedFieldMap } from '../../domain/sync/field-maps';
 import { kindSpecOf, moduleConfigOf, type BooksContext, type SyncKind } from '../../domain/sync/kinds';
-import type { IntegrationConfig } from '../../domain/sync-state-schemas';
+import type { SyncStep } from '../../domain/sync/plan';
+import type { IntegrationConfig, IntegrationDoc } from '../../domain/sync-state-schemas';
 import type { ViewFilter } from '../../domain/views';
 import type { SyncStateStore } from '../../stores/sync-state-store';
 import { createViewLoader } from '../views';
-import { STEP_SIZE, type ChunkContext, type SyncDeps, type SyncStepInput } from './types';
+import { STEP_SIZE, type ChunkContext, type StepSource, type SyncDeps, type SyncStepInput } from './types';
 
 /*
  * What a step reads once, before its chunks: the integration, the run's configuration snapshot, the Books
@@ -63,14 +64,22 @@ export function createKindSettings(deps: SyncDeps) {
 
 export type KindSettings = ReturnType<typeof createKindSettings>;
 
-/** Everything the chunks of a step share, read once at the start of its activity. */
+/** The collection a step reads, and the org there. */
+export function stepSource(deps: SyncDeps, step: SyncStep, integration: IntegrationDoc): StepSource {
+  const spec = kindSpecOf(step.kind);
+  return step.direction === 'crm_to_books'
+    ? { records: deps.crm.records(spec.crmModule), org: integration.crmOrgId }
+    : { records: deps.books.records(spec.booksModule), org: integration.booksOrgId };
+}
+
+/** Everything the chunks of a step share, read once at the start of its activity (after its integration). */
 export async function loadChunkContext(
   deps: SyncDeps,
   settings: KindSettings,
   input: SyncStepInput,
+  integration: IntegrationDoc,
 ): Promise<ChunkContext> {
   const state = deps.syncState;
-  const integration = await loadIntegration(state, input.integrationId);
   const { config, startedAt: runStartedAt } = await loadRunConfig(state, input.runId);
   const { step } = input;
   const spec = kindSpecOf(step.kind);

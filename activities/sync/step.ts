@@ -13,7 +13,7 @@ import { MAX_DELTA_PAGE, compareCursors } from '../../stores/delta';
 import { positionOf } from '../../stores/record-collection';
 import type { ChangedPage, StoredRecord } from '../../stores/record-store';
 import { applyChunk, auditConflicts } from './apply';
-import { loadChunkContext, type KindSettings } from './context';
+import { loadChunkContext, loadIntegration, stepSource, type KindSettings } from './context';
 import { decideChunk } from './decide';
 import { isolatingPoison, recordPoisoned } from './poison';
 import {
@@ -46,15 +46,16 @@ export async function runStep(
 ): Promise<SyncStepResult> {
   const ctx = Context.current();
   const state = deps.syncState;
-  const chunk = await loadChunkContext(deps, settings, input);
-  const { step, spec, integration } = chunk;
-  const toBooks = step.direction === 'crm_to_books';
-  const source = toBooks ? deps.crm.records(spec.crmModule) : deps.books.records(spec.booksModule);
-  const sourceOrg = toBooks ? integration.crmOrgId : integration.booksOrgId;
+  const { step } = input;
+  const integration = await loadIntegration(state, input.integrationId);
+  const source = stepSource(deps, step, integration);
   const cursorModule = `${step.kind}`;
 
-  const start = await startingPoint(state, input, cursorModule);
+  const start = await startingPoint(state, input, cursorModule, source, deps.quietMs);
   const window = start.window;
+  // Nothing changed since the last read to the end: the step costs its few point reads, and writes nothing.
+  if (start.quiet) return { next: null, counts: emptyRunCounts(), records: 0, window };
+  const chunk = await loadChunkContext(deps, settings, input, integration);
   let cursor = start.cursor;
   const size = deps.stepSize ?? STEP_SIZE;
   const maxRecords = input.maxRecords ?? size.maxRecords;
@@ -70,13 +71,13 @@ export async function runStep(
     while (records < maxRecords) {
       // A worker shutting down cancels us between chunks; the retry resumes from the heartbeated cursor.
       if (ctx.cancellationSignal.aborted) throw new CancelledFailure('the worker is shutting down');
-      const page = await readPage(source, sourceOrg, step, cursor, chunkSize);
+      const page = await readPage(source.records, source.org, step, cursor, chunkSize);
       if (page.records.length > 0 || (page.unreadable?.length ?? 0) > 0) {
         const pageCount = await syncPage(deps, settings, chunk, input, window, cursor, page);
         for (const k of Object.keys(counts) as (keyof RunCounts)[]) counts[k] += pageCount[k];
         records += page.records.length + (page.unreadable?.length ?? 0);
       }
-      if (page.position && !step.ids) await savePosition(state, input, cursorModule, window, page.position);
+      if (!step.ids) await savePosition(state, input, cursorModule, window, page.position, !page.next);
       cursor = page.position;
       ctx.heartbeat({ cursor, window });
       if (!page.next) return { next: null, counts, records, window };

@@ -47,6 +47,11 @@ export interface SyncDeps {
   };
   /** A step's default sizes on this server (STEP_SIZE unless the server wants others: FERRETDB_STEP_SIZE). */
   stepSize?: StepSize;
+  /**
+   * How long a source's change marker must have been quiet before a step's read may vouch for it
+   * (stores/change-markers.ts MARKER_QUIET_MS unless a test shortens it).
+   */
+  quietMs?: number;
 }
 
 export interface PrepareSyncRunInput {
@@ -71,6 +76,11 @@ export interface StepWindow {
   settledBefore: string;
   from: DeltaCursor | null;
   seenThrough: DeltaCursor | null;
+  /**
+   * The source's change-marker token read before the step's first page, when it had been quiet long enough
+   * for a read to the end to vouch for it: saved with the step's final cursor (absent from older windows).
+   */
+  quietToken?: string;
 }
 
 export interface SyncStepInput {
@@ -132,6 +142,12 @@ export const STEP_SIZE: StepSize = { maxRecords: 5000, chunkSize: 5000, writeSli
  * is read in as few chunks as memory allows. Bench, N=100,000: see the README's Benchmarks section.
  */
 export const FERRETDB_STEP_SIZE: StepSize = { maxRecords: 50_000, chunkSize: 50_000, writeSlice: 5000 };
+
+/** The collection a step reads and the org it reads there. */
+export interface StepSource {
+  records: RecordCollection<Data>;
+  org: string;
+}
 
 /** What every chunk of a step shares. */
 export interface ChunkContext {

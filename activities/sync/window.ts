@@ -2,10 +2,12 @@ import { Context } from '@temporalio/activity';
 import { orphanField } from '../../domain/sync/step-rules';
 import type { SyncStep } from '../../domain/sync/plan';
 import type { DeltaCursor } from '../../domain/sync-state-schemas';
-import { compareCursors, settledBoundary, settledCursor } from '../../stores/delta';
+import { mustScan, trustedToken } from '../../domain/change-markers';
+import { MARKER_QUIET_MS } from '../../stores/change-markers';
+import { START_CURSOR, compareCursors, settledBoundary, settledCursor } from '../../stores/delta';
 import type { ChangedPage, RecordCollection } from '../../stores/record-store';
 import type { SyncStateStore } from '../../stores/sync-state-store';
-import type { Data, StepWindow, SyncStepInput } from './types';
+import type { Data, StepSource, StepWindow, SyncStepInput } from './types';
 
 /*
  * A step's window and cursor (see stores/delta.ts): where its activity starts reading, which page it reads
@@ -15,13 +17,17 @@ import type { Data, StepWindow, SyncStepInput } from './types';
 /**
  * Where a step's activity starts reading, and the step's window: a retry resumes from its heartbeat, a
  * later activity of the step from the workflow's cursor, both with the window the step began with; the
- * step's first activity starts from the saved cursor with a new window (settled boundary taken now).
+ * step's first activity starts from the saved cursor with a new window (settled boundary taken now), or is
+ * `quiet` when the source's change marker proves nothing changed since the saved cursor's read to the end
+ * (stores/change-markers.ts): then it reads nothing more.
  */
 export async function startingPoint(
   state: SyncStateStore,
   input: SyncStepInput,
   cursorModule: string,
-): Promise<{ cursor: DeltaCursor | null; window: StepWindow }> {
+  source: StepSource,
+  quietMs: number = MARKER_QUIET_MS,
+): Promise<{ cursor: DeltaCursor | null; window: StepWindow; quiet?: boolean }> {
   const fresh = (from: DeltaCursor | null, seenThrough: DeltaCursor | null): StepWindow => ({
     settledBefore: settledBoundary(new Date()).toISOString(),
     seenThrough,
@@ -36,7 +42,13 @@ export async function startingPoint(
   if (input.step.ids) return { cursor: null, window: fresh(null, null) };
   const saved = await state.getCursorState(input.integrationId, cursorModule, input.step.direction);
   const from = saved?.cursor ?? null;
-  return { cursor: from, window: fresh(from, saved?.seenThrough ?? null) };
+  // Read before the first page (the clock before the read), so the token can vouch only for what the
+  // read then finds.
+  const readAt = new Date();
+  const marker = await source.records.changeMarker(source.org);
+  const quietToken = trustedToken(marker, readAt, quietMs);
+  const window = { ...fresh(from, saved?.seenThrough ?? null), ...(quietToken && { quietToken }) };
+  return { cursor: from, window, quiet: !mustScan(saved?.quietToken, marker) };
 }
 
 /** The step's next page of source records after `cursor`: its targeted ids, or what changed. */
@@ -75,15 +87,21 @@ async function targetedPage(
 
 /**
  * Saves the step's cursor after a page, never past the settled boundary: what is newer is read again by the
- * next run (delta.ts), which then knows how far this one had read (seenThrough).
+ * next run (delta.ts), which then knows how far this one had read (seenThrough). After the last page, with
+ * the change-marker token the step's window vouches for; a read that never found a record keeps its token at
+ * the start of the order. Nothing to save (no position, no token): nothing written.
  */
 export async function savePosition(
   state: SyncStateStore,
   input: SyncStepInput,
   cursorModule: string,
   window: StepWindow,
-  position: DeltaCursor,
+  reached: DeltaCursor | null,
+  readToEnd: boolean,
 ): Promise<void> {
+  const token = readToEnd ? window.quietToken : undefined;
+  const position = reached ?? (token ? START_CURSOR : null);
+  if (!position) return;
   const settled = settledCursor(position, new Date(window.settledBefore), window.from);
   const seenThrough =
     window.seenThrough && compareCursors(window.seenThrough, position) > 0 ? window.seenThrough : position;
@@ -94,5 +112,6 @@ export async function savePosition(
       input.step.direction,
       settled,
       compareCursors(seenThrough, settled) > 0 ? seenThrough : undefined,
+      token,
     );
 }

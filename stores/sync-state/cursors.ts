@@ -2,11 +2,12 @@ import type { Db } from 'mongodb';
 import {
   CursorDocSchema,
   DeltaCursorSchema,
+  QuietTokenSchema,
   cursorIdOf,
   type DeltaCursor,
   type SyncDirection,
 } from '../../domain/sync-state-schemas';
-import type { Stored } from '../mongo-helpers';
+import { defined, type Stored } from '../mongo-helpers';
 import type { StoreOptions } from '../server-capabilities';
 import { clockOf, createCollectionIndexes, type CollectionIndexSpec } from './common';
 
@@ -19,6 +20,13 @@ const COLLECTION = 'cursors';
 
 /** None beyond `_id`: every read and write names one cursor by it. */
 export const CURSOR_INDEXES: readonly CollectionIndexSpec[] = [];
+
+/** A saved cursor with how far its last read got and the change-marker token it vouches for (saveCursor). */
+export interface CursorState {
+  cursor: DeltaCursor;
+  seenThrough?: DeltaCursor | undefined;
+  quietToken?: string | undefined;
+}
 
 export interface CursorsRepository {
   /** Creates CURSOR_INDEXES (none today). Idempotent; awaited once at start-up. */
@@ -34,11 +42,12 @@ export interface CursorsRepository {
     integrationId: string,
     module: string,
     direction: SyncDirection,
-  ): Promise<{ cursor: DeltaCursor; seenThrough?: DeltaCursor | undefined } | undefined>;
+  ): Promise<CursorState | undefined>;
   /**
-   * Saves the delta cursor, and with `seenThrough` how far the read went beyond it (records the next read
-   * meets again up to there were counted already). Idempotent; last write wins (a cursor moved back only
-   * re-reads records).
+   * Saves the delta cursor, with `seenThrough` how far the read went beyond it (records the next read meets
+   * again up to there were counted already), and with `quietToken` the source's change-marker token a read
+   * to the end vouches for (absent: none, the next read scans). Idempotent; last write wins (a cursor moved
+   * back only re-reads records).
    */
   saveCursor(
     integrationId: string,
@@ -46,6 +55,7 @@ export interface CursorsRepository {
     direction: SyncDirection,
     cursor: DeltaCursor,
     seenThrough?: DeltaCursor,
+    quietToken?: string,
   ): Promise<void>;
 }
 
@@ -65,18 +75,21 @@ export function createCursorsRepository(db: Db, options: StoreOptions = {}): Cur
     async getCursorState(integrationId, module, direction) {
       const doc = await cursors.findOne({ _id: cursorIdOf(integrationId, module, direction) });
       if (!doc) return undefined;
-      const { cursor, seenThrough } = CursorDocSchema.parse(doc);
-      return { cursor, seenThrough };
+      const { cursor, seenThrough, quietToken } = CursorDocSchema.parse(doc);
+      return { cursor, seenThrough, quietToken };
     },
 
-    async saveCursor(integrationId, module, direction, cursor, seenThrough) {
+    async saveCursor(integrationId, module, direction, cursor, seenThrough, quietToken) {
       const parsed = DeltaCursorSchema.parse(cursor);
       const seen = seenThrough === undefined ? undefined : DeltaCursorSchema.parse(seenThrough);
+      const token = quietToken === undefined ? undefined : QuietTokenSchema.parse(quietToken);
+      // What is not given is removed: a cursor saved mid-read vouches for no token.
+      const absent = { ...(!seen && { seenThrough: '' }), ...(!token && { quietToken: '' }) };
       await cursors.updateOne(
         { _id: cursorIdOf(integrationId, module, direction) },
         {
-          $set: { cursor: parsed, modifiedTime: now(), ...(seen && { seenThrough: seen }) },
-          ...(seen ? {} : { $unset: { seenThrough: '' } }),
+          $set: defined({ cursor: parsed, modifiedTime: now(), seenThrough: seen, quietToken: token }),
+          ...(Object.keys(absent).length > 0 && { $unset: absent }),
           $setOnInsert: { integrationId, module, direction },
         },
         { upsert: true },
