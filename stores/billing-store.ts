@@ -47,8 +47,11 @@ export interface BillingStore {
   listSubscriptions(org: string): Promise<StoredRecord<BillingSubscription>[]>;
 }
 
-/** Every live record of a collection, in delta order: reports and the sync read the org whole. */
-async function listLive<T>(collection: MongoRecordCollection<T>, org: string): Promise<StoredRecord<T>[]> {
+/** Every live record of a collection, in delta order: reports, list views and the sync read the org whole. */
+export async function listLive<T>(
+  collection: MongoRecordCollection<T>,
+  org: string,
+): Promise<StoredRecord<T>[]> {
   const records: StoredRecord<T>[] = [];
   let page = await collection.findChangedSince(org, null, PAGE);
   records.push(...page.records);
