@@ -18,6 +18,7 @@ import {
   type ReprocessInput,
   type SyncOperations,
 } from './types';
+import { serveDashboardPage } from './dashboards-page';
 import { DOCUMENT_ROUTES } from './documents';
 import { SUBSCRIPTION_ROUTES } from './subscriptions';
 import { USER_ROUTES } from './users';
@@ -370,6 +371,7 @@ export function createHttpHandler(
   async function handle(req: http.IncomingMessage, res: http.ServerResponse, path: string, search: string) {
     const method = req.method ?? 'GET';
     try {
+      if (await serveDashboardPage(method, path, res)) return;
       const match = matchRoute(method, path);
       if (!match.route) {
         if (match.allowed)
