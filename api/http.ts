@@ -18,7 +18,9 @@ import {
   type ReprocessInput,
   type SyncOperations,
 } from './types';
+import { serveDashboardPage } from './dashboards-page';
 import { DOCUMENT_ROUTES } from './documents';
+import { SUBSCRIPTION_ROUTES } from './subscriptions';
 import { USER_ROUTES } from './users';
 
 /**
@@ -206,6 +208,7 @@ export const ROUTES: readonly Route[] = [
   },
   ...USER_ROUTES,
   ...DOCUMENT_ROUTES,
+  ...SUBSCRIPTION_ROUTES,
 ];
 
 /** A refusal of the HTTP layer itself (not of an operation): its status, kind and headers. */
@@ -368,6 +371,7 @@ export function createHttpHandler(
   async function handle(req: http.IncomingMessage, res: http.ServerResponse, path: string, search: string) {
     const method = req.method ?? 'GET';
     try {
+      if (await serveDashboardPage(method, path, res)) return;
       const match = matchRoute(method, path);
       if (!match.route) {
         if (match.allowed)

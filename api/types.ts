@@ -13,10 +13,12 @@ import type {
 } from '../workflows/messages';
 import type { VerifyReport } from '../domain/verify';
 import type { DocumentOperations } from './documents';
+import type { SubscriptionOperations } from './subscriptions';
 import type { UserOperations } from './users';
 
 export type { UserOperations } from './users';
 export type { DocumentOperations, DocumentView, WriteDocumentInput, WriteDocumentResult } from './documents';
+export type { SubscriptionOperations } from './subscriptions';
 import { describeUnknownKey, findUnknownKeys } from '../domain/unknown-keys';
 
 /**
@@ -284,6 +286,8 @@ export interface SyncOperations {
   users?: UserOperations;
   /** CRM finance documents (api/documents.ts), where the composition root provides them. */
   documents?: DocumentOperations;
+  /** Subscriptions in the CRM and their reports (api/subscriptions.ts), where the composition root provides them. */
+  subscriptions?: SubscriptionOperations;
   enable(input: EnableInput): Promise<EnableResult & { integrationId: string }>;
   configure(
     ref: IntegrationRef,

@@ -3,6 +3,7 @@ import { userInfo } from 'node:os';
 import type { Command } from 'commander';
 import { createOperations } from '../api/operations';
 import { createDocumentOperations } from '../api/documents';
+import { createSubscriptionOperations, subscriptionDepsOf } from '../api/subscriptions';
 import { createUserOperations, userDepsOf } from '../api/users';
 import {
   AuditQuerySchema,
@@ -120,6 +121,7 @@ export async function connectOperations(env: NodeJS.ProcessEnv = process.env): P
         temporal: temporal.value,
         taskQueue: app.temporal.taskQueue,
       }),
+      subscriptions: createSubscriptionOperations(subscriptionDepsOf(deps)),
       documents: createDocumentOperations({
         temporal: temporal.value,
         taskQueue: app.temporal.taskQueue,

@@ -7,6 +7,7 @@ import { loadConfig } from '../workers/config';
 import { createLogger } from '../workers/logging';
 import { registerDataCommands } from './data/commands';
 import { registerDocumentCommands } from './documents-commands';
+import { registerSubscriptionCommands } from './subscriptions-commands';
 import { registerIntegrationCommands } from './integration-commands';
 import { registerVerifyCommand } from './verify-command';
 import { registerUserCommands } from '../cli/users-commands';
@@ -156,6 +157,7 @@ async function main(argv: string[]): Promise<void> {
   registerVerifyCommand(program);
   registerUserCommands(program);
   registerDocumentCommands(program);
+  registerSubscriptionCommands(program);
 
   await program.parseAsync(argv);
 }

@@ -473,3 +473,19 @@ export function convertMinor(input: ConvertInput): number {
   );
   return toSafeNumber(converted, 'converted amount');
 }
+
+/**
+ * `minor × multiplier / divisor`, rounded once: an amount spread over a period (a yearly price's monthly
+ * share, 12000 / 12 months) or a share as a ratio. Exact: the product never passes through a double.
+ */
+export function scaleMinor(
+  minor: number,
+  multiplier: number,
+  divisor: number,
+  roundingMode: RoundingMode = 'half_up',
+): number {
+  if (!Number.isSafeInteger(divisor) || divisor <= 0)
+    throw new MoneyError(`divisor must be a positive integer, got ${divisor}`);
+  const product = checkMinor(minor, 'amount') * checkMinor(multiplier, 'multiplier');
+  return toSafeNumber(roundDiv(product, BigInt(divisor), roundingMode), 'amount');
+}

@@ -3,6 +3,7 @@ import type pino from 'pino';
 import { startHttpServer } from '../api/http';
 import { createDocumentOperations } from '../api/documents';
 import { createOperations } from '../api/operations';
+import { createSubscriptionOperations, subscriptionDepsOf } from '../api/subscriptions';
 import { createUserOperations, userDepsOf } from '../api/users';
 import type { Endpoints } from '../scripts/services';
 import type { LoadedConfig } from './config';
@@ -52,6 +53,7 @@ export async function startApi(
           syncState: running.deps.syncState,
           crm: running.deps.crmStore,
         }),
+        subscriptions: createSubscriptionOperations(subscriptionDepsOf(running.deps)),
       },
       port: config.app.http.port,
       host: config.app.http.host,

@@ -5,8 +5,10 @@ import { FERRETDB_STEP_SIZE, type SyncDeps } from '../activities/sync';
 import type { AppConfig } from '../domain/config';
 import type { MongoRecordCollection } from '../stores/record-collection';
 import type { RecordCollection, StoredRecord } from '../stores/record-store';
+import { createBillingStore, type BillingStore } from '../stores/billing-store';
 import { createBooksStore, type BooksStore } from '../stores/books-store';
 import { createCrmStore, type CrmStore } from '../stores/crm-store';
+import { createCrmSubscriptions, type CrmSubscriptions } from '../stores/crm-subscriptions';
 import { createDiagnosticsStore } from '../stores/diagnostics-store';
 import { createIntegrationUsersRepository } from '../stores/integration-users';
 import { probeServerCapabilities } from '../stores/server-capabilities';
@@ -18,6 +20,9 @@ export interface Deps extends ActivityDeps {
   crmStore: CrmStore;
   booksStore: BooksStore;
   syncState: SyncStateStore;
+  /** Billing's plans and subscriptions (issue 19), and the CRM Subscriptions module they are synced into. */
+  billingStore: BillingStore;
+  crmSubscriptions: CrmSubscriptions;
   close(): Promise<void>;
 }
 
@@ -83,18 +88,24 @@ export async function createDeps(mongo: AppConfig['mongo'] & { uri: string }): P
     const crmStore = createCrmStore(client.db(mongo.crmDb), { capabilities });
     const booksStore = createBooksStore(client.db(mongo.booksDb), { capabilities });
     const integrationUsers = createIntegrationUsersRepository(client.db(mongo.booksDb), booksStore);
+    const billingStore = createBillingStore(client.db(mongo.booksDb), { capabilities });
+    const crmSubscriptions = createCrmSubscriptions(client.db(mongo.crmDb), { capabilities });
     await Promise.all([
       diagnostics.ensureIndexes(),
       syncState.ensureIndexes(),
       crmStore.ensureIndexes(),
       booksStore.ensureIndexes(),
       integrationUsers.ensureIndexes(),
+      billingStore.ensureIndexes(),
+      crmSubscriptions.ensureIndexes(),
     ]);
     return {
       mongo: client,
       diagnostics,
       crmStore,
       booksStore,
+      billingStore,
+      crmSubscriptions,
       ...syncDepsOf(crmStore, booksStore, syncState),
       financeBooks: financeBooksOf(booksStore),
       integrationUsers,
