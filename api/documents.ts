@@ -17,6 +17,7 @@ import {
 } from '../workflows/messages';
 import type { Route } from './http';
 import { integrationPath, integrationRefOf } from './route-paths';
+import { refuseFinanceModuleWrite } from './sandbox';
 import { IntegrationRefSchema, OperationError, parseRequest, type IntegrationRef } from './types';
 
 /*
@@ -111,6 +112,7 @@ export function createDocumentOperations(deps: DocumentOperationsDeps): Document
     async writeDocument(raw, body) {
       const integration = await integrationOf(raw);
       const input = parseRequest(WriteDocumentInputSchema, body, 'document');
+      await refuseFinanceModuleWrite(deps.crm, integration.crmOrgId, input.module);
       let written: WriteDocumentResult['written'];
       try {
         const result = await deps.crm

@@ -19,6 +19,7 @@ import {
   type SyncOperations,
 } from './types';
 import { DOCUMENT_ROUTES } from './documents';
+import { SANDBOX_ROUTES } from './sandbox';
 import { USER_ROUTES } from './users';
 
 /**
@@ -206,6 +207,7 @@ export const ROUTES: readonly Route[] = [
   },
   ...USER_ROUTES,
   ...DOCUMENT_ROUTES,
+  ...SANDBOX_ROUTES,
 ];
 
 /** A refusal of the HTTP layer itself (not of an operation): its status, kind and headers. */

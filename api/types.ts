@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ZohoProductSchema } from '../domain/sandbox';
 import {
   EnvironmentSchema,
   FailureStatusSchema,
@@ -13,6 +14,8 @@ import type {
 } from '../workflows/messages';
 import type { VerifyReport } from '../domain/verify';
 import type { DocumentOperations } from './documents';
+import type { SandboxOperations } from './sandbox';
+export type { CreateSandboxInput, CreateSandboxResult, SandboxOperations } from './sandbox';
 import type { UserOperations } from './users';
 
 export type { UserOperations } from './users';
@@ -49,6 +52,8 @@ export const EnableInputSchema = z.strictObject({
   booksOrgId: Id,
   environment: EnvironmentSchema.default('production'),
   config: IntegrationConfigSchema,
+  /** The Zoho finance products to integrate; only Books in a sandbox (S8.6, checked by the enable). */
+  products: z.array(ZohoProductSchema).min(1).max(5).default(['books']),
   /** S2.8: save and sync now (default), or save and sync at the next periodic time. */
   syncNow: z.boolean().default(true),
   actor: ActorSchema.optional(),
@@ -282,7 +287,14 @@ export interface SyncOperations {
   users?: UserOperations;
   /** CRM finance documents (api/documents.ts), where the composition root provides them. */
   documents?: DocumentOperations;
-  enable(input: EnableInput): Promise<EnableResult & { integrationId: string }>;
+  /** Sandboxes and the refused deployment (api/sandbox.ts), where the composition root provides them. */
+  sandbox?: SandboxOperations;
+  /** A sandbox enable also answers with the scheduled job it started (S8.3). */
+  enable(
+    input: EnableInput,
+  ): Promise<
+    EnableResult & { integrationId: string; sandboxModules?: { workflowId: string; started: boolean } }
+  >;
   configure(
     ref: IntegrationRef,
     input: ConfigureInput,

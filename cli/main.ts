@@ -8,6 +8,7 @@ import { createLogger } from '../workers/logging';
 import { registerDataCommands } from './data/commands';
 import { registerDocumentCommands } from './documents-commands';
 import { registerIntegrationCommands } from './integration-commands';
+import { registerSandboxCommands } from './sandbox-commands';
 import { registerVerifyCommand } from './verify-command';
 import { registerUserCommands } from '../cli/users-commands';
 import type { DemoSummary } from './demo';
@@ -156,6 +157,7 @@ async function main(argv: string[]): Promise<void> {
   registerVerifyCommand(program);
   registerUserCommands(program);
   registerDocumentCommands(program);
+  registerSandboxCommands(program);
 
   await program.parseAsync(argv);
 }

@@ -6,6 +6,7 @@ import {
   type SyncOperations,
 } from '../api/types';
 import { createDocumentsClient } from './documents-client';
+import { createSandboxClient } from './sandbox-client';
 import { createUsersClient } from './users-client';
 
 /**
@@ -126,6 +127,7 @@ export function createSyncClient(
     verify: async (ref) => call('GET', `${base(ref)}/verify`),
     users: createUsersClient(call, base),
     documents: createDocumentsClient(call, base),
+    sandbox: createSandboxClient(call, base),
   };
 }
 

@@ -3,6 +3,7 @@ import type pino from 'pino';
 import { startHttpServer } from '../api/http';
 import { createDocumentOperations } from '../api/documents';
 import { createOperations } from '../api/operations';
+import { createSandboxOperations } from '../api/sandbox';
 import { createUserOperations, userDepsOf } from '../api/users';
 import type { Endpoints } from '../scripts/services';
 import type { LoadedConfig } from './config';
@@ -51,6 +52,11 @@ export async function startApi(
           taskQueue: config.app.temporal.taskQueue,
           syncState: running.deps.syncState,
           crm: running.deps.crmStore,
+        }),
+        sandbox: createSandboxOperations({
+          crm: running.deps.crmStore,
+          books: running.deps.booksStore,
+          slots: running.deps.sandboxSlots,
         }),
       },
       port: config.app.http.port,

@@ -9,6 +9,7 @@ import { createBooksStore, type BooksStore } from '../stores/books-store';
 import { createCrmStore, type CrmStore } from '../stores/crm-store';
 import { createDiagnosticsStore } from '../stores/diagnostics-store';
 import { createIntegrationUsersRepository } from '../stores/integration-users';
+import { createSandboxSlots, type SandboxSlots } from '../stores/sandbox-slots';
 import { probeServerCapabilities } from '../stores/server-capabilities';
 import { createSyncStateStore, type SyncStateStore } from '../stores/sync-state-store';
 
@@ -18,6 +19,8 @@ export interface Deps extends ActivityDeps {
   crmStore: CrmStore;
   booksStore: BooksStore;
   syncState: SyncStateStore;
+  /** The Books orgs' sandbox slots (S8.1). */
+  sandboxSlots: SandboxSlots;
   close(): Promise<void>;
 }
 
@@ -95,6 +98,7 @@ export async function createDeps(mongo: AppConfig['mongo'] & { uri: string }): P
       diagnostics,
       crmStore,
       booksStore,
+      sandboxSlots: createSandboxSlots(client.db(mongo.syncDb)),
       ...syncDepsOf(crmStore, booksStore, syncState),
       financeBooks: financeBooksOf(booksStore),
       integrationUsers,
