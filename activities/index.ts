@@ -1,6 +1,7 @@
 import type { DiagnosticsStore } from '../stores/diagnostics-store';
 import { createDocumentActivities, type DocumentDeps } from './documents';
 import { createIntegrationActivities } from './integration';
+import { createSandboxActivities } from './sandbox';
 import { createSyncActivities, type SyncDeps } from './sync';
 import { createUserActivities, type UserDeps } from './users';
 import { createWiringActivities } from './wiring';
@@ -18,6 +19,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createIntegrationActivities(deps),
     ...createUserActivities(deps),
     ...createDocumentActivities(deps),
+    ...createSandboxActivities(deps),
   };
 }
 

@@ -1,6 +1,7 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import { checkConfigInput, configChanges, describeConfigChanges } from '../domain/config-input';
 import { ErrorType } from '../domain/errors';
+import { describeRefusals, pairingRefusals } from '../domain/sandbox';
 import { type Environment, type IntegrationConfig, type IntegrationDoc } from '../domain/sync-state-schemas';
 import { TwoWayIntegrationExistsError } from '../stores/sync-state-store';
 import { CRM_FINANCE_MODULES, type SyncDeps } from './sync';
@@ -160,6 +161,9 @@ export function createIntegrationActivities(deps: SyncDeps) {
       if (!crmOrg) throw refuse(`CRM org ${input.crmOrgId} is not known`, ErrorType.NotFound);
       const booksOrg = await deps.books.getOrganization(input.booksOrgId);
       if (!booksOrg) throw refuse(`Books org ${input.booksOrgId} is not known`, ErrorType.NotFound);
+      // S8.2 again here, for an enable sent to the workflow without the operations' check.
+      const crossed = pairingRefusals({ ...input, crmOrg, booksOrg });
+      if (crossed.length > 0) throw refuse(describeRefusals(crossed), ErrorType.Conflict);
       const existing = await state.getIntegration(input.integrationId);
       const twoWayElsewhere = (await state.listIntegrationsForCrmOrg(input.crmOrgId)).find(
         (i) =>

@@ -16,6 +16,7 @@ import type { documentPollerWorkflow } from '../workflows/document-poller';
 import { documentProgressQuery, type DocumentProgress } from '../workflows/messages';
 import type { Route } from './http';
 import { integrationPath, integrationRefOf } from './route-paths';
+import { refuseFinanceModuleWrite } from './sandbox';
 import { IntegrationRefSchema, OperationError, parseRequest, type IntegrationRef } from './types';
 
 /*
@@ -115,6 +116,7 @@ export function createDocumentOperations(deps: DocumentOperationsDeps): Document
     async writeDocument(raw, body) {
       const integration = await integrationOf(raw);
       const input = parseRequest(WriteDocumentInputSchema, body, 'document');
+      await refuseFinanceModuleWrite(deps.crm, integration.crmOrgId, input.module);
       let written: WriteDocumentResult['written'];
       try {
         const result = await deps.crm

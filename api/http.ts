@@ -21,6 +21,7 @@ import {
 import { serveDashboardPage } from './dashboards-page';
 import { DOCUMENT_ROUTES } from './documents';
 import { SUBSCRIPTION_ROUTES } from './subscriptions';
+import { SANDBOX_ROUTES } from './sandbox';
 import { USER_ROUTES } from './users';
 
 /**
@@ -209,6 +210,7 @@ export const ROUTES: readonly Route[] = [
   ...USER_ROUTES,
   ...DOCUMENT_ROUTES,
   ...SUBSCRIPTION_ROUTES,
+  ...SANDBOX_ROUTES,
 ];
 
 /** A refusal of the HTTP layer itself (not of an operation): its status, kind and headers. */

@@ -60,6 +60,7 @@ import {
   type SyncOperations,
 } from './types';
 import { signalNotifiedDocuments } from './documents';
+import { refuseSandboxEnable, scheduleSandboxModules } from './sandbox';
 import { verifyIntegration } from './verify';
 import { createWorkflowCalls, type CallWaits } from './workflow-calls';
 
@@ -73,6 +74,8 @@ export interface OperationsDeps {
   webhookToken?: string;
   /** How long calls to the integration's workflow may wait (api/workflow-calls.ts); shorter in tests. */
   waits?: Partial<CallWaits>;
+  /** How long a sandbox enable's scheduled job waits before creating the finance modules (S8.3); 5 minutes. */
+  sandboxModulesDelayMs?: number;
 }
 
 type Data = Record<string, unknown>;
@@ -190,10 +193,11 @@ export function createOperations(deps: OperationsDeps): SyncOperations {
       const input = parseRequest(EnableInputSchema, raw, 'integration');
       const integrationId = integrationIdOf(input.crmOrgId, input.booksOrgId, input.environment);
       // Checked before any workflow starts, so an unknown org writes nothing anywhere.
-      if (!(await deps.crm.getOrg(input.crmOrgId)))
-        throw new OperationError('not_found', `CRM org ${input.crmOrgId} is not known`);
-      if (!(await deps.books.getOrganization(input.booksOrgId)))
-        throw new OperationError('not_found', `Books org ${input.booksOrgId} is not known`);
+      const crmOrg = await deps.crm.getOrg(input.crmOrgId);
+      if (!crmOrg) throw new OperationError('not_found', `CRM org ${input.crmOrgId} is not known`);
+      const booksOrg = await deps.books.getOrganization(input.booksOrgId);
+      if (!booksOrg) throw new OperationError('not_found', `Books org ${input.booksOrgId} is not known`);
+      refuseSandboxEnable({ ...input, crmOrg, booksOrg });
       const result = await viaWorkflow(integrationId, async () => {
         await calls.requireWorker();
         const window = calls.requestWindow();
@@ -209,7 +213,13 @@ export function createOperations(deps: OperationsDeps): SyncOperations {
           }),
         );
       });
-      return { integrationId, ...result };
+      const scheduled = await scheduleSandboxModules(
+        deps.temporal,
+        deps.taskQueue,
+        { ...input, integrationId },
+        deps.sandboxModulesDelayMs,
+      );
+      return { integrationId, ...result, ...(scheduled && { sandboxModules: scheduled }) };
     },
 
     async configure(raw, body) {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ZohoProductSchema } from '../domain/sandbox';
 import {
   EnvironmentSchema,
   FailureStatusSchema,
@@ -14,6 +15,8 @@ import type {
 import type { VerifyReport } from '../domain/verify';
 import type { DocumentOperations } from './documents';
 import type { SubscriptionOperations } from './subscriptions';
+import type { SandboxOperations } from './sandbox';
+export type { CreateSandboxInput, CreateSandboxResult, SandboxOperations } from './sandbox';
 import type { UserOperations } from './users';
 
 export type { UserOperations } from './users';
@@ -51,6 +54,8 @@ export const EnableInputSchema = z.strictObject({
   booksOrgId: Id,
   environment: EnvironmentSchema.default('production'),
   config: IntegrationConfigSchema,
+  /** The Zoho finance products to integrate; only Books in a sandbox (S8.6, checked by the enable). */
+  products: z.array(ZohoProductSchema).min(1).max(5).default(['books']),
   /** S2.8: save and sync now (default), or save and sync at the next periodic time. */
   syncNow: z.boolean().default(true),
   actor: ActorSchema.optional(),
@@ -288,7 +293,14 @@ export interface SyncOperations {
   documents?: DocumentOperations;
   /** Subscriptions in the CRM and their reports (api/subscriptions.ts), where the composition root provides them. */
   subscriptions?: SubscriptionOperations;
-  enable(input: EnableInput): Promise<EnableResult & { integrationId: string }>;
+  /** Sandboxes and the refused deployment (api/sandbox.ts), where the composition root provides them. */
+  sandbox?: SandboxOperations;
+  /** A sandbox enable also answers with the scheduled job it started (S8.3). */
+  enable(
+    input: EnableInput,
+  ): Promise<
+    EnableResult & { integrationId: string; sandboxModules?: { workflowId: string; started: boolean } }
+  >;
   configure(
     ref: IntegrationRef,
     input: ConfigureInput,

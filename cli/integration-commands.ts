@@ -4,6 +4,7 @@ import type { Command } from 'commander';
 import { createOperations } from '../api/operations';
 import { createDocumentOperations } from '../api/documents';
 import { createSubscriptionOperations, subscriptionDepsOf } from '../api/subscriptions';
+import { createSandboxOperations } from '../api/sandbox';
 import { createUserOperations, userDepsOf } from '../api/users';
 import {
   AuditQuerySchema,
@@ -30,6 +31,7 @@ import {
   type SyncOperations,
 } from '../api/types';
 import { redactUri } from '../domain/config';
+import type { ZohoProduct } from '../domain/sandbox';
 import { totalRunCounts } from '../domain/sync/counts';
 import { checkConfigInput } from '../domain/config-input';
 import { servicesUp } from '../scripts/services';
@@ -128,6 +130,11 @@ export async function connectOperations(env: NodeJS.ProcessEnv = process.env): P
         syncState: deps.syncState,
         crm: deps.crmStore,
       }),
+      sandbox: createSandboxOperations({
+        crm: deps.crmStore,
+        books: deps.booksStore,
+        slots: deps.sandboxSlots,
+      }),
     },
     async close() {
       try {
@@ -152,6 +159,7 @@ export async function withOperations<T>(work: (ops: SyncOperations) => Promise<T
 // Input
 
 type Ref = { crmOrgId: string; booksOrgId: string; environment: 'production' | 'sandbox' };
+type EnableFlags = { config: string; later?: boolean; product?: ZohoProduct[] };
 
 /** The integration named on the command line, checked before anything connects. */
 function refOf(crmOrgId: string, booksOrgId: string, environment: string): Ref {
@@ -575,11 +583,13 @@ export function registerIntegrationCommands(program: Command): void {
   sub('enable', 'save the configuration and start syncing (S2.8: the first sync runs now unless --later)')
     .requiredOption('--config <file>', 'the configuration, a JSON file (- for standard input)')
     .option('--later', 'sync at the next periodic time instead of now')
-    .action((crmOrg: string, booksOrg: string, flags: CommonFlags & { config: string; later?: boolean }) =>
+    .option('--product <name...>', 'the Zoho products: books (default); only books in a sandbox (S8.6)')
+    .action((crmOrg: string, booksOrg: string, flags: CommonFlags & EnableFlags) =>
       guarded(async () => {
         const ref = refOf(crmOrg, booksOrg, flags.env);
         const config = await readConfigFile(flags.config);
-        const input = { ...ref, config, syncNow: !flags.later, actor: cliActor() };
+        const products = flags.product && { products: flags.product };
+        const input = { ...ref, config, ...products, syncNow: !flags.later, actor: cliActor() };
         parseRequest(EnableInputSchema, input, 'integration');
         const result = await withOperations((ops) => ops.enable(input));
         if (flags.json) printJson(result);

@@ -9,6 +9,7 @@ import { registerDataCommands } from './data/commands';
 import { registerDocumentCommands } from './documents-commands';
 import { registerSubscriptionCommands } from './subscriptions-commands';
 import { registerIntegrationCommands } from './integration-commands';
+import { registerSandboxCommands } from './sandbox-commands';
 import { registerVerifyCommand } from './verify-command';
 import { registerUserCommands } from '../cli/users-commands';
 import type { DemoSummary } from './demo';
@@ -158,6 +159,7 @@ async function main(argv: string[]): Promise<void> {
   registerUserCommands(program);
   registerDocumentCommands(program);
   registerSubscriptionCommands(program);
+  registerSandboxCommands(program);
 
   await program.parseAsync(argv);
 }

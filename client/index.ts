@@ -11,4 +11,5 @@ export {
   startWiringCheck,
   wiringCheckProgress,
 } from './temporal';
+export { startSandboxModules, type SandboxModulesStart } from './sandbox-modules';
 export { createSyncClient, kindOfStatus } from './sync-client';

@@ -7,6 +7,7 @@ import {
 } from '../api/types';
 import { createDocumentsClient } from './documents-client';
 import { createSubscriptionsClient } from './subscriptions-client';
+import { createSandboxClient } from './sandbox-client';
 import { createUsersClient } from './users-client';
 
 /**
@@ -128,6 +129,7 @@ export function createSyncClient(
     users: createUsersClient(call, base),
     documents: createDocumentsClient(call, base),
     subscriptions: createSubscriptionsClient(call, base),
+    sandbox: createSandboxClient(call, base),
   };
 }
 

@@ -59,3 +59,8 @@ export function documentPollerWorkflowId(integrationId: string): string {
     .map((p) => part('integrationId', p))
     .join('/')}`;
 }
+
+/** `sandbox-modules/{crmOrg}`: the scheduled job creating a CRM sandbox's finance modules (S8.3), one per org. */
+export function sandboxModulesWorkflowId(crmOrgId: string): string {
+  return `sandbox-modules/${part('crmOrgId', crmOrgId)}`;
+}

@@ -4,6 +4,7 @@ import { startHttpServer } from '../api/http';
 import { createDocumentOperations } from '../api/documents';
 import { createOperations } from '../api/operations';
 import { createSubscriptionOperations, subscriptionDepsOf } from '../api/subscriptions';
+import { createSandboxOperations } from '../api/sandbox';
 import { createUserOperations, userDepsOf } from '../api/users';
 import type { Endpoints } from '../scripts/services';
 import type { LoadedConfig } from './config';
@@ -54,6 +55,11 @@ export async function startApi(
           crm: running.deps.crmStore,
         }),
         subscriptions: createSubscriptionOperations(subscriptionDepsOf(running.deps)),
+        sandbox: createSandboxOperations({
+          crm: running.deps.crmStore,
+          books: running.deps.booksStore,
+          slots: running.deps.sandboxSlots,
+        }),
       },
       port: config.app.http.port,
       host: config.app.http.host,

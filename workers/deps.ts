@@ -11,6 +11,7 @@ import { createCrmStore, type CrmStore } from '../stores/crm-store';
 import { createCrmSubscriptions, type CrmSubscriptions } from '../stores/crm-subscriptions';
 import { createDiagnosticsStore } from '../stores/diagnostics-store';
 import { createIntegrationUsersRepository } from '../stores/integration-users';
+import { createSandboxSlots, type SandboxSlots } from '../stores/sandbox-slots';
 import { probeServerCapabilities } from '../stores/server-capabilities';
 import { createSyncStateStore, type SyncStateStore } from '../stores/sync-state-store';
 
@@ -23,6 +24,8 @@ export interface Deps extends ActivityDeps {
   /** Billing's plans and subscriptions (issue 19), and the CRM Subscriptions module they are synced into. */
   billingStore: BillingStore;
   crmSubscriptions: CrmSubscriptions;
+  /** The Books orgs' sandbox slots (S8.1). */
+  sandboxSlots: SandboxSlots;
   close(): Promise<void>;
 }
 
@@ -106,6 +109,7 @@ export async function createDeps(mongo: AppConfig['mongo'] & { uri: string }): P
       booksStore,
       billingStore,
       crmSubscriptions,
+      sandboxSlots: createSandboxSlots(client.db(mongo.syncDb)),
       ...syncDepsOf(crmStore, booksStore, syncState),
       financeBooks: financeBooksOf(booksStore),
       integrationUsers,
