@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { lifecycleStatus } from '../finance/states';
-import { TriggerActionSchema } from '../sync-state-schemas';
+import type { TriggerActionSchema } from '../sync-state-schemas';
 
 /*
  * Deal-stage automation (issue 17, S5): what a deal's change does to its quote or invoice in Books, decided
