@@ -7,6 +7,7 @@ import type { MongoRecordCollection } from '../stores/record-collection';
 import type { RecordCollection, StoredRecord } from '../stores/record-store';
 import { createBooksStore, type BooksStore } from '../stores/books-store';
 import { createCrmStore, type CrmStore } from '../stores/crm-store';
+import { createDealStore } from '../stores/deal-store';
 import { createDiagnosticsStore } from '../stores/diagnostics-store';
 import { createIntegrationUsersRepository } from '../stores/integration-users';
 import { probeServerCapabilities } from '../stores/server-capabilities';
@@ -83,12 +84,14 @@ export async function createDeps(mongo: AppConfig['mongo'] & { uri: string }): P
     const crmStore = createCrmStore(client.db(mongo.crmDb), { capabilities });
     const booksStore = createBooksStore(client.db(mongo.booksDb), { capabilities });
     const integrationUsers = createIntegrationUsersRepository(client.db(mongo.booksDb), booksStore);
+    const dealStore = createDealStore(client.db(mongo.syncDb));
     await Promise.all([
       diagnostics.ensureIndexes(),
       syncState.ensureIndexes(),
       crmStore.ensureIndexes(),
       booksStore.ensureIndexes(),
       integrationUsers.ensureIndexes(),
+      dealStore.ensureIndexes(),
     ]);
     return {
       mongo: client,
@@ -98,6 +101,7 @@ export async function createDeps(mongo: AppConfig['mongo'] & { uri: string }): P
       ...syncDepsOf(crmStore, booksStore, syncState),
       financeBooks: financeBooksOf(booksStore),
       integrationUsers,
+      dealStore,
       crmUsers: crmStore.users,
       audit: syncState,
       // Where every read scans its collection, a step reads seldom and so takes large chunks.
