@@ -59,3 +59,8 @@ export function documentPollerWorkflowId(integrationId: string): string {
     .map((p) => part('integrationId', p))
     .join('/')}`;
 }
+
+/** `deal/{crmOrg}/{dealId}`: the automation workflow of one CRM deal (issue 17), signalled on every change. */
+export function dealAutomationWorkflowId(crmOrgId: string, dealId: string): string {
+  return `deal/${part('crmOrgId', crmOrgId)}/${part('dealId', dealId)}`;
+}
