@@ -202,7 +202,11 @@ export async function documentSyncWorkflow(input: DocumentSyncInput): Promise<Do
  * (S9.2), with an entry of its own in the sync history. A dependency it could not sync stays unlinked, and
  * the push refuses the document with that dependency's recorded reason.
  */
-export async function syncDependencies(integrationId: string, targets: StepTarget[], runId: string): Promise<void> {
+export async function syncDependencies(
+  integrationId: string,
+  targets: StepTarget[],
+  runId: string,
+): Promise<void> {
   const { prepareSyncRun, finishSyncRun } = proxyActivities<Activities>(SMALL_STEP);
   const prepared = await prepareSyncRun({
     integrationId,
