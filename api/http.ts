@@ -18,6 +18,7 @@ import {
   type ReprocessInput,
   type SyncOperations,
 } from './types';
+import { DEAL_ROUTES } from './deals';
 import { DOCUMENT_ROUTES } from './documents';
 import { USER_ROUTES } from './users';
 
@@ -206,6 +207,7 @@ export const ROUTES: readonly Route[] = [
   },
   ...USER_ROUTES,
   ...DOCUMENT_ROUTES,
+  ...DEAL_ROUTES,
 ];
 
 /** A refusal of the HTTP layer itself (not of an operation): its status, kind and headers. */

@@ -12,10 +12,12 @@ import type {
   TargetedRunResult,
 } from '../workflows/messages';
 import type { VerifyReport } from '../domain/verify';
+import type { DealOperations } from './deals';
 import type { DocumentOperations } from './documents';
 import type { UserOperations } from './users';
 
 export type { UserOperations } from './users';
+export type { DealOperations, DealView, DealWriteResult, EditDealInput, WriteDealInput } from './deals';
 export type { DocumentOperations, DocumentView, WriteDocumentInput, WriteDocumentResult } from './documents';
 import { describeUnknownKey, findUnknownKeys } from '../domain/unknown-keys';
 
@@ -282,6 +284,8 @@ export interface SyncOperations {
   users?: UserOperations;
   /** CRM finance documents (api/documents.ts), where the composition root provides them. */
   documents?: DocumentOperations;
+  /** Deal automation (api/deals.ts), where the composition root provides it. */
+  deals?: DealOperations;
   enable(input: EnableInput): Promise<EnableResult & { integrationId: string }>;
   configure(
     ref: IntegrationRef,

@@ -2,6 +2,7 @@ import { promises as fs } from 'node:fs';
 import { userInfo } from 'node:os';
 import type { Command } from 'commander';
 import { createOperations } from '../api/operations';
+import { createDealOperations } from '../api/deals';
 import { createDocumentOperations } from '../api/documents';
 import { createUserOperations, userDepsOf } from '../api/users';
 import {
@@ -125,6 +126,13 @@ export async function connectOperations(env: NodeJS.ProcessEnv = process.env): P
         taskQueue: app.temporal.taskQueue,
         syncState: deps.syncState,
         crm: deps.crmStore,
+      }),
+      deals: createDealOperations({
+        temporal: temporal.value,
+        taskQueue: app.temporal.taskQueue,
+        syncState: deps.syncState,
+        crm: deps.crmStore,
+        dealStore: deps.dealStore,
       }),
     },
     async close() {

@@ -6,6 +6,7 @@ import { ProvisionError } from '../scripts/provision';
 import { loadConfig } from '../workers/config';
 import { createLogger } from '../workers/logging';
 import { registerDataCommands } from './data/commands';
+import { registerDealCommands } from './deals-commands';
 import { registerDocumentCommands } from './documents-commands';
 import { registerIntegrationCommands } from './integration-commands';
 import { registerVerifyCommand } from './verify-command';
@@ -156,6 +157,7 @@ async function main(argv: string[]): Promise<void> {
   registerVerifyCommand(program);
   registerUserCommands(program);
   registerDocumentCommands(program);
+  registerDealCommands(program);
 
   await program.parseAsync(argv);
 }

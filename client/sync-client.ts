@@ -5,6 +5,7 @@ import {
   type OperationErrorKind,
   type SyncOperations,
 } from '../api/types';
+import { createDealsClient } from './deals-client';
 import { createDocumentsClient } from './documents-client';
 import { createUsersClient } from './users-client';
 
@@ -126,6 +127,7 @@ export function createSyncClient(
     verify: async (ref) => call('GET', `${base(ref)}/verify`),
     users: createUsersClient(call, base),
     documents: createDocumentsClient(call, base),
+    deals: createDealsClient(call, base),
   };
 }
 

@@ -1,6 +1,7 @@
 import { Client, Connection } from '@temporalio/client';
 import type pino from 'pino';
 import { startHttpServer } from '../api/http';
+import { createDealOperations } from '../api/deals';
 import { createDocumentOperations } from '../api/documents';
 import { createOperations } from '../api/operations';
 import { createUserOperations, userDepsOf } from '../api/users';
@@ -51,6 +52,13 @@ export async function startApi(
           taskQueue: config.app.temporal.taskQueue,
           syncState: running.deps.syncState,
           crm: running.deps.crmStore,
+        }),
+        deals: createDealOperations({
+          temporal,
+          taskQueue: config.app.temporal.taskQueue,
+          syncState: running.deps.syncState,
+          crm: running.deps.crmStore,
+          dealStore: running.deps.dealStore,
         }),
       },
       port: config.app.http.port,
