@@ -1,6 +1,12 @@
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
-import { dealsOf, WriteDealInputSchema, type DealOperations, type EditDealInput } from '../api/deals';
+import {
+  dealsOf,
+  WriteDealInputSchema,
+  type DealOperations,
+  type DealWriteResult,
+  type EditDealInput,
+} from '../api/deals';
 import { IntegrationRefSchema, parseRequest } from '../api/types';
 import type { DealDecisionDoc } from '../domain/deals/records';
 import { INTEGRATION_EXIT, guarded, withOperations } from './integration-commands';
@@ -26,6 +32,19 @@ function refOf(crmOrgId: string, booksOrgId: string, environment: string) {
 
 const withDeals = <T>(work: (deals: DealOperations) => Promise<T>) =>
   withOperations((ops) => work(dealsOf(ops)));
+
+/** What a deal write or edit did: the deal, whether it was written, the workflow signalled. */
+function printWrite(result: DealWriteResult, flags: Flags): void {
+  if (flags.json) printJson(result);
+  else
+    print(
+      fields([
+        ['deal', result.dealId],
+        ['written', result.written],
+        ['workflow', result.workflowId],
+      ]),
+    );
+}
 
 /** Decision records as a table: when, rule, stage, what it did and why. */
 export function decisionTable(decisions: readonly DealDecisionDoc[]): string {
@@ -76,15 +95,7 @@ export function registerDealCommands(program: Command): void {
         const record: unknown = JSON.parse(await readFile(file, 'utf8'));
         const input = parseRequest(WriteDealInputSchema, { record }, 'deal');
         const result = await withDeals((d) => d.writeDeal(refOf(crm, books, flags.env), input));
-        if (flags.json) printJson(result);
-        else
-          print(
-            fields([
-              ['deal', result.dealId],
-              ['written', result.written],
-              ['workflow', result.workflowId],
-            ]),
-          );
+        printWrite(result, flags);
       }),
     );
 
@@ -109,15 +120,7 @@ export function registerDealCommands(program: Command): void {
             ...(flags.account !== undefined && { account: { id: flags.account } }),
           };
           const result = await withDeals((d) => d.editDeal(refOf(crm, books, flags.env), dealId, edit));
-          if (flags.json) printJson(result);
-          else
-            print(
-              fields([
-                ['deal', result.dealId],
-                ['written', result.written],
-                ['workflow', result.workflowId],
-              ]),
-            );
+          printWrite(result, flags);
         }),
     );
 
