@@ -7,8 +7,9 @@ import {
   type DealWriteResult,
   type EditDealInput,
 } from '../api/deals';
-import { IntegrationRefSchema, parseRequest } from '../api/types';
+import { IntegrationRefSchema, parseRequest, type IntegrationRef } from '../api/types';
 import type { DealDecisionDoc } from '../domain/deals/records';
+import type { CrmStore } from '../stores/crm-store';
 import { INTEGRATION_EXIT, guarded, withOperations } from './integration-commands';
 import { fields, table } from './format';
 
@@ -156,4 +157,69 @@ export function registerDealCommands(program: Command): void {
         else print(decisionTable(decisions));
       }),
     );
+}
+
+/** What the demo's deal-to-invoice step shows: the invoice that appeared and the decision that made it. */
+export interface DealDemoResult {
+  dealId: string;
+  invoice: string | null;
+  decision: string | null;
+  elapsedMs: number;
+}
+
+/** The demo deal's pipeline: won and lost by probability (S5.5). */
+const DEMO_PIPELINE = {
+  id: 'demo-pipeline',
+  display_value: 'Demo',
+  default: true,
+  maps: [
+    { display_value: 'Qualification', probability: 10 },
+    { display_value: 'Closed Won', probability: 100 },
+    { display_value: 'Closed Lost', probability: 0 },
+  ],
+};
+
+/**
+ * The demo's deal-to-invoice step (for cli/demo.ts): an invoice rule, a deal of `accountId` written and then
+ * won through the operations, and the wait until its invoice is in Books. Not idempotent across runs by
+ * design of the demo (a new deal id each time); fails only on an operation's refusal.
+ */
+export async function demoDealToInvoice(input: {
+  deals: DealOperations;
+  crm: Pick<CrmStore, 'savePipelines'>;
+  ref: IntegrationRef;
+  accountId: string;
+  timeoutMs?: number;
+}): Promise<DealDemoResult> {
+  const { deals, ref } = input;
+  const started = Date.now();
+  // Its own pipeline, named by the deal, whatever pipelines the org has (saved idempotently).
+  await input.crm.savePipelines(ref.crmOrgId, [DEMO_PIPELINE]);
+  await deals.setRules(ref, { rules: [{ id: 'demo', mode: 'invoice' }] });
+  const dealId = `demo-deal-${started}`;
+  await deals.writeDeal(ref, {
+    record: {
+      id: dealId,
+      Deal_Name: 'Demo: 12 seats',
+      Stage: 'Qualification',
+      Pipeline: DEMO_PIPELINE.display_value,
+      Amount: 4800,
+      Account_Name: { id: input.accountId },
+    },
+  });
+  await deals.editDeal(ref, dealId, { stage: 'Closed Won' });
+  const deadline = started + (input.timeoutMs ?? 60_000);
+  for (;;) {
+    const view = await deals.deal(ref, dealId);
+    const invoice = view.documents.find((d) => d.kind === 'invoice' && d.written);
+    const decision = view.decisions.find((d) => d.fired) ?? view.decisions[0];
+    if (invoice || Date.now() > deadline)
+      return {
+        dealId,
+        invoice: invoice?.number ?? null,
+        decision: decision ? `${decision.fired ? decision.action : 'not fired'}: ${decision.reason}` : null,
+        elapsedMs: Date.now() - started,
+      };
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
 }

@@ -3,6 +3,7 @@ import { createDealOperations } from '../../api/deals';
 import { startHttpServer } from '../../api/http';
 import type { DealOperations, IntegrationRef } from '../../api/types';
 import { createSyncClient } from '../../client/sync-client';
+import { demoDealToInvoice } from '../../cli/deals-commands';
 import { dealAutomationWorkflowId } from '../../domain/ids';
 import { createSyncBench, type SyncBench } from './sync-harness';
 
@@ -101,7 +102,7 @@ describe('deal automation on the real servers', () => {
 
     const [quoteLink] = await eventually(
       () => documentsOf('d1'),
-      (docs) => docs.length === 1,
+      (docs) => docs.length === 1 && docs[0]!.written,
     );
     const quote = await booksDoc('estimates', quoteLink!.booksId);
     const customer = (await bench.books('contacts').all()).find((c) => c.data.contact_name === 'Acme');
@@ -119,7 +120,7 @@ describe('deal automation on the real servers', () => {
     await api.editDeal(ref, 'd1', { stage: 'Handshake' });
     const docs = await eventually(
       () => documentsOf('d1'),
-      (d) => d.length === 2,
+      (d) => d.length === 2 && d.every((doc) => doc.written),
     );
     const invoiceLink = docs.find((d) => d.kind === 'invoice')!;
     expect(await booksDoc('invoices', invoiceLink.booksId)).toMatchObject({
@@ -130,7 +131,11 @@ describe('deal automation on the real servers', () => {
       balance: 1200,
     });
     expect((await booksDoc('estimates', quoteLink!.booksId))?.status).toBe('invoiced');
-    const view = await api.deal(ref, 'd1');
+    // The decision record is written after the Books write it reports.
+    const view = await eventually(
+      () => api.deal(ref, 'd1'),
+      (v) => v.decisions.filter((d) => d.fired).length === 3,
+    );
     expect(
       view.decisions
         .filter((d) => d.fired)
@@ -177,5 +182,11 @@ describe('deal automation on the real servers', () => {
     expect((await booksDoc('invoices', link!.booksId))?.status).toBe('sent');
     const all = await api.decisions(ref);
     expect(all.some((d) => d.dealId === 'd1') && all.some((d) => d.dealId === 'd2')).toBe(true);
+  });
+
+  it("the demo's step: a deal won -> an invoice in Books, with the decision that made it", async () => {
+    const shown = await demoDealToInvoice({ deals: api, crm: bench.deps.crmStore, ref, accountId: 'a1' });
+    expect(shown).toMatchObject({ invoice: `INV-${shown.dealId}-demo` });
+    expect(shown.decision).toMatch(/^create_invoice: the deal is won at stage "Closed Won"/);
   });
 });
