@@ -1,4 +1,5 @@
 import type { DiagnosticsStore } from '../stores/diagnostics-store';
+import { createDealActivities, type DealDeps } from './deals';
 import { createDocumentActivities, type DocumentDeps } from './documents';
 import { createIntegrationActivities } from './integration';
 import { createSandboxActivities } from './sandbox';
@@ -7,7 +8,7 @@ import { createUserActivities, type UserDeps } from './users';
 import { createWiringActivities } from './wiring';
 
 /** What the activities need; built by the composition root (workers/deps.ts) or by a test. */
-export interface ActivityDeps extends SyncDeps, UserDeps, Omit<DocumentDeps, 'crm' | 'syncState'> {
+export interface ActivityDeps extends SyncDeps, UserDeps, Omit<DocumentDeps, 'crm' | 'syncState'>, DealDeps {
   diagnostics: DiagnosticsStore;
 }
 
@@ -20,6 +21,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createUserActivities(deps),
     ...createDocumentActivities(deps),
     ...createSandboxActivities(deps),
+    ...createDealActivities(deps),
   };
 }
 

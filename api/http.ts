@@ -19,6 +19,7 @@ import {
   type SyncOperations,
 } from './types';
 import { serveDashboardPage } from './dashboards-page';
+import { DEAL_ROUTES } from './deals';
 import { DOCUMENT_ROUTES } from './documents';
 import { SUBSCRIPTION_ROUTES } from './subscriptions';
 import { SANDBOX_ROUTES } from './sandbox';
@@ -211,6 +212,7 @@ export const ROUTES: readonly Route[] = [
   ...DOCUMENT_ROUTES,
   ...SUBSCRIPTION_ROUTES,
   ...SANDBOX_ROUTES,
+  ...DEAL_ROUTES,
 ];
 
 /** A refusal of the HTTP layer itself (not of an operation): its status, kind and headers. */

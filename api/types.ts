@@ -13,6 +13,7 @@ import type {
   TargetedRunResult,
 } from '../workflows/messages';
 import type { VerifyReport } from '../domain/verify';
+import type { DealOperations } from './deals';
 import type { DocumentOperations } from './documents';
 import type { SubscriptionOperations } from './subscriptions';
 import type { SandboxOperations } from './sandbox';
@@ -20,6 +21,7 @@ export type { CreateSandboxInput, CreateSandboxResult, SandboxOperations } from 
 import type { UserOperations } from './users';
 
 export type { UserOperations } from './users';
+export type { DealOperations, DealView, DealWriteResult, EditDealInput, WriteDealInput } from './deals';
 export type { DocumentOperations, DocumentView, WriteDocumentInput, WriteDocumentResult } from './documents';
 export type { SubscriptionOperations } from './subscriptions';
 import { describeUnknownKey, findUnknownKeys } from '../domain/unknown-keys';
@@ -301,6 +303,8 @@ export interface SyncOperations {
   ): Promise<
     EnableResult & { integrationId: string; sandboxModules?: { workflowId: string; started: boolean } }
   >;
+  /** Deal automation (api/deals.ts), where the composition root provides it. */
+  deals?: DealOperations;
   configure(
     ref: IntegrationRef,
     input: ConfigureInput,

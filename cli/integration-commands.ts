@@ -2,6 +2,7 @@ import { promises as fs } from 'node:fs';
 import { userInfo } from 'node:os';
 import type { Command } from 'commander';
 import { createOperations } from '../api/operations';
+import { createDealOperations } from '../api/deals';
 import { createDocumentOperations } from '../api/documents';
 import { createSubscriptionOperations, subscriptionDepsOf } from '../api/subscriptions';
 import { createSandboxOperations } from '../api/sandbox';
@@ -134,6 +135,13 @@ export async function connectOperations(env: NodeJS.ProcessEnv = process.env): P
         crm: deps.crmStore,
         books: deps.booksStore,
         slots: deps.sandboxSlots,
+      }),
+      deals: createDealOperations({
+        temporal: temporal.value,
+        taskQueue: app.temporal.taskQueue,
+        syncState: deps.syncState,
+        crm: deps.crmStore,
+        dealStore: deps.dealStore,
       }),
     },
     async close() {

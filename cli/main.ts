@@ -6,6 +6,7 @@ import { ProvisionError } from '../scripts/provision';
 import { loadConfig } from '../workers/config';
 import { createLogger } from '../workers/logging';
 import { registerDataCommands } from './data/commands';
+import { registerDealCommands } from './deals-commands';
 import { registerDocumentCommands } from './documents-commands';
 import { registerSubscriptionCommands } from './subscriptions-commands';
 import { registerIntegrationCommands } from './integration-commands';
@@ -160,6 +161,7 @@ async function main(argv: string[]): Promise<void> {
   registerDocumentCommands(program);
   registerSubscriptionCommands(program);
   registerSandboxCommands(program);
+  registerDealCommands(program);
 
   await program.parseAsync(argv);
 }

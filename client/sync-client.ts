@@ -5,6 +5,7 @@ import {
   type OperationErrorKind,
   type SyncOperations,
 } from '../api/types';
+import { createDealsClient } from './deals-client';
 import { createDocumentsClient } from './documents-client';
 import { createSubscriptionsClient } from './subscriptions-client';
 import { createSandboxClient } from './sandbox-client';
@@ -130,6 +131,7 @@ export function createSyncClient(
     documents: createDocumentsClient(call, base),
     subscriptions: createSubscriptionsClient(call, base),
     sandbox: createSandboxClient(call, base),
+    deals: createDealsClient(call, base),
   };
 }
 

@@ -64,3 +64,8 @@ export function documentPollerWorkflowId(integrationId: string): string {
 export function sandboxModulesWorkflowId(crmOrgId: string): string {
   return `sandbox-modules/${part('crmOrgId', crmOrgId)}`;
 }
+
+/** `deal/{crmOrg}/{dealId}`: the automation workflow of one CRM deal (issue 17), signalled on every change. */
+export function dealAutomationWorkflowId(crmOrgId: string, dealId: string): string {
+  return `deal/${part('crmOrgId', crmOrgId)}/${part('dealId', dealId)}`;
+}

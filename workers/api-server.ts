@@ -1,6 +1,7 @@
 import { Client, Connection } from '@temporalio/client';
 import type pino from 'pino';
 import { startHttpServer } from '../api/http';
+import { createDealOperations } from '../api/deals';
 import { createDocumentOperations } from '../api/documents';
 import { createOperations } from '../api/operations';
 import { createSubscriptionOperations, subscriptionDepsOf } from '../api/subscriptions';
@@ -59,6 +60,13 @@ export async function startApi(
           crm: running.deps.crmStore,
           books: running.deps.booksStore,
           slots: running.deps.sandboxSlots,
+        }),
+        deals: createDealOperations({
+          temporal,
+          taskQueue: config.app.temporal.taskQueue,
+          syncState: running.deps.syncState,
+          crm: running.deps.crmStore,
+          dealStore: running.deps.dealStore,
         }),
       },
       port: config.app.http.port,

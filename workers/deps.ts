@@ -9,6 +9,7 @@ import { createBillingStore, type BillingStore } from '../stores/billing-store';
 import { createBooksStore, type BooksStore } from '../stores/books-store';
 import { createCrmStore, type CrmStore } from '../stores/crm-store';
 import { createCrmSubscriptions, type CrmSubscriptions } from '../stores/crm-subscriptions';
+import { createDealStore } from '../stores/deal-store';
 import { createDiagnosticsStore } from '../stores/diagnostics-store';
 import { createIntegrationUsersRepository } from '../stores/integration-users';
 import { createSandboxSlots, type SandboxSlots } from '../stores/sandbox-slots';
@@ -93,6 +94,7 @@ export async function createDeps(mongo: AppConfig['mongo'] & { uri: string }): P
     const integrationUsers = createIntegrationUsersRepository(client.db(mongo.booksDb), booksStore);
     const billingStore = createBillingStore(client.db(mongo.booksDb), { capabilities });
     const crmSubscriptions = createCrmSubscriptions(client.db(mongo.crmDb), { capabilities });
+    const dealStore = createDealStore(client.db(mongo.syncDb));
     await Promise.all([
       diagnostics.ensureIndexes(),
       syncState.ensureIndexes(),
@@ -101,6 +103,7 @@ export async function createDeps(mongo: AppConfig['mongo'] & { uri: string }): P
       integrationUsers.ensureIndexes(),
       billingStore.ensureIndexes(),
       crmSubscriptions.ensureIndexes(),
+      dealStore.ensureIndexes(),
     ]);
     return {
       mongo: client,
@@ -113,6 +116,7 @@ export async function createDeps(mongo: AppConfig['mongo'] & { uri: string }): P
       ...syncDepsOf(crmStore, booksStore, syncState),
       financeBooks: financeBooksOf(booksStore),
       integrationUsers,
+      dealStore,
       crmUsers: crmStore.users,
       audit: syncState,
       // Where every read scans its collection, a step reads seldom and so takes large chunks.

@@ -271,7 +271,7 @@ export async function documentSyncWorkflow(input: DocumentSyncInput): Promise<Do
  * (S9.2), with an entry of its own in the sync history. A dependency it could not sync stays unlinked, and
  * the push refuses the document with that dependency's recorded reason.
  */
-async function syncDependencies(
+export async function syncDependencies(
   integrationId: string,
   targets: StepTarget[],
   runId: string,

@@ -7,3 +7,4 @@ export { migrationWindowWorkflow } from './user-migration-window';
 export { documentSyncWorkflow } from './document-sync';
 export { documentPollerWorkflow } from './document-poller';
 export { sandboxModulesWorkflow } from './sandbox-modules';
+export { dealAutomationWorkflow } from './deal-automation';

@@ -1,0 +1,144 @@
+import type { Db } from 'mongodb';
+import {
+  DealDecisionDocSchema,
+  DealDocumentLinkDocSchema,
+  DealRulesDocSchema,
+  type DealDecisionDoc,
+  type DealDecisionInput,
+  type DealDocumentLinkDoc,
+  type DealRulesDoc,
+} from '../domain/deals/records';
+import { DealRulesSchema, type DealRule } from '../domain/deals/rules';
+import { KeyPartSchema } from '../domain/sync-state-schemas';
+import { defined, isDuplicateKey, type Stored } from './mongo-helpers';
+import { LimitSchema, clockOf, createCollectionIndexes, type CollectionIndexSpec } from './sync-state/common';
+
+/*
+ * Deal automation's three collections (issue 17), in the sync-state database: the rules of each integration,
+ * the decision records, and the deal → document business keys. Every write is filtered on `_id` alone and
+ * new documents are inserted, never upserted (FerretDB), so two writers meet on the duplicate key.
+ */
+
+const RULES = 'deal_rules';
+const DECISIONS = 'deal_decisions';
+const DOCUMENTS = 'deal_documents';
+
+export const DEAL_INDEXES: readonly CollectionIndexSpec[] = [
+  {
+    collection: DECISIONS,
+    name: 'crmOrgId_dealId_decidedTime',
+    key: { crmOrgId: 1, dealId: 1, decidedTime: 1 },
+  },
+  { collection: DECISIONS, name: 'integrationId_decidedTime', key: { integrationId: 1, decidedTime: 1 } },
+  { collection: DOCUMENTS, name: 'crmOrgId_dealId', key: { crmOrgId: 1, dealId: 1 } },
+];
+
+export interface DealStore {
+  /** Creates DEAL_INDEXES. Idempotent; awaited once at start-up; fails on a server error. */
+  ensureIndexes(): Promise<void>;
+  /** An integration's rules; none when never set. Read-only. */
+  getRules(integrationId: string): Promise<DealRule[]>;
+  /** Replaces an integration's rules (validated: throws the ZodError, nothing written). Idempotent. */
+  setRules(integrationId: string, rules: unknown): Promise<DealRulesDoc>;
+  /** Writes one decision record; a second write of the same `_id` keeps the first. Idempotent. */
+  recordDecision(decision: DealDecisionInput): Promise<{ recorded: boolean }>;
+  /** A deal's decisions, newest first. Read-only. */
+  listDealDecisions(crmOrgId: string, dealId: string, limit?: number): Promise<DealDecisionDoc[]>;
+  /** An integration's decisions, newest first. Read-only. */
+  listIntegrationDecisions(integrationId: string, limit?: number): Promise<DealDecisionDoc[]>;
+  /**
+   * Claims the business key of a deal's document: inserts it, or returns the claim already there (another
+   * worker's, or this one's before a crash). Idempotent; the claim returned is the one every writer uses.
+   */
+  claimDocument(claim: Omit<DealDocumentLinkDoc, 'createdTime' | 'written'>): Promise<DealDocumentLinkDoc>;
+  /** Marks a claim's Books document written. Idempotent. */
+  markDocumentWritten(key: string): Promise<void>;
+  /** The documents rules created for a deal (S5.7: visible from it). Read-only. */
+  documentsOfDeal(crmOrgId: string, dealId: string): Promise<DealDocumentLinkDoc[]>;
+}
+
+/** The MongoDB implementation over an injected sync-state `Db`; `now` is injectable for tests. */
+export function createDealStore(db: Db, options: { now?: () => Date } = {}): DealStore {
+  const now = clockOf(options);
+  const rules = db.collection<Stored>(RULES);
+  const decisions = db.collection<Stored>(DECISIONS);
+  const documents = db.collection<Stored>(DOCUMENTS);
+
+  /** Inserts `doc` unless its `_id` exists; whether this call inserted it. */
+  async function insertOnce(collection: typeof rules, doc: Stored): Promise<boolean> {
+    try {
+      await collection.insertOne(doc);
+      return true;
+    } catch (error) {
+      if (isDuplicateKey(error)) return false;
+      throw error;
+    }
+  }
+
+  return {
+    ensureIndexes: () => createCollectionIndexes(db, DEAL_INDEXES),
+
+    async getRules(integrationId) {
+      const doc = await rules.findOne({ _id: integrationId });
+      return doc ? DealRulesDocSchema.parse(doc).rules : [];
+    },
+
+    async setRules(integrationId, raw) {
+      const parsed = DealRulesSchema.parse(raw);
+      const before = await rules.findOne({ _id: integrationId });
+      const doc = DealRulesDocSchema.parse({
+        _id: integrationId,
+        rules: parsed.rules,
+        version: before ? DealRulesDocSchema.parse(before).version + 1 : 1,
+        updatedTime: now(),
+      });
+      const { _id, ...fields } = defined(doc);
+      if (!before) {
+        if (await insertOnce(rules, doc)) return doc;
+      }
+      await rules.updateOne({ _id }, { $set: fields });
+      return doc;
+    },
+
+    async recordDecision(raw) {
+      const doc = DealDecisionDocSchema.parse({ ...raw, decidedTime: new Date(raw.decidedTime) });
+      return { recorded: await insertOnce(decisions, defined(doc)) };
+    },
+
+    async listDealDecisions(crmOrgId, dealId, limit = 200) {
+      const docs = await decisions
+        .find({ crmOrgId: KeyPartSchema.parse(crmOrgId), dealId: KeyPartSchema.parse(dealId) })
+        .sort({ decidedTime: -1, _id: -1 })
+        .limit(LimitSchema.parse(limit))
+        .toArray();
+      return docs.map((d) => DealDecisionDocSchema.parse(d));
+    },
+
+    async listIntegrationDecisions(integrationId, limit = 200) {
+      const docs = await decisions
+        .find({ integrationId: String(integrationId) })
+        .sort({ decidedTime: -1, _id: -1 })
+        .limit(LimitSchema.parse(limit))
+        .toArray();
+      return docs.map((d) => DealDecisionDocSchema.parse(d));
+    },
+
+    async claimDocument(claim) {
+      const doc = DealDocumentLinkDocSchema.parse({ ...claim, createdTime: now(), written: false });
+      if (await insertOnce(documents, doc)) return doc;
+      return DealDocumentLinkDocSchema.parse(await documents.findOne({ _id: doc._id }));
+    },
+
+    async markDocumentWritten(key) {
+      await documents.updateOne({ _id: key }, { $set: { written: true } });
+    },
+
+    async documentsOfDeal(crmOrgId, dealId) {
+      const docs = await documents
+        .find({ crmOrgId: KeyPartSchema.parse(crmOrgId), dealId: KeyPartSchema.parse(dealId) })
+        .sort({ _id: 1 })
+        .toArray();
+      return docs.map((d) => DealDocumentLinkDocSchema.parse(d));
+    },
+  };
+}

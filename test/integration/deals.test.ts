@@ -1,0 +1,192 @@
+import pino from 'pino';
+import { createDealOperations } from '../../api/deals';
+import { startHttpServer } from '../../api/http';
+import type { DealOperations, IntegrationRef } from '../../api/types';
+import { createSyncClient } from '../../client/sync-client';
+import { demoDealToInvoice } from '../../cli/deals-commands';
+import { dealAutomationWorkflowId } from '../../domain/ids';
+import { createSyncBench, type SyncBench } from './sync-harness';
+
+/*
+ * Deal automation on the real servers (issue 17): a deal moved through its stages through the HTTP API makes
+ * its quote, then its invoice, in the Books store with the S5.4 fields, each evaluation leaving a decision
+ * record; once the invoice is sent, a stage change makes nothing and its record says why (S5.6).
+ */
+
+type Data = Record<string, unknown>;
+
+/** Polls `read` until `done` holds of its value (the workflow works in the background), or returns the last. */
+async function eventually<T>(read: () => Promise<T>, done: (value: T) => boolean, ms = 60_000): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const value = await read();
+    if (done(value) || Date.now() > deadline) return value;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
+const PIPELINE = {
+  id: 'pl1',
+  display_value: 'Standard',
+  default: true,
+  maps: [
+    { display_value: 'Sprout', probability: 10 },
+    { display_value: 'Offer out', probability: 60 },
+    { display_value: 'Handshake', probability: 90 },
+    { display_value: 'Harvest', probability: 100 },
+    { display_value: 'Withered', probability: 0 },
+  ],
+};
+
+describe('deal automation on the real servers', () => {
+  let bench: SyncBench;
+  let server: { url: string; close(): Promise<void> };
+  let api: DealOperations;
+  let ref: IntegrationRef;
+
+  beforeAll(async () => {
+    bench = await createSyncBench();
+    await bench.deps.booksStore.saveOrganization({
+      organization_id: bench.booksOrg,
+      name: 'Zylker Books',
+      currency_code: 'USD',
+      price_precision: 2,
+      tax_rounding: 'entity_level',
+      is_quote_to_invoice_enabled: true,
+      quote_to_invoice_mode: 'draft',
+    });
+    await bench.configure({});
+    await bench.deps.crmStore.savePipelines(bench.crmOrg, [PIPELINE]);
+    await bench.crm('Accounts').put([{ id: 'a1', Account_Name: 'Acme', Billing_City: 'Lyon' }]);
+    const deals = createDealOperations({
+      temporal: bench.client,
+      taskQueue: bench.taskQueue,
+      syncState: bench.deps.syncState,
+      crm: bench.deps.crmStore,
+      dealStore: bench.deps.dealStore,
+    });
+    server = await startHttpServer({
+      operations: { deals } as never,
+      port: 0,
+      host: '127.0.0.1',
+      logger: pino({ level: 'silent' }),
+    });
+    api = createSyncClient(server.url).deals!;
+    ref = { crmOrgId: bench.crmOrg, booksOrgId: bench.booksOrg, environment: 'production' };
+  }, 120_000);
+  afterAll(async () => {
+    await server?.close();
+    await bench?.close();
+  });
+
+  const documentsOf = async (dealId: string) => (await api.deal(ref, dealId)).documents;
+  const booksDoc = async (module: 'estimates' | 'invoices', id: string) =>
+    (await bench.deps.booksStore.module(module).findByIds(bench.booksOrg, [id]))[0]?.data as Data | undefined;
+
+  it('quote at "Offer out", approved and invoiced at "Handshake", with S5.4 fields and decision records', async () => {
+    await api.setRules(ref, {
+      rules: [{ id: 'main', mode: 'quote', createQuoteStage: 'Offer out', approveQuoteStage: 'Handshake' }],
+    });
+    const written = await api.writeDeal(ref, {
+      record: {
+        id: 'd1',
+        Deal_Name: 'Ten licences',
+        Description: 'Annual plan',
+        Stage: 'Offer out',
+        Amount: 1200,
+        Owner: { id: 'u1', name: 'Ann Owner' },
+        Account_Name: { id: 'a1', name: 'Acme' },
+      },
+    });
+    expect(written.workflowId).toBe(dealAutomationWorkflowId(bench.crmOrg, 'd1'));
+
+    const [quoteLink] = await eventually(
+      () => documentsOf('d1'),
+      (docs) => docs.length === 1 && docs[0]!.written,
+    );
+    const quote = await booksDoc('estimates', quoteLink!.booksId);
+    const customer = (await bench.books('contacts').all()).find((c) => c.data.contact_name === 'Acme');
+    expect(quote).toMatchObject({
+      status: 'draft',
+      customer_id: customer?.id,
+      customer_name: 'Acme',
+      billing_address: { city: 'Lyon' },
+      salesperson_name: 'Ann Owner',
+      line_items: [{ name: 'Ten licences', description: 'Annual plan', rate: 1200, quantity: 1 }],
+      total: 1200,
+      zcrm_potential_id: 'd1',
+    });
+
+    await api.editDeal(ref, 'd1', { stage: 'Handshake' });
+    const docs = await eventually(
+      () => documentsOf('d1'),
+      (d) => d.length === 2 && d.every((doc) => doc.written),
+    );
+    const invoiceLink = docs.find((d) => d.kind === 'invoice')!;
+    expect(await booksDoc('invoices', invoiceLink.booksId)).toMatchObject({
+      status: 'draft',
+      estimate_id: quoteLink!.booksId,
+      customer_id: customer?.id,
+      total: 1200,
+      balance: 1200,
+    });
+    expect((await booksDoc('estimates', quoteLink!.booksId))?.status).toBe('invoiced');
+    // The decision record is written after the Books write it reports.
+    const view = await eventually(
+      () => api.deal(ref, 'd1'),
+      (v) => v.decisions.filter((d) => d.fired).length === 3,
+    );
+    expect(
+      view.decisions
+        .filter((d) => d.fired)
+        .map((d) => d.action)
+        .reverse(),
+    ).toEqual(['create_quote', 'approve_quote', 'create_invoice']);
+    expect(view.decisions.at(-1)?.inputs).toMatchObject({
+      stage: 'Offer out',
+      probability: 60,
+      amount: 1200,
+    });
+  });
+
+  it('after the invoice is sent, a stage change creates nothing and records why', async () => {
+    await api.setRules(ref, { rules: [{ id: 'inv', mode: 'invoice' }] });
+    const deal = {
+      id: 'd2',
+      Deal_Name: 'Support',
+      Stage: 'Harvest',
+      Amount: 300,
+      Account_Name: { id: 'a1', name: 'Acme' },
+    };
+    await api.writeDeal(ref, { record: deal });
+    const [link] = await eventually(
+      () => documentsOf('d2'),
+      (d) => d.length === 1 && d[0]!.written,
+    );
+    // Books sends the invoice (as a user would in Books).
+    const invoices = bench.deps.booksStore.module('invoices');
+    const [stored] = await invoices.findByIds(bench.booksOrg, [link!.booksId]);
+    await invoices.upsertMany(bench.booksOrg, [
+      { id: stored!.id, data: { ...stored!.data, status: 'sent' } },
+    ]);
+
+    await api.editDeal(ref, 'd2', { stage: 'Withered' });
+    const view = await eventually(
+      () => api.deal(ref, 'd2'),
+      (v) => v.decisions.some((d) => d.inputs.stage === 'Withered'),
+    );
+    const last = view.decisions.find((d) => d.inputs.stage === 'Withered');
+    expect(last).toMatchObject({ action: 'none', fired: false });
+    expect(last?.reason).toMatch(/^not fired: the invoice INV-d2-inv was already sent \(sent\)/);
+    expect(view.documents).toHaveLength(1);
+    expect((await booksDoc('invoices', link!.booksId))?.status).toBe('sent');
+    const all = await api.decisions(ref);
+    expect(all.some((d) => d.dealId === 'd1') && all.some((d) => d.dealId === 'd2')).toBe(true);
+  });
+
+  it("the demo's step: a deal won -> an invoice in Books, with the decision that made it", async () => {
+    const shown = await demoDealToInvoice({ deals: api, crm: bench.deps.crmStore, ref, accountId: 'a1' });
+    expect(shown).toMatchObject({ invoice: `INV-${shown.dealId}-demo` });
+    expect(shown.decision).toMatch(/^create_invoice: the deal is won at stage "Closed Won"/);
+  });
+});
