@@ -6,3 +6,4 @@ export { userMigrationWorkflow } from './user-migration';
 export { migrationWindowWorkflow } from './user-migration-window';
 export { documentSyncWorkflow } from './document-sync';
 export { documentPollerWorkflow } from './document-poller';
+export { migrationTurnsWorkflow } from './user-migration-turns';

@@ -1,11 +1,13 @@
 import { WorkflowFailedError } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import type { Activities } from '../../activities';
-import type {
-  FindFinanceUsersInput,
-  MigrateUsersWindowInput,
-  RecordUserMigrationInput,
+import {
+  requestMigrationTurn,
+  type FindFinanceUsersInput,
+  type MigrateUsersWindowInput,
+  type RecordUserMigrationInput,
 } from '../../activities/users';
+import { migrationTurnsWorkflowId } from '../../domain/ids';
 import { SEARCH_ATTRIBUTES } from '../../domain/search-attributes';
 import { planAdditions, type CandidateUser } from '../../domain/users/integration-users';
 import {
@@ -33,13 +35,30 @@ const suite = useTimeSkippingEnv(async (env) => {
   });
 });
 
-type UserActivities = Pick<Activities, 'migrateUsersWindow' | 'findFinanceUsers' | 'recordUserMigration'>;
+// The org's turns workflow outlives a test by a task; left running on a stopped worker's queue it would hold
+// the next test's batches (every test's org is books-1).
+afterEach(async () => {
+  await suite.env.client.workflow
+    .getHandle(migrationTurnsWorkflowId('books-1'))
+    .terminate('test over')
+    .catch(() => undefined);
+});
+
+type UserActivities = Pick<
+  Activities,
+  'migrateUsersWindow' | 'findFinanceUsers' | 'recordUserMigration' | 'requestMigrationTurn'
+>;
 
 /**
  * Fake user activities over an in-memory Books org, deciding with the real rule (domain/users). `gate`
  * holds a window (by its number, from 1) until released, so a test can act while it is in flight.
  */
-function fakeOrg(options: { crmUsers: CandidateUser[]; audit?: (UsageEntry & { at: string })[] }) {
+function fakeOrg(options: {
+  crmUsers: CandidateUser[];
+  audit?: (UsageEntry & { at: string })[];
+  /** A pause between a window's read of the org and its write, as a database's latency would leave. */
+  writeLatencyMs?: number;
+}) {
   const crm = new Map(options.crmUsers.map((u) => [u.crmUserId, u]));
   const integrationUsers = new Map<string, string>();
   const windows: MigrateUsersWindowInput[] = [];
@@ -47,6 +66,7 @@ function fakeOrg(options: { crmUsers: CandidateUser[]; audit?: (UsageEntry & { a
   const finds: FindFinanceUsersInput[] = [];
   const gates = new Map<number, { opened: Promise<void>; open: () => void; reached: () => void }>();
   const reached = new Map<number, Promise<void>>();
+  const inFlight = { now: 0, most: 0 };
 
   function gate(windowNumber: number) {
     let open!: () => void;
@@ -58,20 +78,25 @@ function fakeOrg(options: { crmUsers: CandidateUser[]; audit?: (UsageEntry & { a
   }
 
   const activities: UserActivities = {
-    async migrateUsersWindow(input) {
-      windows.push(input);
-      const held = gates.get(windows.length);
-      if (held) {
-        held.reached();
-        await held.opened;
-      }
-      const plan = planAdditions(input.userIds, crm, {
-        booksUserEmails: new Set(['taken@example.com']),
-        integrationUserIds: new Set(integrationUsers.keys()),
-      });
-      for (const p of plan) if (p.outcome === 'added') integrationUsers.set(p.crmUserId, input.batchId);
-      return { outcomes: plan.map(migrationOutcomeOf) };
-    },
+    // Locked against time skipping: a held window must not time out while the test acts.
+    migrateUsersWindow: (input) =>
+      inRealTime(async () => {
+        windows.push(input);
+        const held = gates.get(windows.length);
+        if (held) {
+          held.reached();
+          await held.opened;
+        }
+        inFlight.most = Math.max(inFlight.most, ++inFlight.now);
+        const plan = planAdditions(input.userIds, crm, {
+          booksUserEmails: new Set(['taken@example.com']),
+          integrationUserIds: new Set(integrationUsers.keys()),
+        });
+        if (options.writeLatencyMs) await new Promise((r) => setTimeout(r, options.writeLatencyMs));
+        inFlight.now--;
+        for (const p of plan) if (p.outcome === 'added') integrationUsers.set(p.crmUserId, input.batchId);
+        return { outcomes: plan.map(migrationOutcomeOf) };
+      }),
     async findFinanceUsers(input) {
       finds.push(input);
       const inWindow = (options.audit ?? []).filter((e) => e.at >= input.from && e.at < input.to);
@@ -80,8 +105,24 @@ function fakeOrg(options: { crmUsers: CandidateUser[]; audit?: (UsageEntry & { a
     async recordUserMigration(input) {
       ends.push(input);
     },
+    requestMigrationTurn: (input) => inRealTime(() => requestMigrationTurn(input)),
   };
-  return { activities, integrationUsers, windows, ends, finds, gate };
+  return { activities, integrationUsers, windows, ends, finds, gate, inFlight };
+}
+
+/**
+ * Runs an activity's real wait (a call to the server, a latency) with time skipping locked: otherwise, while a
+ * test awaits a result, the server would jump to the activity's timeout and fail it.
+ */
+async function inRealTime<T>(work: () => Promise<T>): Promise<T> {
+  const { testService } = suite.env.connection;
+  if (!testService) throw new Error('not a time-skipping server');
+  await testService.lockTimeSkipping({});
+  try {
+    return await work();
+  } finally {
+    await testService.unlockTimeSkipping({});
+  }
 }
 
 const crmUser = (n: number, over: Partial<CandidateUser> = {}): CandidateUser => ({
@@ -242,6 +283,31 @@ describe('userMigrationWorkflow (time-skipping)', () => {
     });
     expect(org.windows).toHaveLength(1);
     expect(org.ends).toEqual([expect.objectContaining({ status: 'cancelled', done: 10, remaining: 20 })]);
+  });
+
+  it('two batches started at once on one org take turns and never together pass the 1,000 limit', async () => {
+    const taskQueue = unique('tq');
+    const org = fakeOrg({ crmUsers: usersUpTo(1200), writeLatencyMs: 20 });
+    const worker = await suite.worker({ taskQueue, activities: org.activities });
+    const ids = usersUpTo(1200).map((u) => u.crmUserId);
+    const batch = (batchId: string, userIds: string[]) =>
+      suite.env.client.workflow.execute(userMigrationWorkflow, {
+        taskQueue,
+        workflowId: unique('user-migration'),
+        args: [batchArgs(batchId, userIds, 200)],
+      });
+    const results = await worker.runUntil(
+      Promise.all([batch('b-one', ids.slice(0, 600)), batch('b-two', ids.slice(600))]),
+    );
+    // One window of the org at a time: the second batch read the org only after the first had written.
+    expect(org.inFlight.most).toBe(1);
+    expect(org.integrationUsers.size).toBe(1000);
+    const failed = results.flatMap((r) => r.outcomes.filter((o) => o.outcome === 'failed'));
+    expect(failed).toHaveLength(200);
+    expect(new Set(failed.map((o) => o.reason))).toEqual(
+      new Set(['over the limit of 1,000 integration users per Books org: 0 places left']),
+    );
+    expect(results.map((r) => r.done).sort()).toEqual([400, 600]);
   });
 
   it('re-running a batch migrates nobody twice', async () => {
