@@ -1,15 +1,20 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { promises as fs } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { userMigrationWorkflowId } from '../../domain/ids';
 import { may } from '../../domain/users/access';
 import { integrationUserIdOf } from '../../domain/users/integration-users';
 import type { UserMigrationInput } from '../../workflows/user-migration';
 import type { userMigrationWorkflow } from '../../workflows/user-migration';
 import { userMigrationProgressQuery } from '../../workflows/user-migration-messages';
+import { integrationEndpoints } from '../helpers';
 import { createSyncBench, type SyncBench } from './sync-harness';
 
 /*
  * The user-migration batch on the real servers through the production wiring (issue 18): 1,000 users
- * migrated, a re-run that writes nothing, the org's limit, and a worker killed mid-batch that loses and
- * duplicates nobody.
+ * migrated, a re-run that writes nothing, the org's limit, and a worker process killed with SIGKILL mid-batch
+ * that loses and duplicates nobody.
  */
 
 const idOf = (i: number) => `cu${String(i).padStart(5, '0')}`;
@@ -175,20 +180,71 @@ describe('who may do what, from the Books store', () => {
   });
 });
 
-describe('a worker killed mid-batch', () => {
+/** Lets a child process load the TypeScript sources as they are: each .ts file transpiled, not type-checked. */
+const TS_HOOK = `
+const fs = require('fs');
+const ts = require(${JSON.stringify(require.resolve('typescript'))});
+require.extensions['.ts'] = (module, filename) => {
+  const { outputText } = ts.transpileModule(fs.readFileSync(filename, 'utf8'), {
+    fileName: filename,
+    compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022, esModuleInterop: true },
+  });
+  module._compile(outputText, filename);
+};
+`;
+
+/** The bench's worker in a process of its own (worker-process.ts), once it polls the bench's task queue. */
+async function workerProcess(bench: SyncBench): Promise<ChildProcess> {
+  const hook = path.join(await fs.mkdtemp(path.join(tmpdir(), 'cbs-worker-')), 'ts-hook.js');
+  await fs.writeFile(hook, TS_HOOK);
+  const { temporalAddress, mongoUri } = integrationEndpoints();
+  const child = spawn(process.execPath, ['-r', hook, path.join(__dirname, 'worker-process.ts')], {
+    env: {
+      ...process.env,
+      CBS_CRM_DB: bench.dbs.crm,
+      CBS_BOOKS_DB: bench.dbs.books,
+      CBS_SYNC_DB: bench.dbs.sync,
+      CBS_TEST_MONGODB_URI: mongoUri,
+      CBS_TEST_TEMPORAL_ADDRESS: temporalAddress,
+      CBS_WORKER_TASK_QUEUE: bench.taskQueue,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+  await new Promise<void>((resolve, reject) => {
+    child.stdout!.on('data', (d: Buffer) => {
+      if (d.toString().includes('worker running')) resolve();
+    });
+    child.on('exit', (code) => reject(new Error(`the worker process exited (${code}): ${stderr}`)));
+  });
+  return child;
+}
+
+/** SIGKILL: the process gets no chance to finish or report anything. */
+async function killHard(child: ChildProcess): Promise<void> {
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGKILL');
+  await exited;
+}
+
+describe('a worker process killed with SIGKILL mid-batch', () => {
   const benchOf = useBench();
 
   it('loses and duplicates nobody once a new worker finishes the batch', async () => {
     const bench = benchOf();
     const ids = await seedCrmUsers(bench, 0, 300);
+    // The batch runs only on the worker process: the bench's own worker stops first.
+    await bench.stopWorkers();
+    const child = await workerProcess(bench);
     const handle = await startBatch(bench, 'b-kill', ids, 10);
-    // Wait until some windows are done, then stop the worker in the middle of the batch.
+    // Wait until some windows are done, then kill the worker in the middle of the batch.
     for (;;) {
       const p = await handle.query(userMigrationProgressQuery);
       if (p.windowsDone >= 3) break;
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
-    await bench.stopWorkers();
+    await killHard(child);
     const midway = (await booksUsers(bench)).length;
     expect(midway).toBeGreaterThan(0);
     expect(midway).toBeLessThan(300);
