@@ -3,6 +3,7 @@ import { userInfo } from 'node:os';
 import type { Command } from 'commander';
 import { createOperations } from '../api/operations';
 import { createDocumentOperations } from '../api/documents';
+import { financeGuardDepsOf, guardedDocuments } from '../api/finance-guard';
 import { createUserOperations, userDepsOf } from '../api/users';
 import {
   AuditQuerySchema,
@@ -120,12 +121,15 @@ export async function connectOperations(env: NodeJS.ProcessEnv = process.env): P
         temporal: temporal.value,
         taskQueue: app.temporal.taskQueue,
       }),
-      documents: createDocumentOperations({
-        temporal: temporal.value,
-        taskQueue: app.temporal.taskQueue,
-        syncState: deps.syncState,
-        crm: deps.crmStore,
-      }),
+      documents: guardedDocuments(
+        createDocumentOperations({
+          temporal: temporal.value,
+          taskQueue: app.temporal.taskQueue,
+          syncState: deps.syncState,
+          crm: deps.crmStore,
+        }),
+        financeGuardDepsOf(deps),
+      ),
     },
     async close() {
       try {

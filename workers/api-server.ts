@@ -2,6 +2,7 @@ import { Client, Connection } from '@temporalio/client';
 import type pino from 'pino';
 import { startHttpServer } from '../api/http';
 import { createDocumentOperations } from '../api/documents';
+import { financeGuardDepsOf, guardedDocuments } from '../api/finance-guard';
 import { createOperations } from '../api/operations';
 import { createUserOperations, userDepsOf } from '../api/users';
 import type { Endpoints } from '../scripts/services';
@@ -46,12 +47,15 @@ export async function startApi(
           temporal,
           taskQueue: config.app.temporal.taskQueue,
         }),
-        documents: createDocumentOperations({
-          temporal,
-          taskQueue: config.app.temporal.taskQueue,
-          syncState: running.deps.syncState,
-          crm: running.deps.crmStore,
-        }),
+        documents: guardedDocuments(
+          createDocumentOperations({
+            temporal,
+            taskQueue: config.app.temporal.taskQueue,
+            syncState: running.deps.syncState,
+            crm: running.deps.crmStore,
+          }),
+          financeGuardDepsOf(running.deps),
+        ),
       },
       port: config.app.http.port,
       host: config.app.http.host,
