@@ -2,6 +2,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import type { DocumentOperations, WriteDocumentInput } from '../../api/documents';
+import { financeGuardDepsOf, guardedDocuments } from '../../api/finance-guard';
 import { userMigrationWorkflowId } from '../../domain/ids';
 import { may } from '../../domain/users/access';
 import { integrationUserIdOf } from '../../domain/users/integration-users';
@@ -173,6 +175,41 @@ describe('who may do what, from the Books store', () => {
     expect(may(await integrationUsers.actingUser(org, ana), 'edit', 'salesorders')).toMatchObject({
       allowed: false,
     });
+
+    // A finance write from the CRM runs as the acting user: refused and audited, or stamped with them.
+    const written: WriteDocumentInput[] = [];
+    const docs = guardedDocuments(
+      {
+        writeDocument: async (_ref, input) => {
+          written.push(input);
+          return { crmId: input.record.id, module: input.module, workflowId: 'w', written: 'inserted' };
+        },
+      } as DocumentOperations,
+      financeGuardDepsOf(bench.deps),
+    );
+    const ref = { crmOrgId: bench.crmOrg, booksOrgId: org, environment: 'production' as const };
+    const quote = (id: string, by: string) => ({ id, Subject: 'Q', Modified_By: { id: by, name: '' } });
+    await expect(
+      docs.writeDocument(ref, { module: 'Sales_Orders', record: quote('so-1', idOf(0)) }),
+    ).rejects.toThrow(
+      `User ${idOf(0)} (crm user ${idOf(0)}) may not create salesorders (fields subject): ` +
+        'create on salesorders is not allowed by the integration user profile estimates_legacy',
+    );
+    await docs.writeDocument(ref, { module: 'Quotes', record: quote('q-1', idOf(0)) });
+    expect(written).toHaveLength(1);
+    expect(written[0]!.record).toMatchObject({
+      Created_By: { id: idOf(0), books_user_id: integrationUserIdOf(idOf(0)) },
+      Modified_By: { id: idOf(0), name: `User ${idOf(0)}` },
+    });
+    const finance = await bench.deps.syncState.queryAudit({ limit: 100 });
+    expect(
+      finance.filter((e) => e.action.startsWith('finance.')).map((e) => [e.actor.id, e.entity, e.outcome]),
+    ).toEqual(
+      expect.arrayContaining([
+        [idOf(0), 'salesorders', 'failure'],
+        [idOf(0), 'estimates', 'success'],
+      ]),
+    );
 
     expect(await integrationUsers.removeIntegrationUsers(org, [idOf(0), 'c-bo'])).toBe(1);
     expect(await integrationUsers.listIntegrationUsers(org)).toEqual([]);
