@@ -59,9 +59,9 @@ export async function migrationTurnsWorkflow(input: MigrationTurnsInput): Promis
       state = released(state, holder.workflowId);
       continue;
     }
-    // Until the holder gives the org back or asks for a new turn, or a batch asks (waiting batches ask again
-    // every minute): the holder is then sent its grant again, a signal that fails if it no longer runs
-    // (terminated, not cancelled), so the org passes on instead of waiting forever.
+    // Until the holder gives the org back or asks for a new turn, or a batch asks: the holder is then sent its
+    // grant again, a signal that fails if it no longer runs (terminated, not cancelled), so the org passes on
+    // instead of waiting forever. No timer checks the holder meanwhile (see `orgTurnOf`).
     const seen = requests;
     await condition(() => state.holder !== holder || requests > seen);
     if (workflowInfo().continueAsNewSuggested) {
@@ -71,9 +71,6 @@ export async function migrationTurnsWorkflow(input: MigrationTurnsInput): Promis
   }
   await condition(allHandlersFinished);
 }
-
-/** How long a batch waits for its grant before it asks again. */
-const ASK_AGAIN = '1 minute';
 
 const { requestMigrationTurn } = proxyActivities<Activities>({
   // One signal-with-start.
@@ -104,10 +101,12 @@ export function orgTurnOf(booksOrgId: string): OrgTurn {
     async take() {
       turn++;
       asked = true;
-      // Asked again while waiting: a holder that no longer runs is found out, and a turns workflow that was
-      // terminated is started again.
-      do await requestMigrationTurn({ booksOrgId, workflowId, turn, taskQueue });
-      while (!(await condition(() => granted >= turn, ASK_AGAIN)));
+      // Asked once; the turns workflow signals the grant when the turn comes. No re-ask timer: a waiting batch
+      // has no timer at all, so a time-skipping server never jumps ahead while windows run. The price: a
+      // batch waiting behind a holder that was terminated (not cancelled) waits until another batch of the
+      // org asks, which finds the holder gone (README, integration users).
+      await requestMigrationTurn({ booksOrgId, workflowId, turn, taskQueue });
+      await condition(() => granted >= turn);
     },
     async giveBack() {
       if (!asked) return;

@@ -1,4 +1,4 @@
-import { WorkflowFailedError } from '@temporalio/client';
+import { WorkflowClient, WorkflowFailedError } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import type { Activities } from '../../activities';
 import {
@@ -38,11 +38,21 @@ const suite = useTimeSkippingEnv(async (env) => {
 // The org's turns workflow outlives a test by a task; left running on a stopped worker's queue it would hold
 // the next test's batches (every test's org is books-1).
 afterEach(async () => {
-  await suite.env.client.workflow
+  await realTime()
     .getHandle(migrationTurnsWorkflowId('books-1'))
     .terminate('test over')
     .catch(() => undefined);
 });
+
+/**
+ * A client over the suite's server whose result waits leave time skipping locked (the environment's own client
+ * unlocks it while it waits). Unlocked, the server jumps to the next timeout whenever no activity holds the
+ * lock, such as between a batch's windows, and expires the tasks in flight. So batches run in real time, and a
+ * test moves server time only on purpose, with `suite.env.sleep`.
+ */
+function realTime(): WorkflowClient {
+  return new WorkflowClient({ connection: suite.env.connection, namespace: suite.env.namespace });
+}
 
 type UserActivities = Pick<
   Activities,
@@ -78,25 +88,23 @@ function fakeOrg(options: {
   }
 
   const activities: UserActivities = {
-    // Locked against time skipping: a held window must not time out while the test acts.
-    migrateUsersWindow: (input) =>
-      inRealTime(async () => {
-        windows.push(input);
-        const held = gates.get(windows.length);
-        if (held) {
-          held.reached();
-          await held.opened;
-        }
-        inFlight.most = Math.max(inFlight.most, ++inFlight.now);
-        const plan = planAdditions(input.userIds, crm, {
-          booksUserEmails: new Set(['taken@example.com']),
-          integrationUserIds: new Set(integrationUsers.keys()),
-        });
-        if (options.writeLatencyMs) await new Promise((r) => setTimeout(r, options.writeLatencyMs));
-        inFlight.now--;
-        for (const p of plan) if (p.outcome === 'added') integrationUsers.set(p.crmUserId, input.batchId);
-        return { outcomes: plan.map(migrationOutcomeOf) };
-      }),
+    async migrateUsersWindow(input) {
+      windows.push(input);
+      const held = gates.get(windows.length);
+      if (held) {
+        held.reached();
+        await held.opened;
+      }
+      inFlight.most = Math.max(inFlight.most, ++inFlight.now);
+      const plan = planAdditions(input.userIds, crm, {
+        booksUserEmails: new Set(['taken@example.com']),
+        integrationUserIds: new Set(integrationUsers.keys()),
+      });
+      if (options.writeLatencyMs) await new Promise((r) => setTimeout(r, options.writeLatencyMs));
+      inFlight.now--;
+      for (const p of plan) if (p.outcome === 'added') integrationUsers.set(p.crmUserId, input.batchId);
+      return { outcomes: plan.map(migrationOutcomeOf) };
+    },
     async findFinanceUsers(input) {
       finds.push(input);
       const inWindow = (options.audit ?? []).filter((e) => e.at >= input.from && e.at < input.to);
@@ -105,24 +113,9 @@ function fakeOrg(options: {
     async recordUserMigration(input) {
       ends.push(input);
     },
-    requestMigrationTurn: (input) => inRealTime(() => requestMigrationTurn(input)),
+    requestMigrationTurn,
   };
   return { activities, integrationUsers, windows, ends, finds, gate, inFlight };
-}
-
-/**
- * Runs an activity's real wait (a call to the server, a latency) with time skipping locked: otherwise, while a
- * test awaits a result, the server would jump to the activity's timeout and fail it.
- */
-async function inRealTime<T>(work: () => Promise<T>): Promise<T> {
-  const { testService } = suite.env.connection;
-  if (!testService) throw new Error('not a time-skipping server');
-  await testService.lockTimeSkipping({});
-  try {
-    return await work();
-  } finally {
-    await testService.unlockTimeSkipping({});
-  }
 }
 
 const crmUser = (n: number, over: Partial<CandidateUser> = {}): CandidateUser => ({
@@ -150,7 +143,7 @@ async function heldBatch(
   const gate = org.gate(held);
   const worker = await suite.worker({ taskQueue, activities: org.activities });
   const start = () =>
-    suite.env.client.workflow.start(userMigrationWorkflow, {
+    realTime().start(userMigrationWorkflow, {
       taskQueue,
       workflowId: unique('user-migration'),
       args: [
@@ -172,7 +165,7 @@ describe('userMigrationWorkflow (time-skipping)', () => {
     const worker = await suite.worker({ taskQueue, activities: org.activities });
     const ids = users.map((u) => u.crmUserId);
     const result = await worker.runUntil(
-      suite.env.client.workflow.execute(userMigrationWorkflow, {
+      realTime().execute(userMigrationWorkflow, {
         taskQueue,
         workflowId: unique('user-migration'),
         args: [batchArgs('b1', [...ids, 'u1'])],
@@ -200,7 +193,7 @@ describe('userMigrationWorkflow (time-skipping)', () => {
     const worker = await suite.worker({ taskQueue, activities: org.activities });
     const ids = Array.from({ length: 1001 }, (_, i) => `u${i}`);
     const run = worker.runUntil(
-      suite.env.client.workflow.execute(userMigrationWorkflow, {
+      realTime().execute(userMigrationWorkflow, {
         taskQueue,
         workflowId: unique('user-migration'),
         args: [batchArgs('big', ids)],
@@ -291,7 +284,7 @@ describe('userMigrationWorkflow (time-skipping)', () => {
     const worker = await suite.worker({ taskQueue, activities: org.activities });
     const ids = usersUpTo(1200).map((u) => u.crmUserId);
     const batch = (batchId: string, userIds: string[]) =>
-      suite.env.client.workflow.execute(userMigrationWorkflow, {
+      realTime().execute(userMigrationWorkflow, {
         taskQueue,
         workflowId: unique('user-migration'),
         args: [batchArgs(batchId, userIds, 200)],
@@ -317,12 +310,12 @@ describe('userMigrationWorkflow (time-skipping)', () => {
     const ids = usersUpTo(15).map((u) => u.crmUserId);
     const workflowId = unique('user-migration');
     const [first, again] = await worker.runUntil(async () => {
-      const one = await suite.env.client.workflow.execute(userMigrationWorkflow, {
+      const one = await realTime().execute(userMigrationWorkflow, {
         taskQueue,
         workflowId,
         args: [batchArgs('b-again', ids)],
       });
-      const two = await suite.env.client.workflow.execute(userMigrationWorkflow, {
+      const two = await realTime().execute(userMigrationWorkflow, {
         taskQueue,
         workflowId,
         args: [batchArgs('b-again', ids)],
@@ -360,12 +353,14 @@ describe('migrationWindowWorkflow (time-skipping)', () => {
     const worker = await suite.worker({ taskQueue, activities: org.activities });
     const wallStart = Date.now();
     await worker.runUntil(async () => {
-      const handle = await suite.env.client.workflow.start(migrationWindowWorkflow, {
+      const handle = await realTime().start(migrationWindowWorkflow, {
         taskQueue,
         workflowId: unique('user-migration-window'),
         args: [{ crmOrgId: 'crm-1', booksOrgId: 'books-1', integrationId: 'int-1', startedAt }],
       });
       expect(await handle.query(migrationWindowQuery)).toMatchObject({ phase: 'waiting', endsAt });
+      // Server time jumps past the window's end; the batch then runs in real time.
+      await suite.env.sleep(Date.parse(endsAt) - start);
       const result = await handle.result();
       expect(result).toEqual({
         endedAt: endsAt,
@@ -391,7 +386,7 @@ describe('migrationWindowWorkflow (time-skipping)', () => {
     await worker.runUntil(async () => {
       const start = Number(await suite.env.currentTimeMs());
       const startedAt = new Date(start - 15 * DAY).toISOString();
-      const handle = await suite.env.client.workflow.start(migrationWindowWorkflow, {
+      const handle = await realTime().start(migrationWindowWorkflow, {
         taskQueue,
         workflowId: unique('user-migration-window'),
         args: [{ crmOrgId: 'crm-1', booksOrgId: 'books-1', startedAt }],
