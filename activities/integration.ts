@@ -5,6 +5,7 @@ import { describeRefusals, pairingRefusals } from '../domain/sandbox';
 import { type Environment, type IntegrationConfig, type IntegrationDoc } from '../domain/sync-state-schemas';
 import { TwoWayIntegrationExistsError } from '../stores/sync-state-store';
 import { CRM_FINANCE_MODULES, type SyncDeps } from './sync';
+import { startUserMigrationOnEnable } from './users-on-enable';
 import { createViewLoader } from './views';
 
 type Data = Record<string, unknown>;
@@ -175,6 +176,7 @@ export function createIntegrationActivities(deps: SyncDeps) {
       const direction = twoWayElsewhere ? 'one_way' : 'two_way';
       checkDirection(direction, config, twoWayElsewhere?.booksOrgId);
       await checkViews(input.crmOrgId, config);
+      await startUserMigrationOnEnable({ ...input, existed: existing !== undefined });
       const changes = existing ? configChanges(existing.config, config) : [];
       // Re-enabled as it was: a change of status, not of configuration, so its version stays.
       const saved = await save(

@@ -1,5 +1,6 @@
 import { Context } from '@temporalio/activity';
 import type { CrmUser } from '../domain/crm-schemas';
+import { migrationTurnsWorkflowId } from '../domain/ids';
 import type { AuditDoc, AuditInput } from '../domain/sync-state-schemas';
 import {
   integrationUserIdOf,
@@ -14,6 +15,7 @@ import {
   type MigrationStatus,
   type UserOutcome,
 } from '../domain/users/migration';
+import { MIGRATION_TURNS } from '../domain/users/migration-turns';
 import type { IntegrationUsersRepository, OrgUsers } from '../stores/integration-users';
 import type { RecordCollection } from '../stores/record-store';
 import type { AuditQuery } from '../stores/sync-state-store';
@@ -67,6 +69,15 @@ export interface RecordUserMigrationInput {
   actorId: string;
 }
 
+export interface RequestMigrationTurnInput {
+  booksOrgId: string;
+  /** The batch asking, and which of its requests this is. */
+  workflowId: string;
+  turn: number;
+  /** Where the org's turns workflow runs when this request starts it. */
+  taskQueue: string;
+}
+
 function candidateOf(user: CrmUser): CandidateUser {
   return { crmUserId: user.id, name: user.full_name, email: user.email, active: user.status === 'active' };
 }
@@ -108,6 +119,20 @@ function auditOfWindow(input: MigrateUsersWindowInput, outcomes: UserOutcome[], 
   }));
 }
 
+/**
+ * Asks the org's turns workflow for the org on behalf of a batch, starting it if none runs (signal-with-start).
+ * Idempotent: a repeated request keeps the batch's place in line. Needs no store, so tests use it as it is.
+ */
+export async function requestMigrationTurn(input: RequestMigrationTurnInput): Promise<void> {
+  await Context.current().client.workflow.signalWithStart(MIGRATION_TURNS.workflowType, {
+    workflowId: migrationTurnsWorkflowId(input.booksOrgId),
+    taskQueue: input.taskQueue,
+    args: [{ booksOrgId: input.booksOrgId }],
+    signal: MIGRATION_TURNS.requestSignal,
+    signalArgs: [{ workflowId: input.workflowId, turn: input.turn }],
+  });
+}
+
 export function createUserActivities(deps: UserDeps) {
   return {
     /**
@@ -121,6 +146,7 @@ export function createUserActivities(deps: UserDeps) {
     async migrateUsersWindow(input: MigrateUsersWindowInput): Promise<MigrateUsersWindowResult> {
       const ctx = Context.current();
       const { found, org } = await loadWindow(deps, input);
+      ctx.heartbeat();
       const plan = planAdditions(input.userIds, found, org);
       const now = new Date();
       const added = plan.flatMap((p) => (p.outcome === 'added' ? [p] : []));
@@ -157,6 +183,8 @@ export function createUserActivities(deps: UserDeps) {
       }
       return { userIds: financeUsersIn([...entries.values()].reverse()) };
     },
+
+    requestMigrationTurn,
 
     /** Audits how a batch ended (completed, cancelled). Idempotent: one entry id per batch and status. */
     async recordUserMigration(input: RecordUserMigrationInput): Promise<void> {

@@ -6,6 +6,7 @@ import { createDealOperations } from '../api/deals';
 import { createDocumentOperations } from '../api/documents';
 import { createSubscriptionOperations, subscriptionDepsOf } from '../api/subscriptions';
 import { createSandboxOperations } from '../api/sandbox';
+import { financeGuardDepsOf, guardedDocuments } from '../api/finance-guard';
 import { createUserOperations, userDepsOf } from '../api/users';
 import {
   AuditQuerySchema,
@@ -125,12 +126,15 @@ export async function connectOperations(env: NodeJS.ProcessEnv = process.env): P
         taskQueue: app.temporal.taskQueue,
       }),
       subscriptions: createSubscriptionOperations(subscriptionDepsOf(deps)),
-      documents: createDocumentOperations({
-        temporal: temporal.value,
-        taskQueue: app.temporal.taskQueue,
-        syncState: deps.syncState,
-        crm: deps.crmStore,
-      }),
+      documents: guardedDocuments(
+        createDocumentOperations({
+          temporal: temporal.value,
+          taskQueue: app.temporal.taskQueue,
+          syncState: deps.syncState,
+          crm: deps.crmStore,
+        }),
+        financeGuardDepsOf(deps),
+      ),
       sandbox: createSandboxOperations({
         crm: deps.crmStore,
         books: deps.booksStore,

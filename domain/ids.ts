@@ -39,6 +39,11 @@ export function userMigrationWorkflowId(booksOrgId: string, batchId: string): st
   return `user-migration/${part('booksOrgId', booksOrgId)}/${part('batchId', batchId)}`;
 }
 
+/** `user-migration-turns/{booksOrg}`: hands the org to one migration batch at a time (issue 18). */
+export function migrationTurnsWorkflowId(booksOrgId: string): string {
+  return `user-migration-turns/${part('booksOrgId', booksOrgId)}`;
+}
+
 /** `user-migration-window/{booksOrg}`: an org's 3-month window and its automatic migration (issue 18). */
 export function migrationWindowWorkflowId(booksOrgId: string): string {
   return `user-migration-window/${part('booksOrgId', booksOrgId)}`;

@@ -252,7 +252,7 @@ export function createIntegrationUsersRepository(db: Db, books: BooksStore): Int
         ...grantOf('books', booksUser.data.role_id ? roles.get(booksUser.data.role_id) : undefined),
         ...others.flatMap((o) => grantOf(o.product, roles.get(o.role_id))),
       ];
-      return { kind: 'books_user', ...base, grants };
+      return { kind: 'books_user', ...base, grants, booksUserId: booksUser.id };
     },
   };
   return repo;

@@ -3,6 +3,7 @@ import type pino from 'pino';
 import { startHttpServer } from '../api/http';
 import { createDealOperations } from '../api/deals';
 import { createDocumentOperations } from '../api/documents';
+import { financeGuardDepsOf, guardedDocuments } from '../api/finance-guard';
 import { createOperations } from '../api/operations';
 import { createSubscriptionOperations, subscriptionDepsOf } from '../api/subscriptions';
 import { createSandboxOperations } from '../api/sandbox';
@@ -49,12 +50,15 @@ export async function startApi(
           temporal,
           taskQueue: config.app.temporal.taskQueue,
         }),
-        documents: createDocumentOperations({
-          temporal,
-          taskQueue: config.app.temporal.taskQueue,
-          syncState: running.deps.syncState,
-          crm: running.deps.crmStore,
-        }),
+        documents: guardedDocuments(
+          createDocumentOperations({
+            temporal,
+            taskQueue: config.app.temporal.taskQueue,
+            syncState: running.deps.syncState,
+            crm: running.deps.crmStore,
+          }),
+          financeGuardDepsOf(running.deps),
+        ),
         subscriptions: createSubscriptionOperations(subscriptionDepsOf(running.deps)),
         sandbox: createSandboxOperations({
           crm: running.deps.crmStore,

@@ -8,3 +8,4 @@ export { documentSyncWorkflow } from './document-sync';
 export { documentPollerWorkflow } from './document-poller';
 export { sandboxModulesWorkflow } from './sandbox-modules';
 export { dealAutomationWorkflow } from './deal-automation';
+export { migrationTurnsWorkflow } from './user-migration-turns';

@@ -1,5 +1,6 @@
 import { defineQuery, defineSignal } from '@temporalio/workflow';
 import type { MigrationProgress } from '../domain/users/migration';
+import { MIGRATION_TURNS, type TurnRequest } from '../domain/users/migration-turns';
 
 /*
  * The user-migration workflows' signals and queries, shared by the workflows and the client. Kept beside
@@ -26,3 +27,12 @@ export interface MigrationWindowState {
 /** Ends the 3-month window now: the finance users of the window so far are migrated at once. */
 export const migrateNowSignal = defineSignal('migrateUsersNow');
 export const migrationWindowQuery = defineQuery<MigrationWindowState>('migrationWindow');
+
+/** To the org's turns workflow: this batch asks for the org (sent with signal-with-start by an activity). */
+export const requestMigrationTurnSignal = defineSignal<[TurnRequest]>(MIGRATION_TURNS.requestSignal);
+/** To the org's turns workflow: this batch gives the org back, or no longer waits for it. */
+export const releaseMigrationTurnSignal = defineSignal<[{ workflowId: string }]>(
+  MIGRATION_TURNS.releaseSignal,
+);
+/** To a batch: the org is its for this turn (sent again when another batch gets in line: a check it still runs). */
+export const migrationTurnGrantedSignal = defineSignal<[{ turn: number }]>(MIGRATION_TURNS.grantedSignal);

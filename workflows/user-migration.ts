@@ -5,6 +5,7 @@ import {
   CancelledFailure,
   condition,
   isCancellation,
+  patched,
   proxyActivities,
   setCurrentDetails,
   setHandler,
@@ -28,6 +29,10 @@ import {
   resumeMigrationSignal,
   userMigrationProgressQuery,
 } from './user-migration-messages';
+import { orgTurnOf } from './user-migration-turns';
+
+/** Batches of one org take turns (workflows/user-migration-turns.ts); histories from before replay without. */
+const TAKES_TURNS = 'user-migration-org-turns';
 
 export interface UserMigrationInput {
   crmOrgId: string;
@@ -49,9 +54,10 @@ const RETRY = { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '
 const WINDOW_OPTIONS: ActivityOptions = {
   // A window of up to 1,000 users: two reads and at most 20 inserts of 50, seconds even on FerretDB.
   startToCloseTimeout: '10 minutes',
-  // The activity heartbeats after each command of 50: a lost worker is noticed within a minute, and the
-  // retry converges on the same users (insert-if-absent by derived id).
-  heartbeatTimeout: '1 minute',
+  // The activity heartbeats once the org is read and after each command of 50 (each a second or two at
+  // most, even on FerretDB): a worker killed mid-window is noticed within 15 s, and the retry converges on
+  // the same users (insert-if-absent by derived id).
+  heartbeatTimeout: '15 seconds',
   retry: RETRY,
 };
 
@@ -97,6 +103,8 @@ export async function userMigrationWorkflow(input: UserMigrationInput): Promise<
     setCurrentDetails(migrationDetails(progress()));
   };
   setHandler(userMigrationProgressQuery, progress);
+  const orgTurn = orgTurnOf(input.booksOrgId);
+  const takesTurns = patched(TAKES_TURNS);
   setHandler(pauseMigrationSignal, () => {
     pauseRequested = true;
   });
@@ -106,12 +114,16 @@ export async function userMigrationWorkflow(input: UserMigrationInput): Promise<
   show('running');
 
   try {
+    if (takesTurns) await orgTurn.take();
     let first = 0;
     for (const window of windows) {
       if (pauseRequested) {
+        // A paused batch lets the org's other batches run meanwhile.
+        if (takesTurns) await CancellationScope.nonCancellable(() => orgTurn.giveBack());
         show('paused');
         await condition(() => !pauseRequested);
         show('running');
+        if (takesTurns) await orgTurn.take();
       }
       if (CancellationScope.current().consideredCancelled) throw new CancelledFailure('batch cancelled');
       // Not cancellable: a cancel lets the window in flight finish, so its users all have their outcome.
@@ -138,6 +150,7 @@ export async function userMigrationWorkflow(input: UserMigrationInput): Promise<
 
   /** Audits how the batch ended (even once cancelled) and shows it. */
   async function finish(end: 'completed' | 'cancelled'): Promise<MigrationProgress> {
+    if (takesTurns) await CancellationScope.nonCancellable(() => orgTurn.giveBack());
     const p = { ...progress(), status: end };
     const { booksOrgId, batchId, done, failed, remaining } = p;
     await CancellationScope.nonCancellable(() =>

@@ -5,6 +5,7 @@ import {
   type Permissions,
   type ProductGrant,
 } from './permissions';
+import { integrationUserIdOf } from './integration-users';
 import { permissionsOfProfile, type IntegrationProfile } from './profiles';
 
 /*
@@ -16,7 +17,7 @@ import { permissionsOfProfile, type IntegrationProfile } from './profiles';
 /** Who acts, as far as permissions go: how the CRM user stands in the Books org. */
 export type ActingUser =
   | { kind: 'integration_user'; userId: string; name: string; profile: IntegrationProfile }
-  | { kind: 'books_user'; userId: string; name: string; grants: ProductGrant[] }
+  | { kind: 'books_user'; userId: string; name: string; grants: ProductGrant[]; booksUserId?: string }
   | { kind: 'none'; userId: string; name: string };
 
 export type AccessDecision =
@@ -27,6 +28,12 @@ export type AccessDecision =
 export function resolvePermissions(user: ActingUser): Permissions {
   if (user.kind === 'integration_user') return permissionsOfProfile(user.profile);
   return unionOfGrants(user.kind === 'books_user' ? user.grants : []);
+}
+
+/** The Books user the CRM user acts as, if any: their integration user, or their own Books user. */
+export function booksUserIdOf(user: ActingUser): string | undefined {
+  if (user.kind === 'integration_user') return integrationUserIdOf(user.userId);
+  return user.kind === 'books_user' ? user.booksUserId : undefined;
 }
 
 /** "Ana Lima (crm user 4001)". */

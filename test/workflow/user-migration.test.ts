@@ -1,11 +1,13 @@
-import { WorkflowFailedError } from '@temporalio/client';
+import { WorkflowClient, WorkflowFailedError } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import type { Activities } from '../../activities';
-import type {
-  FindFinanceUsersInput,
-  MigrateUsersWindowInput,
-  RecordUserMigrationInput,
+import {
+  requestMigrationTurn,
+  type FindFinanceUsersInput,
+  type MigrateUsersWindowInput,
+  type RecordUserMigrationInput,
 } from '../../activities/users';
+import { migrationTurnsWorkflowId } from '../../domain/ids';
 import { SEARCH_ATTRIBUTES } from '../../domain/search-attributes';
 import { planAdditions, type CandidateUser } from '../../domain/users/integration-users';
 import {
@@ -33,13 +35,40 @@ const suite = useTimeSkippingEnv(async (env) => {
   });
 });
 
-type UserActivities = Pick<Activities, 'migrateUsersWindow' | 'findFinanceUsers' | 'recordUserMigration'>;
+// The org's turns workflow outlives a test by a task; left running on a stopped worker's queue it would hold
+// the next test's batches (every test's org is books-1).
+afterEach(async () => {
+  await realTime()
+    .getHandle(migrationTurnsWorkflowId('books-1'))
+    .terminate('test over')
+    .catch(() => undefined);
+});
+
+/**
+ * A client over the suite's server whose result waits leave time skipping locked (the environment's own client
+ * unlocks it while it waits). Unlocked, the server jumps to the next timeout whenever no activity holds the
+ * lock, such as between a batch's windows, and expires the tasks in flight. So batches run in real time, and a
+ * test moves server time only on purpose, with `suite.env.sleep`.
+ */
+function realTime(): WorkflowClient {
+  return new WorkflowClient({ connection: suite.env.connection, namespace: suite.env.namespace });
+}
+
+type UserActivities = Pick<
+  Activities,
+  'migrateUsersWindow' | 'findFinanceUsers' | 'recordUserMigration' | 'requestMigrationTurn'
+>;
 
 /**
  * Fake user activities over an in-memory Books org, deciding with the real rule (domain/users). `gate`
  * holds a window (by its number, from 1) until released, so a test can act while it is in flight.
  */
-function fakeOrg(options: { crmUsers: CandidateUser[]; audit?: (UsageEntry & { at: string })[] }) {
+function fakeOrg(options: {
+  crmUsers: CandidateUser[];
+  audit?: (UsageEntry & { at: string })[];
+  /** A pause between a window's read of the org and its write, as a database's latency would leave. */
+  writeLatencyMs?: number;
+}) {
   const crm = new Map(options.crmUsers.map((u) => [u.crmUserId, u]));
   const integrationUsers = new Map<string, string>();
   const windows: MigrateUsersWindowInput[] = [];
@@ -47,6 +76,7 @@ function fakeOrg(options: { crmUsers: CandidateUser[]; audit?: (UsageEntry & { a
   const finds: FindFinanceUsersInput[] = [];
   const gates = new Map<number, { opened: Promise<void>; open: () => void; reached: () => void }>();
   const reached = new Map<number, Promise<void>>();
+  const inFlight = { now: 0, most: 0 };
 
   function gate(windowNumber: number) {
     let open!: () => void;
@@ -65,10 +95,13 @@ function fakeOrg(options: { crmUsers: CandidateUser[]; audit?: (UsageEntry & { a
         held.reached();
         await held.opened;
       }
+      inFlight.most = Math.max(inFlight.most, ++inFlight.now);
       const plan = planAdditions(input.userIds, crm, {
         booksUserEmails: new Set(['taken@example.com']),
         integrationUserIds: new Set(integrationUsers.keys()),
       });
+      if (options.writeLatencyMs) await new Promise((r) => setTimeout(r, options.writeLatencyMs));
+      inFlight.now--;
       for (const p of plan) if (p.outcome === 'added') integrationUsers.set(p.crmUserId, input.batchId);
       return { outcomes: plan.map(migrationOutcomeOf) };
     },
@@ -80,8 +113,9 @@ function fakeOrg(options: { crmUsers: CandidateUser[]; audit?: (UsageEntry & { a
     async recordUserMigration(input) {
       ends.push(input);
     },
+    requestMigrationTurn,
   };
-  return { activities, integrationUsers, windows, ends, finds, gate };
+  return { activities, integrationUsers, windows, ends, finds, gate, inFlight };
 }
 
 const crmUser = (n: number, over: Partial<CandidateUser> = {}): CandidateUser => ({
@@ -109,7 +143,7 @@ async function heldBatch(
   const gate = org.gate(held);
   const worker = await suite.worker({ taskQueue, activities: org.activities });
   const start = () =>
-    suite.env.client.workflow.start(userMigrationWorkflow, {
+    realTime().start(userMigrationWorkflow, {
       taskQueue,
       workflowId: unique('user-migration'),
       args: [
@@ -131,7 +165,7 @@ describe('userMigrationWorkflow (time-skipping)', () => {
     const worker = await suite.worker({ taskQueue, activities: org.activities });
     const ids = users.map((u) => u.crmUserId);
     const result = await worker.runUntil(
-      suite.env.client.workflow.execute(userMigrationWorkflow, {
+      realTime().execute(userMigrationWorkflow, {
         taskQueue,
         workflowId: unique('user-migration'),
         args: [batchArgs('b1', [...ids, 'u1'])],
@@ -159,7 +193,7 @@ describe('userMigrationWorkflow (time-skipping)', () => {
     const worker = await suite.worker({ taskQueue, activities: org.activities });
     const ids = Array.from({ length: 1001 }, (_, i) => `u${i}`);
     const run = worker.runUntil(
-      suite.env.client.workflow.execute(userMigrationWorkflow, {
+      realTime().execute(userMigrationWorkflow, {
         taskQueue,
         workflowId: unique('user-migration'),
         args: [batchArgs('big', ids)],
@@ -244,6 +278,31 @@ describe('userMigrationWorkflow (time-skipping)', () => {
     expect(org.ends).toEqual([expect.objectContaining({ status: 'cancelled', done: 10, remaining: 20 })]);
   });
 
+  it('two batches started at once on one org take turns and never together pass the 1,000 limit', async () => {
+    const taskQueue = unique('tq');
+    const org = fakeOrg({ crmUsers: usersUpTo(1200), writeLatencyMs: 20 });
+    const worker = await suite.worker({ taskQueue, activities: org.activities });
+    const ids = usersUpTo(1200).map((u) => u.crmUserId);
+    const batch = (batchId: string, userIds: string[]) =>
+      realTime().execute(userMigrationWorkflow, {
+        taskQueue,
+        workflowId: unique('user-migration'),
+        args: [batchArgs(batchId, userIds, 200)],
+      });
+    const results = await worker.runUntil(
+      Promise.all([batch('b-one', ids.slice(0, 600)), batch('b-two', ids.slice(600))]),
+    );
+    // One window of the org at a time: the second batch read the org only after the first had written.
+    expect(org.inFlight.most).toBe(1);
+    expect(org.integrationUsers.size).toBe(1000);
+    const failed = results.flatMap((r) => r.outcomes.filter((o) => o.outcome === 'failed'));
+    expect(failed).toHaveLength(200);
+    expect(new Set(failed.map((o) => o.reason))).toEqual(
+      new Set(['over the limit of 1,000 integration users per Books org: 0 places left']),
+    );
+    expect(results.map((r) => r.done).sort()).toEqual([400, 600]);
+  });
+
   it('re-running a batch migrates nobody twice', async () => {
     const taskQueue = unique('tq');
     const org = fakeOrg({ crmUsers: usersUpTo(15) });
@@ -251,12 +310,12 @@ describe('userMigrationWorkflow (time-skipping)', () => {
     const ids = usersUpTo(15).map((u) => u.crmUserId);
     const workflowId = unique('user-migration');
     const [first, again] = await worker.runUntil(async () => {
-      const one = await suite.env.client.workflow.execute(userMigrationWorkflow, {
+      const one = await realTime().execute(userMigrationWorkflow, {
         taskQueue,
         workflowId,
         args: [batchArgs('b-again', ids)],
       });
-      const two = await suite.env.client.workflow.execute(userMigrationWorkflow, {
+      const two = await realTime().execute(userMigrationWorkflow, {
         taskQueue,
         workflowId,
         args: [batchArgs('b-again', ids)],
@@ -294,12 +353,14 @@ describe('migrationWindowWorkflow (time-skipping)', () => {
     const worker = await suite.worker({ taskQueue, activities: org.activities });
     const wallStart = Date.now();
     await worker.runUntil(async () => {
-      const handle = await suite.env.client.workflow.start(migrationWindowWorkflow, {
+      const handle = await realTime().start(migrationWindowWorkflow, {
         taskQueue,
         workflowId: unique('user-migration-window'),
         args: [{ crmOrgId: 'crm-1', booksOrgId: 'books-1', integrationId: 'int-1', startedAt }],
       });
       expect(await handle.query(migrationWindowQuery)).toMatchObject({ phase: 'waiting', endsAt });
+      // Server time jumps past the window's end; the batch then runs in real time.
+      await suite.env.sleep(Date.parse(endsAt) - start);
       const result = await handle.result();
       expect(result).toEqual({
         endedAt: endsAt,
@@ -325,7 +386,7 @@ describe('migrationWindowWorkflow (time-skipping)', () => {
     await worker.runUntil(async () => {
       const start = Number(await suite.env.currentTimeMs());
       const startedAt = new Date(start - 15 * DAY).toISOString();
-      const handle = await suite.env.client.workflow.start(migrationWindowWorkflow, {
+      const handle = await realTime().start(migrationWindowWorkflow, {
         taskQueue,
         workflowId: unique('user-migration-window'),
         args: [{ crmOrgId: 'crm-1', booksOrgId: 'books-1', startedAt }],

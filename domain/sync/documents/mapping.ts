@@ -5,6 +5,7 @@ import { checkBeforePosting, currencyOf, type BooksOrgSettings } from '../../fin
 import { checkTransition } from '../../finance/states';
 import { compareAmounts, minorToNumber, type CurrencyLike, type InvoiceTotals } from '../../money';
 import type { FieldProblem } from '../../validation';
+import { booksAttributionOf } from '../../users/attribution';
 import { documentSpecOf } from './index';
 import { lookupId, lookupName, textOf, type Data, type DocumentSpec } from './spec';
 
@@ -112,6 +113,7 @@ export function toBooksDocument(input: BooksDocumentInput): BooksDocumentResult 
     ...(textOf(crm.Terms_and_Conditions) !== undefined && { terms: crm.Terms_and_Conditions }),
     ...(textOf(crm.Description) !== undefined && { notes: crm.Description }),
     ...(spec.party === 'customer' && dealOf(crm)),
+    ...booksAttributionOf(crm),
   };
   if (problems.length > 0) return { ok: false, problems };
   const checked = checkBeforePosting(books, org);
