@@ -2,6 +2,7 @@ import { NativeConnection } from '@temporalio/worker';
 import { loadConfig } from '../../workers/config';
 import { createDeps } from '../../workers/deps';
 import { createWorker } from '../../workers/worker';
+import { testWorkflowBundle } from '../setup/workflow-bundle';
 
 /*
  * A worker in a process of its own, through the production wiring, for tests that kill it with SIGKILL: the
@@ -19,6 +20,8 @@ async function main(): Promise<void> {
     namespace: 'default',
     taskQueue: env.CBS_WORKER_TASK_QUEUE!,
     deps,
+    // The jest run's bundle (inherited through the environment), so the process starts without bundling.
+    workflowBundle: await testWorkflowBundle(),
   });
   const running = worker.run();
   process.stdout.write('worker running\n');
