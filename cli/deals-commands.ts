@@ -10,7 +10,7 @@ import {
 import { IntegrationRefSchema, parseRequest, type IntegrationRef } from '../api/types';
 import type { DealDecisionDoc } from '../domain/deals/records';
 import type { CrmStore } from '../stores/crm-store';
-import { INTEGRATION_EXIT, guarded, withOperations } from './integration-commands';
+import { INTEGRATION_EXIT, guarded, integrationSubcommand, withOperations } from './integration-commands';
 import { fields, table } from './format';
 
 /*
@@ -68,14 +68,7 @@ export function registerDealCommands(program: Command): void {
     .exitOverride((err) => process.exit(err.exitCode === 0 ? 0 : INTEGRATION_EXIT.refused))
     .addHelpText('after', '\nEvery subcommand takes --env production|sandbox and --json.');
 
-  const sub = (name: string, description: string) =>
-    group
-      .command(name)
-      .description(description)
-      .argument('<crmOrg>', 'the CRM org id')
-      .argument('<booksOrg>', 'the Books org id')
-      .option('--env <environment>', 'production or sandbox', 'production')
-      .option('--json', 'print one JSON document');
+  const sub = integrationSubcommand(group);
 
   sub('rules', "show the integration's deal rules, or replace them with --set <file>")
     .option('--set <file>', 'a JSON file {"rules": [{"id", "mode": "quote"|"invoice", …}]}')

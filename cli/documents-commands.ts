@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { documentsOf } from '../api/documents';
 import { historyLine } from '../domain/sync/documents/history';
 import { IntegrationRefSchema, parseRequest, type DocumentOperations } from '../api/types';
-import { INTEGRATION_EXIT, guarded, withOperations } from './integration-commands';
+import { INTEGRATION_EXIT, guarded, integrationSubcommand, withOperations } from './integration-commands';
 import { fields } from './format';
 
 /*
@@ -35,14 +35,7 @@ export function registerDocumentCommands(program: Command): void {
     .exitOverride((err) => process.exit(err.exitCode === 0 ? 0 : INTEGRATION_EXIT.refused))
     .addHelpText('after', '\nEvery subcommand takes --env production|sandbox and --json.');
 
-  const sub = (name: string, description: string) =>
-    group
-      .command(name)
-      .description(description)
-      .argument('<crmOrg>', 'the CRM org id')
-      .argument('<booksOrg>', 'the Books org id')
-      .option('--env <environment>', 'production or sandbox', 'production')
-      .option('--json', 'print one JSON document');
+  const sub = integrationSubcommand(group);
 
   sub('write', 'write a CRM document (JSON file in the CRM API shape) and push it to Books at once')
     .argument('<module>', 'Quotes, Sales_Orders, Invoices or Purchase_Orders')
