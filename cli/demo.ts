@@ -251,7 +251,7 @@ export function formatDemoSummary(summary: DemoSummary): string {
     `Demo ${summary.ok ? 'passed' : 'FAILED'} in ${Math.round(summary.elapsedMs / 1000)} s`,
     `  integration ${summary.integrationId}`,
     `  workflow    ${summary.workflowId}`,
-    `  runs        ${summary.runs.map((r) => `#${r.runNumber} ${r.trigger} ${r.status} (+${r.added} ~${r.updated})`).join(', ')}`,
+    `  runs        ${summary.runs.map((r) => `#${r.runNumber} ${r.trigger} ${r.status} (${r.added} added, ${r.updated} updated)`).join(', ')}`,
     `  open failures ${summary.openFailures}`,
     `  Temporal    ${summary.temporal.server}`,
     `  Temporal UI ${summary.temporal.uiUrl ?? '(external server: use its UI)'}`,
