@@ -4,7 +4,7 @@ import type { CrmDeal } from '../domain/crm-schemas';
 import type { DealDecisionDoc, DealDocumentLinkDoc } from '../domain/deals/records';
 import type { DealRule } from '../domain/deals/rules';
 import { DEAL_CHANGED_SIGNAL, dealStart, type DealChange } from '../domain/deals/workflow-start';
-import { integrationIdOf, type IntegrationDoc } from '../domain/sync-state-schemas';
+import type { IntegrationDoc } from '../domain/sync-state-schemas';
 import type { CrmStore } from '../stores/crm-store';
 import type { DealStore } from '../stores/deal-store';
 import { InvalidRecordsError } from '../stores/record-collection';
@@ -12,7 +12,13 @@ import type { SyncStateStore } from '../stores/sync-state-store';
 import type { dealAutomationWorkflow, DealProgress } from '../workflows/deal-automation';
 import type { Route } from './http';
 import { integrationPath, integrationRefOf } from './route-paths';
-import { IntegrationRefSchema, OperationError, parseRequest, type IntegrationRef } from './types';
+import {
+  OperationError,
+  operationGroup,
+  requestedIntegration,
+  parseRequest,
+  type IntegrationRef,
+} from './types';
 
 /*
  * Deal automation as operations (issue 17): an integration's rules, deals written and edited through the
@@ -85,13 +91,7 @@ export interface DealOperationsDeps {
 export function createDealOperations(deps: DealOperationsDeps): DealOperations {
   const deals = () => deps.crm.module('Deals');
 
-  async function integrationOf(raw: IntegrationRef): Promise<IntegrationDoc> {
-    const ref = parseRequest(IntegrationRefSchema, raw, 'integration');
-    const id = integrationIdOf(ref.crmOrgId, ref.booksOrgId, ref.environment);
-    const doc = await deps.syncState.getIntegration(id);
-    if (!doc) throw new OperationError('not_found', `no integration ${id}`);
-    return doc;
-  }
+  const integrationOf = (raw: IntegrationRef) => requestedIntegration(deps.syncState, raw);
 
   /** Signals-with-start the deal's workflow: every change is decided on, the first starts it. */
   async function signal(integration: IntegrationDoc, dealId: string): Promise<string> {
@@ -236,8 +236,7 @@ export function createDealOperations(deps: DealOperationsDeps): DealOperations {
 
 /** The deal operations of `ops`; refused as unavailable where the composition root did not provide them. */
 export function dealsOf(ops: { deals?: DealOperations | undefined }): DealOperations {
-  if (!ops.deals) throw new OperationError('unavailable', 'the deal operations are not configured here');
-  return ops.deals;
+  return operationGroup(ops, 'deals', 'deal');
 }
 
 /** The routes of the deal operations (README "HTTP API"). */

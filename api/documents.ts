@@ -8,7 +8,7 @@ import {
   documentSignalWithStart,
   documentStart,
 } from '../domain/sync/documents/workflow-start';
-import { integrationIdOf, type IntegrationDoc } from '../domain/sync-state-schemas';
+import type { IntegrationDoc } from '../domain/sync-state-schemas';
 import type { CrmStore } from '../stores/crm-store';
 import { InvalidRecordsError } from '../stores/record-collection';
 import type { SyncStateStore } from '../stores/sync-state-store';
@@ -17,7 +17,13 @@ import { documentProgressQuery, type DocumentProgress } from '../workflows/messa
 import type { Route } from './http';
 import { integrationPath, integrationRefOf } from './route-paths';
 import { refuseFinanceModuleWrite } from './sandbox';
-import { IntegrationRefSchema, OperationError, parseRequest, type IntegrationRef } from './types';
+import {
+  OperationError,
+  operationGroup,
+  requestedIntegration,
+  parseRequest,
+  type IntegrationRef,
+} from './types';
 
 /*
  * CRM finance documents as operations (issue 16): write one through the CRM store and signal its workflow at
@@ -82,12 +88,9 @@ export interface DocumentOperationsDeps {
 
 export function createDocumentOperations(deps: DocumentOperationsDeps): DocumentOperations {
   async function integrationOf(raw: IntegrationRef): Promise<IntegrationDoc> {
-    const ref = parseRequest(IntegrationRefSchema, raw, 'integration');
-    const id = integrationIdOf(ref.crmOrgId, ref.booksOrgId, ref.environment);
-    const doc = await deps.syncState.getIntegration(id);
-    if (!doc) throw new OperationError('not_found', `no integration ${id}`);
+    const doc = await requestedIntegration(deps.syncState, raw);
     if (!doc.config.transactionSync)
-      throw new OperationError('conflict', `transaction sync is off on integration ${id} (S4.1)`);
+      throw new OperationError('conflict', `transaction sync is off on integration ${doc._id} (S4.1)`);
     return doc;
   }
 
@@ -242,9 +245,7 @@ const DOCUMENT_ENTITY = {
 
 /** The document operations of `ops`; refused as unavailable where the composition root did not provide them. */
 export function documentsOf(ops: { documents?: DocumentOperations | undefined }): DocumentOperations {
-  if (!ops.documents)
-    throw new OperationError('unavailable', 'the document operations are not configured here');
-  return ops.documents;
+  return operationGroup(ops, 'documents', 'document');
 }
 
 /** The routes of the document operations (README "HTTP API"). */

@@ -20,7 +20,13 @@ import type { CrmStore } from '../stores/crm-store';
 import type { SandboxSlots } from '../stores/sandbox-slots';
 import type { Route } from './http';
 import { integrationPath, integrationRefOf } from './route-paths';
-import { IntegrationRefSchema, OperationError, parseRequest, type IntegrationRef } from './types';
+import {
+  IntegrationRefSchema,
+  OperationError,
+  operationGroup,
+  parseRequest,
+  type IntegrationRef,
+} from './types';
 
 /*
  * The sandbox (S8) as operations: create a CRM or Books sandbox of a production org (one per Books org), the
@@ -161,8 +167,7 @@ export async function refuseDeploy(raw: IntegrationRef): Promise<never> {
 
 /** The sandbox operations of `ops`; refused as unavailable where the composition root did not provide them. */
 export function sandboxOf(ops: { sandbox?: SandboxOperations | undefined }): SandboxOperations {
-  if (!ops.sandbox) throw new OperationError('unavailable', 'the sandbox operations are not configured here');
-  return ops.sandbox;
+  return operationGroup(ops, 'sandbox', 'sandbox');
 }
 
 /** The routes of the sandbox operations (README "Sandbox"). */

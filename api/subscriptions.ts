@@ -22,7 +22,13 @@ import { MAX_BATCH } from '../stores/record-collection';
 import type { SyncStateStore } from '../stores/sync-state-store';
 import type { Route } from './http';
 import { integrationPath, integrationRefOf } from './route-paths';
-import { IntegrationRefSchema, OperationError, parseRequest, type IntegrationRef } from './types';
+import {
+  IntegrationRefSchema,
+  OperationError,
+  operationGroup,
+  parseRequest,
+  type IntegrationRef,
+} from './types';
 
 /*
  * Subscriptions in the CRM (issue 19, S7): billing's subscriptions synced one way into the CRM Subscriptions
@@ -350,9 +356,7 @@ export function createSubscriptionOperations(deps: SubscriptionOperationsDeps): 
 export function subscriptionsOf(ops: {
   subscriptions?: SubscriptionOperations | undefined;
 }): SubscriptionOperations {
-  if (!ops.subscriptions)
-    throw new OperationError('unavailable', 'the subscription operations are not configured here');
-  return ops.subscriptions;
+  return operationGroup(ops, 'subscriptions', 'subscription');
 }
 
 /** The routes of the subscription operations (README "HTTP API"). */

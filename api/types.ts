@@ -25,6 +25,7 @@ export type { DealOperations, DealView, DealWriteResult, EditDealInput, WriteDea
 export type { DocumentOperations, DocumentView, WriteDocumentInput, WriteDocumentResult } from './documents';
 export type { SubscriptionOperations } from './subscriptions';
 import { describeUnknownKey, findUnknownKeys } from '../domain/unknown-keys';
+import { integrationIdOf, type IntegrationDoc } from '../domain/sync-state-schemas';
 
 /**
  * The operations of the service (ISSUE 5 §2) as one typed interface: implemented in-process over Temporal and
@@ -356,6 +357,20 @@ export class OperationError extends Error {
   }
 }
 
+/** The groups of operations a composition root may leave out (the CLI and the API server provide them all). */
+type OptionalGroup = 'users' | 'documents' | 'subscriptions' | 'sandbox' | 'deals';
+
+/** `ops[group]`, refused as unavailable where the composition root did not provide it. */
+export function operationGroup<K extends OptionalGroup>(
+  ops: { [G in K]?: SyncOperations[G] | undefined },
+  group: K,
+  noun: string,
+): NonNullable<SyncOperations[K]> {
+  const found = ops[group];
+  if (!found) throw new OperationError('unavailable', `the ${noun} operations are not configured here`);
+  return found as NonNullable<SyncOperations[K]>;
+}
+
 export const HTTP_STATUS: Record<OperationErrorKind, number> = {
   invalid: 400,
   unauthorized: 401,
@@ -384,4 +399,16 @@ export function parseRequest<S extends z.ZodType>(schema: S, value: unknown, wha
       .map((i) => (i.path.length ? `${i.path.join('.')}: ${i.message}` : i.message)),
   ];
   throw new OperationError('invalid', `invalid ${what}: ${issues.join('; ')}`, issues);
+}
+
+/** The integration a request names, parsed and read; `not_found` when it was never enabled. */
+export async function requestedIntegration(
+  syncState: { getIntegration(id: string): Promise<IntegrationDoc | undefined> },
+  raw: IntegrationRef,
+): Promise<IntegrationDoc> {
+  const ref = parseRequest(IntegrationRefSchema, raw, 'integration');
+  const id = integrationIdOf(ref.crmOrgId, ref.booksOrgId, ref.environment);
+  const doc = await syncState.getIntegration(id);
+  if (!doc) throw new OperationError('not_found', `no integration ${id}`);
+  return doc;
 }

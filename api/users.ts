@@ -29,7 +29,13 @@ import {
   type MigrationWindowState,
 } from '../workflows/messages';
 import type { Route } from './http';
-import { IntegrationRefSchema, OperationError, parseRequest, type IntegrationRef } from './types';
+import {
+  IntegrationRefSchema,
+  OperationError,
+  operationGroup,
+  parseRequest,
+  type IntegrationRef,
+} from './types';
 import { createWorkflowCalls, type CallWaits } from './workflow-calls';
 
 /*
@@ -349,8 +355,7 @@ const at = (...rest: string[]): readonly string[] => [...INTEGRATION, ...rest];
 
 /** The user operations of `ops`; refused as unavailable where the composition root did not provide them. */
 export function usersOf(ops: { users?: UserOperations | undefined }): UserOperations {
-  if (!ops.users) throw new OperationError('unavailable', 'the user operations are not configured here');
-  return ops.users;
+  return operationGroup(ops, 'users', 'user');
 }
 
 const refFrom = (p: Record<string, string>): IntegrationRef => ({
