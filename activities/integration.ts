@@ -5,6 +5,7 @@ import { describeRefusals, pairingRefusals } from '../domain/sandbox';
 import { type Environment, type IntegrationConfig, type IntegrationDoc } from '../domain/sync-state-schemas';
 import { TwoWayIntegrationExistsError } from '../stores/sync-state-store';
 import { CRM_FINANCE_MODULES, type SyncDeps } from './sync';
+import type { UserDeps } from './users';
 import { startUserMigrationOnEnable } from './users-on-enable';
 import { createViewLoader } from './views';
 
@@ -60,7 +61,7 @@ const FINANCE_PAGE = 500;
  * and appends an audit entry (S9.8). Refusals are non-retryable failures with a named type and a message an
  * operator can act on; the workflow serialises them, so saves of one integration never race.
  */
-export function createIntegrationActivities(deps: SyncDeps) {
+export function createIntegrationActivities(deps: SyncDeps & Pick<UserDeps, 'integrationUsers'>) {
   const state = deps.syncState;
   const views = createViewLoader(deps.crm);
 
@@ -176,7 +177,7 @@ export function createIntegrationActivities(deps: SyncDeps) {
       const direction = twoWayElsewhere ? 'one_way' : 'two_way';
       checkDirection(direction, config, twoWayElsewhere?.booksOrgId);
       await checkViews(input.crmOrgId, config);
-      await startUserMigrationOnEnable({ ...input, existed: existing !== undefined });
+      await startUserMigrationOnEnable(deps.integrationUsers, { ...input, existed: existing !== undefined });
       const changes = existing ? configChanges(existing.config, config) : [];
       // Re-enabled as it was: a change of status, not of configuration, so its version stays.
       const saved = await save(

@@ -4,6 +4,7 @@ import {
   WorkflowFailedError,
   WorkflowNotFoundError,
   type Client,
+  type WorkflowHandleWithFirstExecutionRunId,
 } from '@temporalio/client';
 import type { SignalDefinition } from '@temporalio/common';
 import { z } from 'zod';
@@ -13,7 +14,8 @@ import type { AuditInput } from '../domain/sync-state-schemas';
 import { integrationIdOf } from '../domain/sync-state-schemas';
 import { may, type AccessDecision } from '../domain/users/access';
 import { placesLeft, selectUsers } from '../domain/users/integration-users';
-import { batchProblem, type MigrationProgress } from '../domain/users/migration';
+import { batchProblem, type MigrationProgress, type UserOutcome } from '../domain/users/migration';
+import { firstUseBatchId } from '../domain/users/onboarding';
 import { FINANCE_ACTIONS, FINANCE_MODULES } from '../domain/users/permissions';
 import { IntegrationProfileSchema, type IntegrationProfile } from '../domain/users/profiles';
 import type { IntegrationUsersRepository, IntegrationUserView } from '../stores/integration-users';
@@ -36,7 +38,7 @@ import {
   parseRequest,
   type IntegrationRef,
 } from './types';
-import { createWorkflowCalls, type CallWaits } from './workflow-calls';
+import { createWorkflowCalls, type CallWaits, type WorkflowCalls } from './workflow-calls';
 
 /*
  * Integration users and their migration (issue 18) as operations: list, add (by user or role), remove, the
@@ -132,6 +134,85 @@ export function userDepsOf(deps: {
   return { integrationUsers: deps.integrationUsers, crmUsers: deps.crmStore.users, audit: deps.syncState };
 }
 
+/** Where batches started by an operation run. */
+export type BatchDeps = Pick<UserOperationsDeps, 'temporal' | 'taskQueue' | 'waits'>;
+
+interface BatchStart {
+  batchId: string;
+  userIds: string[];
+  actorId: string;
+  windowSize?: number;
+  /** Join the batch of this id when it runs already, instead of refusing (a one-user first-use batch). */
+  joinRunning?: boolean;
+}
+
+/** Starts a batch, refusing one of more than 1,000 users with the guidance to split it. */
+async function startMigrationBatch(
+  deps: BatchDeps,
+  calls: WorkflowCalls,
+  ref: IntegrationRef,
+  start: BatchStart,
+) {
+  const problem = batchProblem(start.userIds);
+  if (problem) throw new OperationError('invalid', problem, [`userIds: ${problem}`]);
+  await calls.requireWorker();
+  const workflowId = userMigrationWorkflowId(ref.booksOrgId, start.batchId);
+  try {
+    return await deps.temporal.workflow.start<typeof userMigrationWorkflow>('userMigrationWorkflow', {
+      taskQueue: deps.taskQueue,
+      workflowId,
+      ...(start.joinRunning && { workflowIdConflictPolicy: 'USE_EXISTING' as const }),
+      args: [
+        {
+          crmOrgId: ref.crmOrgId,
+          booksOrgId: ref.booksOrgId,
+          batchId: start.batchId,
+          userIds: start.userIds,
+          actorId: start.actorId,
+          ...(start.windowSize !== undefined && { windowSize: start.windowSize }),
+        },
+      ],
+      searchAttributes: { BooksOrg: [ref.booksOrgId], SyncStatus: ['running'] },
+    });
+  } catch (err) {
+    if (err instanceof WorkflowExecutionAlreadyStartedError)
+      throw new OperationError('conflict', `batch ${start.batchId} is already running (${workflowId})`);
+    throw err;
+  }
+}
+
+/** How a batch an operation waits for ended; its failure as a conflict saying why. */
+async function batchResult(handle: WorkflowHandleWithFirstExecutionRunId<typeof userMigrationWorkflow>) {
+  try {
+    return await handle.result();
+  } catch (err) {
+    if (!(err instanceof WorkflowFailedError)) throw err;
+    throw new OperationError('conflict', `adding users failed: ${err.cause?.message ?? err.message}`);
+  }
+}
+
+/**
+ * Makes a CRM user an integration user now: a new integration's user at their first finance action
+ * (domain/users/onboarding.ts). Runs the one-user batch `first-use-{crmUserId}` and waits for its outcome, so
+ * the user takes the org's turn like any batch and the 1,000 limit holds; the batch audits the outcome with
+ * the reason of a refusal. Idempotent: a concurrent action of the same user joins the running batch, a later
+ * one re-runs it (finding the user migrated, or trying again where it was refused).
+ */
+export function createFirstUseAdder(deps: BatchDeps) {
+  const calls = createWorkflowCalls(deps);
+  return async (ref: IntegrationRef, crmUserId: string): Promise<UserOutcome> => {
+    const batchId = firstUseBatchId(crmUserId);
+    const handle = await startMigrationBatch(deps, calls, ref, {
+      batchId,
+      userIds: [crmUserId],
+      actorId: crmUserId,
+      joinRunning: true,
+    });
+    const [outcome] = (await batchResult(handle)).outcomes;
+    return outcome ?? { crmUserId, outcome: 'failed', reason: `batch ${batchId} decided nothing` };
+  };
+}
+
 /** CRM users read per page when users are chosen by role. */
 const CRM_USERS_PAGE = 5_000;
 
@@ -159,39 +240,13 @@ export function createUserOperations(deps: UserOperationsDeps): UserOperations {
       userMigrationWorkflowId(ref.booksOrgId, parseRequest(IdSchema, batchId, 'batch id')),
     );
 
-  /** Starts a batch, refusing one of more than 1,000 users with the guidance to split it. */
-  async function startBatch(
-    ref: IntegrationRef,
-    batchId: string,
-    userIds: string[],
-    input: StartMigrationInput,
-  ) {
-    const problem = batchProblem(userIds);
-    if (problem) throw new OperationError('invalid', problem, [`userIds: ${problem}`]);
-    await calls.requireWorker();
-    const workflowId = userMigrationWorkflowId(ref.booksOrgId, batchId);
-    try {
-      return await deps.temporal.workflow.start<typeof userMigrationWorkflow>('userMigrationWorkflow', {
-        taskQueue: deps.taskQueue,
-        workflowId,
-        args: [
-          {
-            crmOrgId: ref.crmOrgId,
-            booksOrgId: ref.booksOrgId,
-            batchId,
-            userIds,
-            actorId: actorId(input.actor),
-            ...(input.windowSize !== undefined && { windowSize: input.windowSize }),
-          },
-        ],
-        searchAttributes: { BooksOrg: [ref.booksOrgId], SyncStatus: ['running'] },
-      });
-    } catch (err) {
-      if (err instanceof WorkflowExecutionAlreadyStartedError)
-        throw new OperationError('conflict', `batch ${batchId} is already running (${workflowId})`);
-      throw err;
-    }
-  }
+  const startBatch = (ref: IntegrationRef, batchId: string, userIds: string[], input: StartMigrationInput) =>
+    startMigrationBatch(deps, calls, ref, {
+      batchId,
+      userIds,
+      actorId: actorId(input.actor),
+      ...(input.windowSize !== undefined && { windowSize: input.windowSize }),
+    });
 
   async function progressOf(ref: IntegrationRef, batchId: string): Promise<MigrationProgress> {
     try {
@@ -229,13 +284,7 @@ export function createUserOperations(deps: UserOperationsDeps): UserOperations {
       const input = parseRequest(AddUsersInputSchema, body, 'users to add');
       const userIds = await chosenUsers(ref.crmOrgId, input);
       const batchId = `add-${randomUUID()}`;
-      const handle = await startBatch(ref, batchId, userIds, { ...input, batchId, windowSize: 1000 });
-      try {
-        return await handle.result();
-      } catch (err) {
-        if (!(err instanceof WorkflowFailedError)) throw err;
-        throw new OperationError('conflict', `adding users failed: ${err.cause?.message ?? err.message}`);
-      }
+      return batchResult(await startBatch(ref, batchId, userIds, { ...input, batchId, windowSize: 1000 }));
     },
 
     async removeUsers(raw, body) {

@@ -133,7 +133,7 @@ export async function connectOperations(env: NodeJS.ProcessEnv = process.env): P
           syncState: deps.syncState,
           crm: deps.crmStore,
         }),
-        financeGuardDepsOf(deps),
+        financeGuardDepsOf(deps, { temporal: temporal.value, taskQueue: app.temporal.taskQueue }),
       ),
       sandbox: createSandboxOperations({
         crm: deps.crmStore,

@@ -9,6 +9,7 @@ import {
   type BooksOrgUsers,
 } from '../domain/users/integration-users';
 import { FINANCE_PRODUCTS, RolePermissionsSchema, type ProductGrant } from '../domain/users/permissions';
+import { onboardingOf, USER_ONBOARDINGS, type UserOnboarding } from '../domain/users/onboarding';
 import { DEFAULT_PROFILE, IntegrationProfileSchema, type IntegrationProfile } from '../domain/users/profiles';
 import { RecordIdSchema } from '../domain/validation';
 import type { BooksStore } from './books-store';
@@ -19,7 +20,8 @@ import type { StoredRecord } from './record-store';
  * Integration users (S6.1) in the Books store: Books user documents in `books_users` with the role
  * "Integration User (CRM)", `user_type: integration_user` and `can_sign_in: false`, under an id derived from
  * the CRM user id (domain/users/integration-users.ts) so adding twice finds the first write. Beside them, the
- * org's choice of integration-user profile (S6.2) in `books_integration_settings`.
+ * org's choice of integration-user profile (S6.2) and how its users become integration users
+ * (domain/users/onboarding.ts) in `books_integration_settings`.
  */
 
 export const INTEGRATION_SETTINGS_COLLECTION = 'books_integration_settings';
@@ -47,10 +49,14 @@ const OtherRolesSchema = z.looseObject({
 
 const RoleWithPermissionsSchema = z.looseObject({ permissions: RolePermissionsSchema.optional() });
 
-const SettingsSchema = z.strictObject({
-  id: z.literal('integration_users'),
-  profile: IntegrationProfileSchema,
-});
+const SettingsSchema = z.discriminatedUnion('id', [
+  z.strictObject({ id: z.literal('integration_users'), profile: IntegrationProfileSchema }),
+  z.strictObject({
+    id: z.literal('user_onboarding'),
+    onboarding: z.enum(USER_ONBOARDINGS),
+    decided_at: z.string(),
+  }),
+]);
 
 export interface IntegrationUserView {
   crmUserId: string;
@@ -105,6 +111,13 @@ export interface IntegrationUsersRepository {
   getProfile(booksOrgId: string): Promise<IntegrationProfile>;
   /** Selects the org's integration-user profile (S6.2). Idempotent. */
   setProfile(booksOrgId: string, profile: IntegrationProfile): Promise<SaveResult>;
+  /** How the org's users become integration users, once decided (domain/users/onboarding.ts). Read-only. */
+  getOnboarding(booksOrgId: string): Promise<UserOnboarding | undefined>;
+  /**
+   * The org's onboarding: the recorded one, else decided from `integrationExisted` and recorded, before the
+   * enable saves the integration, so a retried enable reads the same answer. Idempotent once recorded.
+   */
+  decideOnboarding(booksOrgId: string, integrationExisted: boolean): Promise<UserOnboarding>;
   /** How a CRM user stands in the Books org, for the permission check (domain/users/access.ts). */
   actingUser(
     booksOrgId: string,
@@ -231,10 +244,26 @@ export function createIntegrationUsersRepository(db: Db, books: BooksStore): Int
     },
 
     async getProfile(org) {
-      return (await settings.get(org, 'integration_users'))?.profile ?? DEFAULT_PROFILE;
+      const stored = await settings.get(org, 'integration_users');
+      return stored?.id === 'integration_users' ? stored.profile : DEFAULT_PROFILE;
     },
 
     setProfile: (org, profile) => settings.saveMany(org, [{ id: 'integration_users', profile }]),
+
+    async getOnboarding(org) {
+      const stored = await settings.get(org, 'user_onboarding');
+      return stored?.id === 'user_onboarding' ? stored.onboarding : undefined;
+    },
+
+    async decideOnboarding(org, integrationExisted) {
+      const recorded = await repo.getOnboarding(org);
+      const onboarding = onboardingOf(recorded, integrationExisted);
+      if (recorded === undefined)
+        await settings.saveMany(org, [
+          { id: 'user_onboarding', onboarding, decided_at: new Date().toISOString() },
+        ]);
+      return onboarding;
+    },
 
     async actingUser(org, crmUser) {
       const base = { userId: crmUser.userId, name: crmUser.name };

@@ -57,7 +57,7 @@ export async function startApi(
             syncState: running.deps.syncState,
             crm: running.deps.crmStore,
           }),
-          financeGuardDepsOf(running.deps),
+          financeGuardDepsOf(running.deps, { temporal, taskQueue: config.app.temporal.taskQueue }),
         ),
         subscriptions: createSubscriptionOperations(subscriptionDepsOf(running.deps)),
         sandbox: createSandboxOperations({

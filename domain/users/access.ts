@@ -18,7 +18,8 @@ import { permissionsOfProfile, type IntegrationProfile } from './profiles';
 export type ActingUser =
   | { kind: 'integration_user'; userId: string; name: string; profile: IntegrationProfile }
   | { kind: 'books_user'; userId: string; name: string; grants: ProductGrant[]; booksUserId?: string }
-  | { kind: 'none'; userId: string; name: string };
+  /** `notAdded`: why they could not be made an integration user at this first finance action. */
+  | { kind: 'none'; userId: string; name: string; notAdded?: string };
 
 export type AccessDecision =
   | { allowed: true; who: string; what: string; approvalRequired: boolean }
@@ -48,7 +49,11 @@ function whatOf(action: FinanceAction, module: FinanceModule, fields: readonly s
 /** Where the user's permissions come from, for a refusal's reason. */
 function sourceOf(user: ActingUser): string {
   if (user.kind === 'integration_user') return `the integration user profile ${user.profile}`;
-  if (user.kind === 'none') return 'no Books role (neither a Books user nor an integration user)';
+  if (user.kind === 'none')
+    return (
+      'no Books role (neither a Books user nor an integration user' +
+      (user.notAdded === undefined ? ')' : `, and not made one: ${user.notAdded})`)
+    );
   const roles = user.grants.map((g) => `${g.product}: ${g.roleName}`);
   return roles.length === 0 ? 'no role in any finance product' : `their roles (${roles.join('; ')})`;
 }

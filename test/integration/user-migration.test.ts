@@ -3,8 +3,11 @@ import { promises as fs } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { DocumentOperations, WriteDocumentInput } from '../../api/documents';
+import { WorkflowNotFoundError } from '@temporalio/client';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { createIntegrationActivities } from '../../activities/integration';
 import { financeGuardDepsOf, guardedDocuments } from '../../api/finance-guard';
-import { userMigrationWorkflowId } from '../../domain/ids';
+import { migrationWindowWorkflowId, userMigrationWorkflowId } from '../../domain/ids';
 import { may } from '../../domain/users/access';
 import { integrationUserIdOf } from '../../domain/users/integration-users';
 import type { UserMigrationInput } from '../../workflows/user-migration';
@@ -15,8 +18,8 @@ import { createSyncBench, type SyncBench } from './sync-harness';
 
 /*
  * The user-migration batch on the real servers through the production wiring (issue 18): 1,000 users
- * migrated, a re-run that writes nothing, the org's limit, and a worker process killed with SIGKILL mid-batch
- * that loses and duplicates nobody.
+ * migrated, a re-run that writes nothing, the org's limit, a new integration's users added at their first
+ * finance action, and a worker process killed with SIGKILL mid-batch that loses and duplicates nobody.
  */
 
 const idOf = (i: number) => `cu${String(i).padStart(5, '0')}`;
@@ -59,6 +62,25 @@ async function booksUsers(bench: SyncBench) {
     cursor = page.next;
   } while (cursor !== null);
   return all.sort((a, b) => a.id.localeCompare(b.id));
+}
+
+/**
+ * The finance guard over document operations that only record what they are asked to write; with `addAtFirstUse`
+ * it makes a new integration's users integration users at their first finance action, on the bench's worker.
+ */
+function recordingGuard(bench: SyncBench, addAtFirstUse: boolean) {
+  const written: WriteDocumentInput[] = [];
+  const batches = { temporal: bench.client, taskQueue: bench.taskQueue };
+  const docs = guardedDocuments(
+    {
+      writeDocument: async (_ref, input) => {
+        written.push(input);
+        return { crmId: input.record.id, module: input.module, workflowId: 'w', written: 'inserted' };
+      },
+    } as DocumentOperations,
+    financeGuardDepsOf(bench.deps, addAtFirstUse ? batches : undefined),
+  );
+  return { docs, written };
 }
 
 /** A fresh bench (databases, worker, task queue) for a describe block, closed after it. */
@@ -105,6 +127,68 @@ describe('user migration on the real servers', () => {
       },
     ]);
     expect(await booksUsers(bench)).toEqual(stored);
+  });
+  it("a new integration's retried first enable starts no window; a user is added at their first finance action, within the limit", async () => {
+    // After the test above: the org holds 1,000 integration users.
+    const bench = benchOf();
+    const { integrationUsers } = bench.deps;
+    let crashes = 1;
+    const enable = createIntegrationActivities({
+      ...bench.deps,
+      crm: {
+        ...bench.deps.crm,
+        // The worker dies after the integration is saved, before the enable ends: Temporal retries it.
+        saveOrg: async (doc) => {
+          if (crashes-- > 0) throw new Error('worker lost');
+          return bench.deps.crm.saveOrg(doc);
+        },
+      },
+    }).enableIntegration;
+    const input = {
+      integrationId: bench.integrationId,
+      crmOrgId: bench.crmOrg,
+      booksOrgId: bench.booksOrg,
+      environment: 'production' as const,
+      config: {
+        customers: { module: 'accounts', extent: 'fetch_from_crm', duplicatePolicy: 'clone' },
+        vendors: { extent: 'fetch_from_crm', duplicatePolicy: 'clone' },
+        items: { extent: 'fetch_from_crm', duplicatePolicy: 'clone' },
+      },
+      actor: { id: 'test-admin' },
+    };
+    const env = new MockActivityEnvironment({ taskQueue: bench.taskQueue }, { client: bench.client });
+    await expect(env.run(enable, input)).rejects.toThrow('worker lost');
+    await env.run(enable, input);
+    expect(await integrationUsers.getOnboarding(bench.booksOrg)).toBe('from_start');
+    await expect(
+      bench.client.workflow.getHandle(migrationWindowWorkflowId(bench.booksOrg)).describe(),
+    ).rejects.toBeInstanceOf(WorkflowNotFoundError);
+
+    // A CRM user without a Books role writes a quote: the org is full, so they are refused with the reason.
+    const [newcomer] = await seedCrmUsers(bench, 2000, 1);
+    const { docs, written } = recordingGuard(bench, true);
+    const ref = { crmOrgId: bench.crmOrg, booksOrgId: bench.booksOrg, environment: 'production' as const };
+    const quote = {
+      module: 'Quotes' as const,
+      record: { id: 'q-new', Subject: 'Q', Modified_By: { id: newcomer! } },
+    };
+    const over = 'over the limit of 1,000 integration users per Books org: 0 places left';
+    await expect(docs.writeDocument(ref, quote)).rejects.toThrow(`and not made one: ${over})`);
+    expect(written).toEqual([]);
+    const refused = await bench.deps.syncState.queryAudit({ limit: 10_000 });
+    expect(refused.filter((e) => e.payloadIds.includes(newcomer!)).map((e) => [e.action, e.detail])).toEqual(
+      expect.arrayContaining([['user_migration.user', over]]),
+    );
+
+    // A place frees up: the next action makes them an integration user, and the quote is theirs.
+    await integrationUsers.removeIntegrationUsers(bench.booksOrg, [idOf(0)]);
+    await docs.writeDocument(ref, quote);
+    expect(written[0]!.record).toMatchObject({
+      Created_By: { id: newcomer, books_user_id: integrationUserIdOf(newcomer!) },
+    });
+    const listed = await integrationUsers.listIntegrationUsers(bench.booksOrg);
+    expect(listed).toHaveLength(1000);
+    expect(listed.find((u) => u.crmUserId === newcomer)).toMatchObject({ addedBy: `first-use-${newcomer}` });
   });
 });
 
@@ -177,16 +261,7 @@ describe('who may do what, from the Books store', () => {
     });
 
     // A finance write from the CRM runs as the acting user: refused and audited, or stamped with them.
-    const written: WriteDocumentInput[] = [];
-    const docs = guardedDocuments(
-      {
-        writeDocument: async (_ref, input) => {
-          written.push(input);
-          return { crmId: input.record.id, module: input.module, workflowId: 'w', written: 'inserted' };
-        },
-      } as DocumentOperations,
-      financeGuardDepsOf(bench.deps),
-    );
+    const { docs, written } = recordingGuard(bench, false);
     const ref = { crmOrgId: bench.crmOrg, booksOrgId: org, environment: 'production' as const };
     const quote = (id: string, by: string) => ({ id, Subject: 'Q', Modified_By: { id: by, name: '' } });
     await expect(

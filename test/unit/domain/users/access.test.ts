@@ -126,6 +126,18 @@ describe("a Books user's role applies from the CRM", () => {
       why: 'view on invoices is not allowed by no Books role (neither a Books user nor an integration user)',
     });
   });
+
+  it('a user who could not be made an integration user at their first finance action is told why', () => {
+    const over = 'over the limit of 1,000 integration users per Books org: 0 places left';
+    expect(
+      may({ kind: 'none', userId: '9', name: 'Cy', notAdded: over }, 'create', 'invoices'),
+    ).toMatchObject({
+      allowed: false,
+      why:
+        'create on invoices is not allowed by no Books role (neither a Books user nor an integration user, ' +
+        `and not made one: ${over})`,
+    });
+  });
 });
 
 describe('a user in several finance products gets the union (S6.4)', () => {
