@@ -213,14 +213,21 @@ describe('crm-books-sync integrations (the CLI) on the real servers', () => {
     return JSON.parse(r.stdout) as T; // exactly one document: a second one would not parse
   };
 
+  /**
+   * Waits for run n to finish, then reads it through `history`. The wait polls the runs the CLI reads in this
+   * process: polling through the CLI started a process (a second or more of CPU) every half second.
+   */
   async function waitForRun(n: number): Promise<RunView> {
     const end = Date.now() + 60_000;
-    for (;;) {
-      const [last] = json<RunView[]>(await int('history', '--json', '--limit', '1'));
-      if (last && last.runNumber >= n && last.status !== 'running') return last;
+    const finished = (last: { runNumber: number; status: string } | undefined) =>
+      last !== undefined && last.runNumber >= n && last.status !== 'running';
+    while (!finished((await deps.syncState.listRuns(integrationId, { limit: 1 }))[0])) {
       if (Date.now() > end) throw new Error(`run ${n} did not finish`);
-      await new Promise((r) => setTimeout(r, 500));
+      await new Promise((r) => setTimeout(r, 100));
     }
+    const [last] = json<RunView[]>(await int('history', '--json', '--limit', '1'));
+    expect(finished(last)).toBe(true);
+    return last!;
   }
 
   it('enables from a config file and syncs; pause refuses `sync` (status 2); resume lets it run', async () => {
