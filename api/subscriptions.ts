@@ -150,7 +150,7 @@ export function createSubscriptionOperations(deps: SubscriptionOperationsDeps): 
     try {
       return { user: billingUserOf(users, email), users };
     } catch (err) {
-      if (err instanceof ScopeError) throw new OperationError('unauthorized', err.message);
+      if (err instanceof ScopeError) throw new OperationError('forbidden', err.message);
       throw err;
     }
   }
@@ -313,7 +313,7 @@ export function createSubscriptionOperations(deps: SubscriptionOperationsDeps): 
       const input = parseRequest(CreateSubscriptionInputSchema, body, 'subscription');
       const { user } = await billingUser(ref.booksOrgId, input.user);
       if (!user.can_create_subscriptions)
-        throw new OperationError('unauthorized', `${input.user} may not create subscriptions in billing`);
+        throw new OperationError('forbidden', `${input.user} may not create subscriptions in billing`);
       const integrationId = integrationIdOf(ref.crmOrgId, ref.booksOrgId, ref.environment);
       const [link] = await deps.links.findLinksByCrmIds(
         integrationId,
