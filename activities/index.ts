@@ -3,12 +3,14 @@ import { createDealActivities, type DealDeps } from './deals';
 import { createDocumentActivities, type DocumentDeps } from './documents';
 import { createIntegrationActivities } from './integration';
 import { createSandboxActivities } from './sandbox';
+import { createSubscriptionActivities, type SubscriptionDeps } from './subscriptions';
 import { createSyncActivities, type SyncDeps } from './sync';
 import { createUserActivities, type UserDeps } from './users';
 import { createWiringActivities } from './wiring';
 
 /** What the activities need; built by the composition root (workers/deps.ts) or by a test. */
-export interface ActivityDeps extends SyncDeps, UserDeps, Omit<DocumentDeps, 'crm' | 'syncState'>, DealDeps {
+export interface ActivityDeps
+  extends SyncDeps, UserDeps, Omit<DocumentDeps, 'crm' | 'syncState'>, DealDeps, SubscriptionDeps {
   diagnostics: DiagnosticsStore;
 }
 
@@ -21,6 +23,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createUserActivities(deps),
     ...createDocumentActivities(deps),
     ...createSandboxActivities(deps),
+    ...createSubscriptionActivities(deps),
     ...createDealActivities(deps),
   };
 }

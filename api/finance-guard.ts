@@ -84,7 +84,7 @@ async function authorizedRecord(deps: FinanceGuardDeps, raw: IntegrationRef, inp
   if (!decision.allowed) {
     const message = `${decision.who} may not ${decision.what}: ${decision.why}`;
     await audit('failure', `refused: ${message}`);
-    throw new OperationError('unauthorized', message);
+    throw new OperationError('forbidden', message);
   }
   await audit('success', `${decision.who}: ${decision.what}`);
   const actor = { id: user.userId, name: user.name, email: user.email, books_user_id: booksUserIdOf(acting) };

@@ -61,6 +61,7 @@ import {
 } from './types';
 import { signalNotifiedDocuments } from './documents';
 import { refuseSandboxEnable, scheduleSandboxModules } from './sandbox';
+import { scheduleSubscriptionsSync } from './subscriptions';
 import { verifyIntegration } from './verify';
 import { createWorkflowCalls, type CallWaits } from './workflow-calls';
 
@@ -219,6 +220,7 @@ export function createOperations(deps: OperationsDeps): SyncOperations {
         { ...input, integrationId },
         deps.sandboxModulesDelayMs,
       );
+      await scheduleSubscriptionsSync(deps.temporal, deps.taskQueue, input);
       return { integrationId, ...result, ...(scheduled && { sandboxModules: scheduled }) };
     },
 

@@ -1,26 +1,33 @@
 import { randomUUID } from 'node:crypto';
+import type { Client } from '@temporalio/client';
 import { z } from 'zod';
+import { startSubscriptionsSync, type SubscriptionsSyncStart } from '../client';
 import type { BillingPlan, BillingSubscription, BillingUser } from '../domain/billing/billing-schemas';
 import {
   SUBSCRIPTION_VIEW_NAMES,
   crmSubscriptionIdOf,
   subscriptionViews,
-  toCrmSubscription,
-  type CrmOwners,
 } from '../domain/billing/crm-subscriptions';
 import { insightsReport, overviewReport, type Insights, type Overview } from '../domain/billing/reports';
 import { ScopeError, billingUserOf, canSee } from '../domain/billing/scope';
 import type { CrmSubscription } from '../domain/crm-schemas';
 import { minorToNumber, toMinor } from '../domain/money';
-import { integrationIdOf } from '../domain/sync-state-schemas';
+import type { ZohoProduct } from '../domain/sandbox';
+import { integrationIdOf, type Environment } from '../domain/sync-state-schemas';
 import { EmailSchema, IsoDateSchema, RecordIdSchema } from '../domain/validation';
 import { compileView } from '../domain/views';
 import type { BillingStore } from '../stores/billing-store';
 import type { CrmStore } from '../stores/crm-store';
-import type { CrmSubscriptions } from '../stores/crm-subscriptions';
-import { MAX_BATCH } from '../stores/record-collection';
+import {
+  syncBillingIntoCrm,
+  syncEveryBillingSubscription,
+  type CrmSubscriptions,
+  type SubscriptionSyncResult,
+} from '../stores/crm-subscriptions';
 import type { SyncStateStore } from '../stores/sync-state-store';
 import type { Route } from './http';
+
+export type { SubscriptionSyncResult };
 import { integrationPath, integrationRefOf } from './route-paths';
 import {
   IntegrationRefSchema,
@@ -71,14 +78,6 @@ export const CreateSubscriptionInputSchema = z.strictObject({
 });
 export type CreateSubscriptionInput = z.input<typeof CreateSubscriptionInputSchema>;
 
-export interface SubscriptionSyncResult {
-  inserted: number;
-  updated: number;
-  unchanged: number;
-  /** Subscriptions whose customer is linked to no CRM account yet: written without one. */
-  withoutAccount: number;
-}
-
 export interface SubscriptionList {
   view: string;
   scope: BillingUser['scope'];
@@ -125,10 +124,6 @@ export function subscriptionDepsOf(deps: {
   };
 }
 
-const unique = (values: readonly (string | undefined)[]) => [
-  ...new Set(values.filter((v) => v !== undefined)),
-];
-
 /** `day` plus `days` days. */
 const addDays = (day: string, days: number) =>
   new Date(Date.parse(`${day}T00:00:00Z`) + days * 86_400_000).toISOString().slice(0, 10);
@@ -138,6 +133,28 @@ function addMonths(day: string, months: number): string {
   const d = new Date(`${day}T00:00:00Z`);
   d.setUTCMonth(d.getUTCMonth() + months);
   return d.toISOString().slice(0, 10);
+}
+
+/**
+ * S7.1: enabling an integration with Billing starts the job that keeps its CRM Subscriptions module following
+ * billing, at the integration's periodic-sync interval (none without Billing). Idempotent per integration.
+ */
+export async function scheduleSubscriptionsSync(
+  temporal: Client,
+  taskQueue: string,
+  enabled: {
+    crmOrgId: string;
+    booksOrgId: string;
+    environment: Environment;
+    products: readonly ZohoProduct[];
+    config: { periodicSyncMinutes: number };
+  },
+): Promise<SubscriptionsSyncStart | undefined> {
+  if (!enabled.products.includes('billing')) return undefined;
+  return startSubscriptionsSync(temporal, taskQueue, {
+    ...enabled,
+    everyMinutes: enabled.config.periodicSyncMinutes,
+  });
 }
 
 export function createSubscriptionOperations(deps: SubscriptionOperationsDeps): SubscriptionOperations {
@@ -150,56 +167,13 @@ export function createSubscriptionOperations(deps: SubscriptionOperationsDeps): 
     try {
       return { user: billingUserOf(users, email), users };
     } catch (err) {
-      if (err instanceof ScopeError) throw new OperationError('unauthorized', err.message);
+      if (err instanceof ScopeError) throw new OperationError('forbidden', err.message);
       throw err;
     }
   }
 
-  /** The CRM account and contact of each subscription, through the integration's links of its customer. */
-  async function ownersOf(ref: Required<IntegrationRef>, subs: readonly BillingSubscription[]) {
-    const integrationId = integrationIdOf(ref.crmOrgId, ref.booksOrgId, ref.environment);
-    const contactOf = (s: BillingSubscription) => s.contactpersons?.[0]?.contactperson_id;
-    const [customerLinks, personLinks] = await Promise.all([
-      deps.links.findLinksByBooksIds(integrationId, 'customer', unique(subs.map((s) => s.customer_id))),
-      deps.links.findLinksByBooksIds(integrationId, 'contact_person', unique(subs.map(contactOf))),
-    ]);
-    const [accounts, contacts] = await Promise.all([
-      deps.crm.module('Accounts').findByIds(ref.crmOrgId, unique(customerLinks.map((l) => l.crmId))),
-      deps.crm.module('Contacts').findByIds(ref.crmOrgId, unique(personLinks.map((l) => l.crmId))),
-    ]);
-    const accountName = new Map(accounts.map((a) => [a.id, a.data.Account_Name]));
-    const contactName = new Map(
-      contacts.map((c) => [c.id, [c.data.First_Name, c.data.Last_Name].filter(Boolean).join(' ')]),
-    );
-    const accountOf = new Map(customerLinks.map((l) => [l.booksId, l.crmId]));
-    const personOf = new Map(personLinks.map((l) => [l.booksId, l.crmId]));
-    return (sub: BillingSubscription): CrmOwners => {
-      const accountId = accountOf.get(sub.customer_id);
-      const contactId = personOf.get(contactOf(sub) ?? '');
-      return {
-        account:
-          accountId === undefined ? undefined : { id: accountId, name: accountName.get(accountId) ?? null },
-        contact:
-          contactId === undefined ? undefined : { id: contactId, name: contactName.get(contactId) ?? null },
-      };
-    };
-  }
-
-  /** Writes the CRM records of `subs`. Idempotent: an unchanged subscription writes nothing. */
-  async function syncToCrm(ref: Required<IntegrationRef>, subs: readonly BillingSubscription[]) {
-    const owners = await ownersOf(ref, subs);
-    const records = subs.map((s) => toCrmSubscription(s, owners(s)));
-    const result: SubscriptionSyncResult = { inserted: 0, updated: 0, unchanged: 0, withoutAccount: 0 };
-    result.withoutAccount = records.filter((r) => !r.Account_Name).length;
-    for (let i = 0; i < records.length; i += MAX_BATCH) {
-      const batch = records.slice(i, i + MAX_BATCH).map((data) => ({ id: data.id, data }));
-      const written = await deps.crmSubscriptions.records.upsertMany(ref.crmOrgId, batch);
-      result.inserted += written.inserted;
-      result.updated += written.updated;
-      result.unchanged += written.unchanged;
-    }
-    return { result, records };
-  }
+  const syncToCrm = (ref: Required<IntegrationRef>, subs: readonly BillingSubscription[]) =>
+    syncBillingIntoCrm(deps, ref, subs);
 
   /** The billing subscriptions `email` may see, and the org's plans, for a report. */
   async function reportInput(raw: IntegrationRef, rawQuery: ReportQuery) {
@@ -264,14 +238,7 @@ export function createSubscriptionOperations(deps: SubscriptionOperationsDeps): 
   return {
     /** Syncs every billing subscription of the Books org into the CRM org. Idempotent. */
     async syncSubscriptions(raw) {
-      const ref = refOf(raw);
-      const subs = await deps.billing.listSubscriptions(ref.booksOrgId);
-      return (
-        await syncToCrm(
-          ref,
-          subs.map((s) => s.data),
-        )
-      ).result;
+      return syncEveryBillingSubscription(deps, refOf(raw));
     },
 
     /** An account's or a contact's related list, or a predefined view of the module, within the user's scope. */
@@ -313,7 +280,7 @@ export function createSubscriptionOperations(deps: SubscriptionOperationsDeps): 
       const input = parseRequest(CreateSubscriptionInputSchema, body, 'subscription');
       const { user } = await billingUser(ref.booksOrgId, input.user);
       if (!user.can_create_subscriptions)
-        throw new OperationError('unauthorized', `${input.user} may not create subscriptions in billing`);
+        throw new OperationError('forbidden', `${input.user} may not create subscriptions in billing`);
       const integrationId = integrationIdOf(ref.crmOrgId, ref.booksOrgId, ref.environment);
       const [link] = await deps.links.findLinksByCrmIds(
         integrationId,

@@ -338,12 +338,20 @@ export interface SyncOperations {
 // Errors
 
 /**
- * What went wrong, as the HTTP API maps it: invalid → 400, unauthorized → 401, not_found → 404, conflict → 409
- * (refused in the integration's current state), no_worker → 503 (no worker polls the task queue: start it),
- * unavailable → 503 (try again), internal → 500.
+ * What went wrong, as the HTTP API maps it: invalid → 400, unauthorized → 401 (the caller's credential, e.g. a
+ * webhook token, is missing or wrong), forbidden → 403 (a known user without the permission, ErrorType.Forbidden),
+ * not_found → 404, conflict → 409 (refused in the integration's current state), no_worker → 503 (no worker polls
+ * the task queue: start it), unavailable → 503 (try again), internal → 500.
  */
 export type OperationErrorKind =
-  'invalid' | 'unauthorized' | 'not_found' | 'conflict' | 'no_worker' | 'unavailable' | 'internal';
+  | 'invalid'
+  | 'unauthorized'
+  | 'forbidden'
+  | 'not_found'
+  | 'conflict'
+  | 'no_worker'
+  | 'unavailable'
+  | 'internal';
 
 export class OperationError extends Error {
   override readonly name = 'OperationError';
@@ -374,6 +382,7 @@ export function operationGroup<K extends OptionalGroup>(
 export const HTTP_STATUS: Record<OperationErrorKind, number> = {
   invalid: 400,
   unauthorized: 401,
+  forbidden: 403,
   not_found: 404,
   conflict: 409,
   no_worker: 503,

@@ -246,8 +246,8 @@ function runNumberOf(text: string): number {
 // Errors and exit statuses
 
 /**
- * 2 for a refusal (invalid input, not found, conflict, unauthorized); 3 when no worker is running; 1 for the
- * rest (retry or report).
+ * 2 for a refusal (invalid input, not found, conflict, unauthorized, forbidden); 3 when no worker is running;
+ * 1 for the rest (retry or report).
  */
 export function exitCodeOf(err: OperationError): IntegrationExitCode {
   switch (err.kind) {
@@ -257,6 +257,7 @@ export function exitCodeOf(err: OperationError): IntegrationExitCode {
     case 'not_found':
     case 'conflict':
     case 'unauthorized':
+    case 'forbidden':
       return INTEGRATION_EXIT.refused;
     default:
       return INTEGRATION_EXIT.failed;

@@ -12,4 +12,5 @@ export {
   wiringCheckProgress,
 } from './temporal';
 export { startSandboxModules, type SandboxModulesStart } from './sandbox-modules';
+export { startSubscriptionsSync, type SubscriptionsSyncStart } from './subscriptions-sync';
 export { createSyncClient, kindOfStatus } from './sync-client';

@@ -21,7 +21,8 @@ const KINDS: readonly OperationErrorKind[] = Object.keys(HTTP_STATUS) as Operati
 
 /** The kind of an answer whose body is not the API's error shape (a proxy's, say). */
 export function kindOfStatus(status: number): OperationErrorKind {
-  if (status === 401 || status === 403) return 'unauthorized';
+  if (status === 401) return 'unauthorized';
+  if (status === 403) return 'forbidden';
   if (status === 404) return 'not_found';
   if (status === 409) return 'conflict';
   if (status >= 400 && status < 500 && status !== 408 && status !== 429) return 'invalid';

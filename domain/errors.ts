@@ -10,6 +10,12 @@ export const ErrorType = {
   ConfigInvalid: 'ConfigInvalid',
   /** A prerequisite of S1.2 (edition, base currency) is not met. */
   PrerequisiteFailed: 'PrerequisiteFailed',
+  /**
+   * The caller is known but not allowed what it asked (a billing user without the permission to create
+   * subscriptions, a CRM user whose profile refuses a finance write): unlike a failed authentication, asking
+   * again as the same user cannot help.
+   */
+  Forbidden: 'Forbidden',
   /** An org, integration or record named by a request does not exist. */
   NotFound: 'NotFound',
   /**

@@ -70,6 +70,15 @@ export function sandboxModulesWorkflowId(crmOrgId: string): string {
   return `sandbox-modules/${part('crmOrgId', crmOrgId)}`;
 }
 
+/** `subscriptions-sync/{crmOrg}/{booksOrg}/{env}`: the job keeping an integration's CRM Subscriptions current. */
+export function subscriptionsSyncWorkflowId(
+  crmOrgId: string,
+  booksOrgId: string,
+  environment: string,
+): string {
+  return `subscriptions-sync/${integrationWorkflowId(crmOrgId, booksOrgId, environment).slice('integration/'.length)}`;
+}
+
 /** `deal/{crmOrg}/{dealId}`: the automation workflow of one CRM deal (issue 17), signalled on every change. */
 export function dealAutomationWorkflowId(crmOrgId: string, dealId: string): string {
   return `deal/${part('crmOrgId', crmOrgId)}/${part('dealId', dealId)}`;

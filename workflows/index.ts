@@ -7,5 +7,6 @@ export { migrationWindowWorkflow } from './user-migration-window';
 export { documentSyncWorkflow } from './document-sync';
 export { documentPollerWorkflow } from './document-poller';
 export { sandboxModulesWorkflow } from './sandbox-modules';
+export { subscriptionsSyncWorkflow } from './subscriptions-sync';
 export { dealAutomationWorkflow } from './deal-automation';
 export { migrationTurnsWorkflow } from './user-migration-turns';

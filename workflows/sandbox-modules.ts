@@ -1,11 +1,6 @@
-import {
-  proxyActivities,
-  setCurrentDetails,
-  sleep,
-  upsertSearchAttributes,
-  workflowInfo,
-} from '@temporalio/workflow';
+import { proxyActivities, setCurrentDetails, sleep } from '@temporalio/workflow';
 import type { Activities } from '../activities';
+import { labelSyncStatus } from './sync-status';
 import type { CreateSandboxFinanceModulesResult } from '../activities/sandbox';
 import { SANDBOX_FINANCE_MODULES } from '../domain/sandbox';
 import { INTEGRATION_SAVE } from './activity-options';
@@ -32,12 +27,6 @@ const { createSandboxFinanceModules } = proxyActivities<Activities>({
   summary: `create ${SANDBOX_FINANCE_MODULES.join(', ')} in the CRM sandbox`,
 });
 
-/** Keeps the SyncStatus search attribute current where the starter registered it (not the test server). */
-function label(status: string): void {
-  if (workflowInfo().searchAttributes?.SyncStatus === undefined) return;
-  upsertSearchAttributes({ SyncStatus: [status] });
-}
-
 /**
  * The scheduled job of S8.3, id `sandbox-modules/{crmOrg}`: started by enabling an integration in a sandbox,
  * it waits on a durable timer (a worker restart does not lose it) and then creates the four finance modules
@@ -51,15 +40,15 @@ export async function sandboxModulesWorkflow(input: SandboxModulesInput): Promis
     `Scheduled by ${input.integrationId}: creates ${SANDBOX_FINANCE_MODULES.join(', ')} in CRM sandbox ` +
       `${input.crmOrgId} at ${dueAt}.`,
   );
-  label('scheduled');
+  labelSyncStatus('scheduled');
   await sleep(delayMs);
-  label('running');
+  labelSyncStatus('running');
   const done = await createSandboxFinanceModules({ crmOrgId: input.crmOrgId });
   const ranAt = new Date().toISOString();
   setCurrentDetails(
     `${done.created ? 'Created' : 'Found already created'} ${done.modules.join(', ')} in CRM sandbox ` +
       `${input.crmOrgId} at ${ranAt}: records can be created in them.`,
   );
-  label('completed');
+  labelSyncStatus('completed');
   return { ...done, ranAt };
 }

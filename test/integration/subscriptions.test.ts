@@ -141,7 +141,7 @@ describe('subscriptions in the CRM, their reports and dashboards (real servers)'
 
   it('refuses a user billing does not know', async () => {
     await expect(ops.listSubscriptions(ref, { user: 'eve@example.com' })).rejects.toMatchObject({
-      kind: 'unauthorized',
+      kind: 'forbidden',
     });
   });
 
@@ -218,7 +218,7 @@ describe('subscriptions in the CRM, their reports and dashboards (real servers)'
   });
 
   it.each([
-    ['a user without the permission', { user: 'tom@example.com', account: 'acc-4' }, 'unauthorized'],
+    ['a user without the permission', { user: 'tom@example.com', account: 'acc-4' }, 'forbidden'],
     ['an account not synced to Books', { user: 'ada@example.com', account: 'acc-404' }, 'conflict'],
     ['an unknown plan', { user: 'ada@example.com', account: 'acc-4', planCode: 'gold' }, 'not_found'],
   ])('refuses a creation by %s', async (_what, given, kind) => {

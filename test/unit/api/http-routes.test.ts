@@ -131,6 +131,7 @@ describe('HTTP API routing (stub operations)', () => {
     for (const [kind, status] of [
       ['invalid', 400],
       ['unauthorized', 401],
+      ['forbidden', 403],
       ['not_found', 404],
       ['conflict', 409],
       ['unavailable', 503],
@@ -361,7 +362,7 @@ describe('HTTP API routing (stub operations)', () => {
       expect([400, 401, 403, 404, 405, 409, 413, 429, 500, 503].map(kindOfStatus)).toEqual([
         'invalid',
         'unauthorized',
-        'unauthorized',
+        'forbidden',
         'not_found',
         'invalid',
         'conflict',
