@@ -85,6 +85,16 @@ export const PAYMENT_CUSTOMER_INDEX: RecordIndexSpec = {
   key: { org: 1, 'data.customer_id': 1 },
 };
 
+/**
+ * A customer's invoices, whose settled figures add up to its receivables on the CRM account (S10.1): read
+ * when one of them changes what it owes. On FerretDB this read scans the collection like every non-`_id`
+ * read; it is made only for an invoice owed, not for a draft pushed.
+ */
+export const INVOICE_CUSTOMER_INDEX: RecordIndexSpec = {
+  name: 'org_customerId',
+  key: { org: 1, 'data.customer_id': 1 },
+};
+
 const str = (value: unknown) => (typeof value === 'string' ? value : '');
 
 const DISPLAY_NAMES: { [M in BooksRecordModule]: (data: BooksRecordOf<M>) => string } = {
@@ -149,6 +159,9 @@ export interface BooksStore {
     normNames: readonly string[],
   ): Promise<StoredRecord<BooksContact>[]>;
 
+  /** Live invoices of one customer, each listing the credits applied to it. Indexed (a scan on FerretDB). */
+  findInvoicesOfCustomer(org: string, customerId: string): Promise<StoredRecord<BooksRecordOf<'invoices'>>[]>;
+
   /** The organization's settings (base currency, country, quote preference, …); undefined when absent. */
   getOrganization(org: string): Promise<BooksOrganization | undefined>;
   /** Saves them under their own `organization_id`. Idempotent. Throws InvalidRecordsError for a bad doc. */
@@ -203,6 +216,9 @@ export function createBooksStore(
         : {}),
       ...(module === 'customerpayments'
         ? { lookups: [{ field: 'data.customer_id', index: PAYMENT_CUSTOMER_INDEX }] }
+        : {}),
+      ...(module === 'invoices'
+        ? { lookups: [{ field: 'data.customer_id', index: INVOICE_CUSTOMER_INDEX }] }
         : {}),
       ...options,
     });
@@ -266,6 +282,9 @@ export function createBooksStore(
         normName: normNames,
       });
     },
+
+    findInvoicesOfCustomer: (org, customerId) =>
+      collections.invoices.findWhere(org, { 'data.customer_id': RecordIdSchema.parse(customerId) }),
 
     getOrganization: (org) => settings.organization.get(org, org),
     saveOrganization: (doc) => settings.organization.saveMany(doc.organization_id, [doc]),

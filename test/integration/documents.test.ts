@@ -131,7 +131,7 @@ describe('transaction sync on the real servers', () => {
     expect(await bench.books('contacts').all()).toHaveLength(1);
   });
 
-  it('an invoice paid in two parts in Books shows partially paid, then paid, on the CRM copy', async () => {
+  it('an invoice paid in two parts in Books shows partially paid, then paid, on the CRM copy; its account follows', async () => {
     await ops.writeDocument(ref(), {
       module: 'Invoices',
       record: {
@@ -160,7 +160,16 @@ describe('transaction sync on the real servers', () => {
         (d) => d?.data.Status === status,
       );
 
+    // Written before the copy (crm-copy.ts), so read once the copy shows its status.
+    const account = async () => (await bench.crm('Accounts').all()).find((a) => a.id === 'a1')?.data;
     expect((await crmInvoice('sent'))?.data).toMatchObject({ Status: 'sent', Balance: 100, Payment_Made: 0 });
+    expect(await account()).toMatchObject({
+      Sales_Total: 100,
+      Outstanding_Receivables: 100,
+      Receivables_Current: 100,
+      Receivables_1_30_Days: 0,
+      Receivables_Currency: 'USD',
+    });
     const payment = (n: number, amount: number) => ({
       id: `pay${n}`,
       data: {
@@ -175,8 +184,18 @@ describe('transaction sync on the real servers', () => {
     const payments = bench.deps.booksStore.module('customerpayments');
     await payments.upsertMany(bench.booksOrg, [payment(1, 40)]);
     expect((await crmInvoice('partially_paid'))?.data).toMatchObject({ Balance: 60, Payment_Made: 40 });
+    expect(await account()).toMatchObject({
+      Sales_Total: 100,
+      Outstanding_Receivables: 60,
+      Receivables_Current: 60,
+    });
     await payments.upsertMany(bench.booksOrg, [payment(2, 60)]);
     expect((await crmInvoice('paid'))?.data).toMatchObject({ Balance: 0, Payment_Made: 100 });
+    expect(await account()).toMatchObject({
+      Sales_Total: 100,
+      Outstanding_Receivables: 0,
+      Receivables_Current: 0,
+    });
     const handle = bench.client.workflow.getHandle(documentSyncWorkflowId(bench.crmOrg, 'Invoices', 'inv1'));
     expect(await handle.result()).toMatchObject({ ended: 'final', status: 'paid' });
   });
