@@ -15,7 +15,17 @@ import {
   type BooksRole,
   type BooksTax,
 } from '../domain/books-schemas';
+import type { BooksCreditNoteRefund, BooksPaymentRefund } from '../domain/finance/documents';
+import {
+  applyCredits,
+  refundCreditNote,
+  refundPayment,
+  type InvoiceCreditEntry,
+} from '../domain/finance/ledger-entries';
+import { currencyOf } from '../domain/finance/posting-checks';
+import type { CurrencyLike } from '../domain/money';
 import { DISPLAY_NAME_OF, NAME_FIELD_OF } from '../domain/sync/kinds';
+import type { FieldProblem } from '../domain/validation';
 import { safeKeys } from '../domain/safe-keys';
 import { JsonScalarSchema, RecordIdSchema } from '../domain/validation';
 import {
@@ -85,6 +95,18 @@ export const PAYMENT_CUSTOMER_INDEX: RecordIndexSpec = {
   key: { org: 1, 'data.customer_id': 1 },
 };
 
+/**
+ * A customer's invoices, whose settled figures add up to its receivables on the CRM account (S10.1): read
+ * when one of them changes what it owes. On FerretDB this read scans the collection like every non-`_id`
+ * read; it is made only for an invoice owed, not for a draft pushed.
+ */
+export const INVOICE_CUSTOMER_INDEX: RecordIndexSpec = {
+  name: 'org_customerId',
+  key: { org: 1, 'data.customer_id': 1 },
+};
+
+type Data = Record<string, unknown>;
+
 const str = (value: unknown) => (typeof value === 'string' ? value : '');
 
 const DISPLAY_NAMES: { [M in BooksRecordModule]: (data: BooksRecordOf<M>) => string } = {
@@ -134,6 +156,9 @@ export type BooksCustomFieldDef = z.infer<typeof BooksCustomFieldDefSchema>;
 
 export type BooksCollections = { [M in BooksRecordModule]: MongoRecordCollection<BooksRecordOf<M>> };
 
+/** A credit or refund recorded, or why Books refuses it (nothing written). */
+export type LedgerWriteResult = { ok: true } | { ok: false; problems: FieldProblem[] };
+
 export type BooksContactType = (typeof BOOKS_CONTACT_TYPES)[number];
 
 export interface BooksStore {
@@ -148,6 +173,28 @@ export interface BooksStore {
     contactType: BooksContactType,
     normNames: readonly string[],
   ): Promise<StoredRecord<BooksContact>[]>;
+
+  /** Live invoices of one customer, each listing the credits applied to it. Indexed (a scan on FerretDB). */
+  findInvoicesOfCustomer(org: string, customerId: string): Promise<StoredRecord<BooksRecordOf<'invoices'>>[]>;
+
+  /**
+   * Applies a credit note to invoices of its customer (Books' `POST /creditnotes/{id}/invoices`): each credit
+   * is recorded on the invoice (`credits`) and on the credit note (`invoices_credited`, its balance and
+   * status). Point reads and writes by id. Idempotent: a credit is keyed by its `creditnote_invoice_id`.
+   * Refused, nothing written, beyond the credit note's balance or for another customer's invoice.
+   */
+  applyCreditNote(
+    org: string,
+    creditnoteId: string,
+    credits: readonly InvoiceCreditEntry[],
+  ): Promise<LedgerWriteResult>;
+  /** Records a refund out of a credit note's balance. Idempotent by refund id; refused beyond its balance. */
+  refundCreditNote(org: string, refund: BooksCreditNoteRefund): Promise<LedgerWriteResult>;
+  /**
+   * Records a refund of a customer payment on it (`payment_refunds`); with an `invoice_id`, out of what was
+   * applied to that invoice, which reopens its balance. Idempotent by refund id; refused beyond what was paid.
+   */
+  refundPayment(org: string, refund: BooksPaymentRefund): Promise<LedgerWriteResult>;
 
   /** The organization's settings (base currency, country, quote preference, …); undefined when absent. */
   getOrganization(org: string): Promise<BooksOrganization | undefined>;
@@ -204,6 +251,9 @@ export function createBooksStore(
       ...(module === 'customerpayments'
         ? { lookups: [{ field: 'data.customer_id', index: PAYMENT_CUSTOMER_INDEX }] }
         : {}),
+      ...(module === 'invoices'
+        ? { lookups: [{ field: 'data.customer_id', index: INVOICE_CUSTOMER_INDEX }] }
+        : {}),
       ...options,
     });
   const collections: BooksCollections = {
@@ -250,6 +300,54 @@ export function createBooksStore(
     }),
   };
 
+  /** The live documents with these ids, as plain data. Reads by `_id`. */
+  const liveByIds = async <T>(collection: RecordCollection<T>, org: string, ids: readonly string[]) =>
+    (await collection.findByIds(org, ids)).filter((r) => !r.deleted).map((r) => r.data);
+  const writeAll = async (
+    collection: RecordCollection<unknown>,
+    org: string,
+    docs: Data[],
+    idKey: string,
+  ) => {
+    if (docs.length > 0)
+      await collection.upsertMany(
+        org,
+        docs.map((data) => ({ id: String(data[idKey]), data })),
+      );
+  };
+  /** A document's currency with the org's precision (its base currency when it names none). */
+  const currencyOfDoc = async (org: string, doc: Data): Promise<CurrencyLike> => {
+    const organization = await settings.organization.get(org, org);
+    const base = organization?.currency_code ?? '';
+    const code = typeof doc.currency_code === 'string' && doc.currency_code !== '' ? doc.currency_code : base;
+    if (!organization) return code;
+    return (
+      currencyOf({ organization, currencies: await settings.currencies.list(org), taxes: [] }, code) ?? code
+    );
+  };
+  /** Reads one document by id, and writes it with an entry recorded on it as `record` decides, or why not. */
+  const recordOn = async <T extends Data>(
+    collection: RecordCollection<T>,
+    org: string,
+    idKey: string,
+    id: string,
+    record: (
+      doc: T,
+      currency: CurrencyLike,
+    ) => { ok: true; doc: Data } | { ok: false; problems: FieldProblem[] },
+  ): Promise<LedgerWriteResult> => {
+    const [doc] = await liveByIds(collection, org, [id]);
+    if (!doc) return missing(idKey, `no ${idKey.replace(/_id$/, '')} ${id}`);
+    const recorded = record(doc, await currencyOfDoc(org, doc));
+    if (!recorded.ok) return recorded;
+    await writeAll(collection, org, [recorded.doc], idKey);
+    return { ok: true };
+  };
+  const missing = (field: string, reason: string): LedgerWriteResult => ({
+    ok: false,
+    problems: [{ field, reason }],
+  });
+
   return {
     collections,
     settings,
@@ -266,6 +364,39 @@ export function createBooksStore(
         normName: normNames,
       });
     },
+
+    findInvoicesOfCustomer: (org, customerId) =>
+      collections.invoices.findWhere(org, { 'data.customer_id': RecordIdSchema.parse(customerId) }),
+
+    async applyCreditNote(org, creditnoteId, credits) {
+      const [note] = await liveByIds(collections.creditnotes, org, [creditnoteId]);
+      if (!note) return missing('creditnote_id', `no credit note ${creditnoteId}`);
+      const invoiceIds = [...new Set(credits.map((c) => c.invoice_id))];
+      const invoices = await liveByIds(collections.invoices, org, invoiceIds);
+      const applied = applyCredits({
+        creditNote: note,
+        invoices,
+        credits,
+        currency: await currencyOfDoc(org, note),
+      });
+      if (!applied.ok) return applied;
+      // The invoices first: they are what the CRM copies read, and a retry writes both again.
+      await writeAll(collections.invoices, org, applied.invoices, 'invoice_id');
+      await writeAll(collections.creditnotes, org, [applied.creditNote], 'creditnote_id');
+      return { ok: true };
+    },
+
+    refundCreditNote: (org, refund) =>
+      recordOn(collections.creditnotes, org, 'creditnote_id', refund.creditnote_id, (note, currency) => {
+        const refunded = refundCreditNote(note, refund, currency);
+        return refunded.ok ? { ok: true, doc: refunded.creditNote } : refunded;
+      }),
+
+    refundPayment: (org, refund) =>
+      recordOn(collections.customerpayments, org, 'payment_id', refund.payment_id, (payment, currency) => {
+        const refunded = refundPayment(payment, refund, currency);
+        return refunded.ok ? { ok: true, doc: refunded.payment } : refunded;
+      }),
 
     getOrganization: (org) => settings.organization.get(org, org),
     saveOrganization: (doc) => settings.organization.saveMany(doc.organization_id, [doc]),

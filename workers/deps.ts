@@ -73,6 +73,8 @@ export function financeBooksOf(books: BooksStore): DocumentDeps['financeBooks'] 
       const payments = books.module('customerpayments') as unknown as MongoRecordCollection<Data>;
       return (await payments.findWhere(org, { 'data.customer_id': customerId })).map((p) => p.data);
     },
+    invoicesOf: async (org, customerId) =>
+      (await books.findInvoicesOfCustomer(org, customerId)).map((i) => i.data as Data),
   };
 }
 

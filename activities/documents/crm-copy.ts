@@ -1,6 +1,10 @@
 import { stableStringify } from '../../domain/hash';
+import { customerPaymentsOf, invoiceRecordsOf } from '../../domain/finance/ledger';
 import type { BooksOrgSettings } from '../../domain/finance/posting-checks';
+import { changesReceivables } from '../../domain/sync/documents/account-figures';
 import { pullBack, type PullBackResult } from '../../domain/sync/documents/mapping';
+import { lookupId } from '../../domain/sync/documents/spec';
+import { updateAccountReceivables } from './account-receivables';
 import type { LoadedDocument } from './load';
 import { todayOf } from './load';
 import type { Data, DocumentDeps } from './types';
@@ -10,8 +14,9 @@ export type CrmCopyResult = PullBackResult & { changed: boolean };
 
 /**
  * Brings the CRM copy up to what Books holds (S9.3): status, totals, and for an invoice its balance and paid
- * amount as the customer's payments leave them. Writes only the fields that differ, and only to the version
- * read; a copy changed meanwhile throws (retryable): the retry reads it again. Idempotent.
+ * amount as the customer's payments, the credits applied to it and refunds leave them; then, when that moved
+ * what the invoice owes, its account's receivables (S10.1). Writes only the fields that differ, and only to
+ * the version read; a copy changed meanwhile throws (retryable): the retry reads it again. Idempotent.
  */
 export async function updateCrmCopy(
   deps: DocumentDeps,
@@ -21,22 +26,34 @@ export async function updateCrmCopy(
 ): Promise<CrmCopyResult> {
   const { integration, record, kind, spec } = doc;
   const customerId = typeof books.customer_id === 'string' ? books.customer_id : undefined;
-  const payments =
+  const paid =
     kind === 'invoice' && customerId !== undefined
-      ? await deps.financeBooks.paymentsOf(integration.booksOrgId, customerId)
-      : [];
+      ? customerPaymentsOf(await deps.financeBooks.paymentsOf(integration.booksOrgId, customerId))
+      : undefined;
+  if (paid !== undefined && !paid.ok) return { ...paid, status: String(books.status), changed: false };
+  const records = paid === undefined ? undefined : invoiceRecordsOf(books, paid);
+  if (records !== undefined && !records.ok)
+    return { ...records, status: String(books.status), changed: false };
   const back = pullBack({
     kind,
     crm: record.data,
     books,
     org,
-    ...(kind === 'invoice' && {
-      settlement: { payments: payments as never[], credits: [], refunds: [], asOf: todayOf(deps) },
-    }),
+    ...(records !== undefined && { settlement: { ...records.records, asOf: todayOf(deps) } }),
   });
   if (!back.ok) return { ...back, changed: false };
   const data = { ...record.data, ...back.fields };
   if (stableStringify(data) === stableStringify(record.data)) return { ...back, changed: false };
+  // The account first: the copy's write is what tells a retry the work is done, so a crash between the
+  // two leaves the copy behind and the retry writes both.
+  const accountId = lookupId(record.data[spec.partyField]);
+  if (
+    paid?.ok &&
+    customerId !== undefined &&
+    accountId !== undefined &&
+    changesReceivables(record.data, data)
+  )
+    await updateAccountReceivables(deps, { integration, accountId, customerId, paid, org });
   const written = await deps.crm
     .records(spec.crmModule)
     .patchMany(integration.crmOrgId, [

@@ -18,15 +18,18 @@ export type Data = Record<string, unknown>;
 export interface DocumentDeps {
   syncState: SyncStateStore;
   crm: {
-    records(module: CrmFinanceModule): RecordCollection<Data>;
+    /** The finance modules, and Accounts, which carry their customer's receivables (S10.1). */
+    records(module: CrmFinanceModule | 'Accounts'): RecordCollection<Data>;
   };
   financeBooks: {
     /** The finance documents, and the payments and credit notes whose changes the poller follows. */
     records(module: BooksChangeModule): RecordCollection<Data>;
     /** The org's base currency, enabled currencies and taxes: what the posting checks read. */
     orgSettings(booksOrgId: string): Promise<BooksOrgSettings | undefined>;
-    /** A customer's payments (those applied to an invoice settle it). */
+    /** A customer's payments (those applied to an invoice settle it), each listing its refunds. */
     paymentsOf(booksOrgId: string, customerId: string): Promise<Data[]>;
+    /** A customer's invoices, each listing the credits applied to it: what its receivables add up. */
+    invoicesOf(booksOrgId: string, customerId: string): Promise<Data[]>;
   };
   /** Today (YYYY-MM-DD) and now: injectable for tests. */
   now?: () => Date;

@@ -42,12 +42,45 @@ describe('transaction sync on the real servers', () => {
     booksOrgId: bench.booksOrg,
     environment: 'production' as const,
   });
-  const booksDoc = async (module: 'estimates' | 'invoices', id: string) =>
+  const booksDoc = async (module: 'estimates' | 'invoices' | 'creditnotes', id: string) =>
     (await bench.deps.booksStore.module(module).findByIds(bench.booksOrg, [id]))[0];
   const crmDoc = async (module: 'Quotes' | 'Invoices', id: string) =>
     (await bench.deps.crmStore.module(module).findByIds(bench.crmOrg, [id]))[0];
   const linkOf = async (entity: 'estimate' | 'invoice', crmId: string) =>
     (await bench.deps.syncState.findLinksByCrmIds(bench.integrationId, entity, [crmId]))[0];
+  /** The CRM invoice copy once it shows `status`. */
+  const crmInvoiceIn = (id: string, status: string) =>
+    eventually(
+      () => crmDoc('Invoices', id),
+      (d) => d?.data.Status === status,
+    );
+  // Written before the invoice copy (crm-copy.ts), so read once the copy shows its status.
+  const account = async () => (await bench.crm('Accounts').all()).find((a) => a.id === 'a1')?.data;
+  /** Pushes a sent invoice of Acme's for `amount` (Gadgets at 5) through the API, and its Books document. */
+  const sentInvoice = async (id: string, amount: number) => {
+    await ops.writeDocument(ref(), {
+      module: 'Invoices',
+      record: {
+        id,
+        Subject: `${id} for Acme`,
+        Invoice_Number: id.toUpperCase(),
+        Invoice_Date: '2026-12-01',
+        Due_Date: '2099-12-31',
+        Account_Name: { id: 'a1', name: 'Acme' },
+        Invoiced_Items: [line('p2', 'Gadget', { Quantity: amount / 5, List_Price: 5 })],
+      },
+    });
+    const link = await eventually(
+      () => linkOf('invoice', id),
+      (l) => l !== undefined,
+    );
+    const invoice = (await booksDoc('invoices', link!.booksId))!;
+    expect(invoice.data).toMatchObject({ total: amount, balance: amount, status: 'draft' });
+    await bench.deps.booksStore
+      .module('invoices')
+      .upsertMany(bench.booksOrg, [{ id: invoice.id, data: { ...invoice.data, status: 'sent' } as never }]);
+    return invoice;
+  };
 
   beforeAll(async () => {
     bench = await createSyncBench();
@@ -131,36 +164,20 @@ describe('transaction sync on the real servers', () => {
     expect(await bench.books('contacts').all()).toHaveLength(1);
   });
 
-  it('an invoice paid in two parts in Books shows partially paid, then paid, on the CRM copy', async () => {
-    await ops.writeDocument(ref(), {
-      module: 'Invoices',
-      record: {
-        id: 'inv1',
-        Subject: 'INV-1 for Acme',
-        Invoice_Number: 'INV-1',
-        Invoice_Date: '2026-12-01',
-        Due_Date: '2099-12-31',
-        Account_Name: { id: 'a1', name: 'Acme' },
-        Invoiced_Items: [line('p2', 'Gadget', { Quantity: 20, List_Price: 5 })],
-      },
+  it('an invoice paid in two parts in Books shows partially paid, then paid, on the CRM copy; its account follows', async () => {
+    const invoice = await sentInvoice('inv1', 100);
+    expect((await crmInvoiceIn('inv1', 'sent'))?.data).toMatchObject({
+      Status: 'sent',
+      Balance: 100,
+      Payment_Made: 0,
     });
-    const link = await eventually(
-      () => linkOf('invoice', 'inv1'),
-      (l) => l !== undefined,
-    );
-    const invoices = bench.deps.booksStore.module('invoices');
-    const invoice = (await booksDoc('invoices', link!.booksId))!;
-    expect(invoice.data).toMatchObject({ total: 100, balance: 100, status: 'draft' });
-    await invoices.upsertMany(bench.booksOrg, [
-      { id: invoice.id, data: { ...invoice.data, status: 'sent' } as never },
-    ]);
-    const crmInvoice = (status: string) =>
-      eventually(
-        () => crmDoc('Invoices', 'inv1'),
-        (d) => d?.data.Status === status,
-      );
-
-    expect((await crmInvoice('sent'))?.data).toMatchObject({ Status: 'sent', Balance: 100, Payment_Made: 0 });
+    expect(await account()).toMatchObject({
+      Sales_Total: 100,
+      Outstanding_Receivables: 100,
+      Receivables_Current: 100,
+      Receivables_1_30_Days: 0,
+      Receivables_Currency: 'USD',
+    });
     const payment = (n: number, amount: number) => ({
       id: `pay${n}`,
       data: {
@@ -174,11 +191,58 @@ describe('transaction sync on the real servers', () => {
     });
     const payments = bench.deps.booksStore.module('customerpayments');
     await payments.upsertMany(bench.booksOrg, [payment(1, 40)]);
-    expect((await crmInvoice('partially_paid'))?.data).toMatchObject({ Balance: 60, Payment_Made: 40 });
+    expect((await crmInvoiceIn('inv1', 'partially_paid'))?.data).toMatchObject({
+      Balance: 60,
+      Payment_Made: 40,
+    });
+    expect(await account()).toMatchObject({
+      Sales_Total: 100,
+      Outstanding_Receivables: 60,
+      Receivables_Current: 60,
+    });
     await payments.upsertMany(bench.booksOrg, [payment(2, 60)]);
-    expect((await crmInvoice('paid'))?.data).toMatchObject({ Balance: 0, Payment_Made: 100 });
+    expect((await crmInvoiceIn('inv1', 'paid'))?.data).toMatchObject({ Balance: 0, Payment_Made: 100 });
+    expect(await account()).toMatchObject({
+      Sales_Total: 100,
+      Outstanding_Receivables: 0,
+      Receivables_Current: 0,
+    });
     const handle = bench.client.workflow.getHandle(documentSyncWorkflowId(bench.crmOrg, 'Invoices', 'inv1'));
     expect(await handle.result()).toMatchObject({ ended: 'final', status: 'paid' });
+  });
+
+  it("a credit note applied in Books lowers the CRM invoice copy's balance, and its account's receivables", async () => {
+    const invoice = await sentInvoice('inv2', 50);
+    await crmInvoiceIn('inv2', 'sent');
+    await bench.deps.booksStore.module('creditnotes').upsertMany(bench.booksOrg, [
+      {
+        id: 'cn1',
+        data: {
+          creditnote_id: 'cn1',
+          creditnote_number: 'CN-1',
+          customer_id: invoice.data.customer_id as string,
+          status: 'open',
+          date: '2026-12-06',
+          total: 20,
+          balance: 20,
+        },
+      },
+    ]);
+    const credit = { creditnote_invoice_id: 'cn1-inv2', invoice_id: invoice.id, date: '2026-12-06' };
+    expect(
+      await bench.deps.booksStore.applyCreditNote(bench.booksOrg, 'cn1', [
+        { ...credit, amount_applied: 20.01 },
+      ]),
+    ).toMatchObject({ ok: false, problems: [{ field: 'balance' }] });
+    expect(
+      await bench.deps.booksStore.applyCreditNote(bench.booksOrg, 'cn1', [{ ...credit, amount_applied: 20 }]),
+    ).toEqual({ ok: true });
+    expect((await crmInvoiceIn('inv2', 'partially_paid'))?.data).toMatchObject({
+      Balance: 30,
+      Payment_Made: 0,
+    });
+    expect(await account()).toMatchObject({ Sales_Total: 150, Outstanding_Receivables: 30 });
+    expect((await booksDoc('creditnotes', 'cn1'))?.data).toMatchObject({ balance: 0, status: 'closed' });
   });
 
   it('a document written straight into the CRM store is picked up by the poller', async () => {

@@ -289,7 +289,12 @@ function memoryDeps(crashLinkWrites: number) {
   const deps: DocumentDeps = {
     syncState,
     crm: { records: () => crm },
-    financeBooks: { records: () => books, orgSettings: async () => BOOKS_ORG, paymentsOf: async () => [] },
+    financeBooks: {
+      records: () => books,
+      orgSettings: async () => BOOKS_ORG,
+      paymentsOf: async () => [],
+      invoicesOf: async () => [],
+    },
     now: () => new Date('2026-12-07T12:00:00Z'),
   };
   crm.rows.set('inv1', {
