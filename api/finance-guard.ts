@@ -45,7 +45,7 @@ export function guardedDocuments(inner: DocumentOperations, deps: FinanceGuardDe
 }
 
 /**
- * The record as the acting user writes it, or an `unauthorized` refusal (audited) naming who, what and why.
+ * The record as the acting user writes it, or a `forbidden` refusal (audited) naming who, what and why.
  * Read-only but for the audit entry.
  */
 async function authorizedRecord(deps: FinanceGuardDeps, raw: IntegrationRef, input: WriteDocumentInput) {
