@@ -245,6 +245,7 @@ export async function dealAutomationWorkflow(input: DealAutomationInput): Promis
         accountId: facts.deal.accountId,
         contactId: facts.deal.contactId,
         documents: seen.length > 0 ? seen.join(', ') : null,
+        ...(facts.dealModifiedTime && { modifiedTime: facts.dealModifiedTime }),
       },
       action: decision.action,
       fired: decision.fired,
