@@ -18,6 +18,7 @@ import { syncRunWorkflowId } from '../domain/ids';
 import { LinkEntitySchema } from '../domain/sync-state-schemas';
 import { linksCollectionOf } from '../stores/sync-state-store';
 import { WRITE_SETTLE_MS } from '../stores/delta';
+import { dealToInvoiceScenario } from './deal-to-invoice';
 import { transactionsScenario } from './transactions';
 import { userMigrationScenario } from './user-migration';
 
@@ -305,6 +306,7 @@ async function dropBenchDatabases(mongoUri: string, tag: string): Promise<void> 
 const scenarios: Record<string, { describe: string; defaultN: number; run: Scenario }> = {
   'user-migration': userMigrationScenario({ benchConfig, startBenchWorker, dropBenchDatabases }),
   transactions: transactionsScenario({ benchConfig, startBenchWorker, dropBenchDatabases }),
+  'deal-to-invoice': dealToInvoiceScenario({ benchConfig, startBenchWorker, dropBenchDatabases }),
   'initial-sync': {
     describe:
       'initial sync of N CRM records (accounts with contacts, orphans, vendors, products) to Books, vs bulk-upserting the same Books documents with the driver',
