@@ -25,6 +25,7 @@ import type { CrmStore } from '../stores/crm-store';
 import type { DealStore } from '../stores/deal-store';
 import type { RecordCollection, StoredRecord } from '../stores/record-store';
 import type { SyncStateStore } from '../stores/sync-state-store';
+import { pollDealChanges, type PollDealChangesInput } from './deals-poll';
 import type { DocumentDeps } from './documents';
 
 /*
@@ -57,6 +58,8 @@ export type LoadDealFactsResult =
   | {
       ok: true;
       crmOrgId: string;
+      /** The version of the deal read: kept in the decision record (DecisionInputs.modifiedTime). */
+      dealModifiedTime?: string;
       deal: DealFacts;
       rules: DealRule[];
       documents: RuleDocuments;
@@ -100,6 +103,8 @@ export function createDealActivities(deps: DealDeps) {
     applyDealAction: (input: ApplyDealActionInput) => applyDealAction(deps, input),
     /** Writes the decision record. Idempotent on its `_id`. */
     recordDealDecision: (input: DealDecisionInput) => deps.dealStore.recordDecision(input),
+    /** See deals-poll.ts. Idempotent: a deal signalled twice is decided twice, the second firing nothing. */
+    pollDealChanges: (input: PollDealChangesInput) => pollDealChanges(deps, input),
   };
 }
 
@@ -110,9 +115,17 @@ async function integrationOf(deps: DealDeps, integrationId: string): Promise<Int
   return integration;
 }
 
-async function dealOf(deps: DealDeps, org: string, dealId: string): Promise<CrmDeal | undefined> {
+async function storedDealOf(
+  deps: DealDeps,
+  org: string,
+  dealId: string,
+): Promise<StoredRecord<CrmDeal> | undefined> {
   const [deal] = await deps.crmStore.module('Deals').findByIds(org, [dealId]);
-  return deal && !deal.deleted ? deal.data : undefined;
+  return deal && !deal.deleted ? deal : undefined;
+}
+
+async function dealOf(deps: DealDeps, org: string, dealId: string): Promise<CrmDeal | undefined> {
+  return (await storedDealOf(deps, org, dealId))?.data;
 }
 
 /** The deal's pipeline: the one it names (by id or name), else the org's default, else its first. */
@@ -167,13 +180,14 @@ async function loadDealFacts(deps: DealDeps, ref: DealRef): Promise<LoadDealFact
   if (integration.status !== 'active')
     return { ok: false, reason: `the integration is ${integration.status}` };
   const org = integration.crmOrgId;
-  const [deal, rules, pipelines, organization] = await Promise.all([
-    dealOf(deps, org, ref.dealId),
+  const [stored, rules, pipelines, organization] = await Promise.all([
+    storedDealOf(deps, org, ref.dealId),
     deps.dealStore.getRules(integration._id),
     deps.crmStore.listPipelines(org),
     deps.booksStore.getOrganization(integration.booksOrgId),
   ]);
-  if (!deal) return { ok: false, reason: `the CRM deal ${ref.dealId} does not exist or was deleted` };
+  if (!stored) return { ok: false, reason: `the CRM deal ${ref.dealId} does not exist or was deleted` };
+  const deal = stored.data;
   if (rules.length === 0) return { ok: false, reason: 'the integration has no deal rules' };
   const party = partyOf(integration, deal);
   const customer = party ? await customerOf(deps, integration, party) : { booksId: null };
@@ -181,6 +195,7 @@ async function loadDealFacts(deps: DealDeps, ref: DealRef): Promise<LoadDealFact
   return {
     ok: true,
     crmOrgId: org,
+    dealModifiedTime: stored.modifiedTime.toISOString(),
     deal: {
       dealId: ref.dealId,
       dealName: deal.Deal_Name,

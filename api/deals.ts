@@ -3,13 +3,21 @@ import { z, ZodError } from 'zod';
 import type { CrmDeal } from '../domain/crm-schemas';
 import type { DealDecisionDoc, DealDocumentLinkDoc } from '../domain/deals/records';
 import type { DealRule } from '../domain/deals/rules';
-import { DEAL_CHANGED_SIGNAL, dealStart, type DealChange } from '../domain/deals/workflow-start';
+import {
+  DEAL_AUTOMATION_WORKFLOW,
+  DEAL_MODULES,
+  dealSignalWithStart,
+  dealStart,
+  type DealChange,
+} from '../domain/deals/workflow-start';
+import { DOCUMENT_POLLER_WORKFLOW, pollerSignalWithStart } from '../domain/sync/documents/workflow-start';
 import type { IntegrationDoc } from '../domain/sync-state-schemas';
 import type { CrmStore } from '../stores/crm-store';
 import type { DealStore } from '../stores/deal-store';
+import { chunks } from '../stores/mongo-helpers';
 import { InvalidRecordsError } from '../stores/record-collection';
 import type { SyncStateStore } from '../stores/sync-state-store';
-import type { dealAutomationWorkflow, DealProgress } from '../workflows/deal-automation';
+import type { DealProgress } from '../workflows/deal-automation';
 import type { Route } from './http';
 import { integrationPath, integrationRefOf } from './route-paths';
 import {
@@ -93,23 +101,6 @@ export function createDealOperations(deps: DealOperationsDeps): DealOperations {
 
   const integrationOf = (raw: IntegrationRef) => requestedIntegration(deps.syncState, raw);
 
-  /** Signals-with-start the deal's workflow: every change is decided on, the first starts it. */
-  async function signal(integration: IntegrationDoc, dealId: string): Promise<string> {
-    const start = dealStart(integration, dealId);
-    await deps.temporal.workflow.signalWithStart<typeof dealAutomationWorkflow, [DealChange]>(
-      'dealAutomationWorkflow',
-      {
-        taskQueue: deps.taskQueue,
-        workflowId: start.workflowId,
-        args: start.args,
-        signal: DEAL_CHANGED_SIGNAL,
-        signalArgs: [{ source: 'api' }],
-        searchAttributes: start.searchAttributes,
-      },
-    );
-    return start.workflowId;
-  }
-
   /** Runs a store write, turning a refused record into the operation's `invalid` refusal. */
   async function writing<T>(work: () => Promise<T>): Promise<T> {
     try {
@@ -147,6 +138,12 @@ export function createDealOperations(deps: DealOperationsDeps): DealOperations {
       const integration = await integrationOf(raw);
       try {
         const saved = await deps.dealStore.setRules(integration._id, body);
+        // Deals written straight into the CRM store are noticed by the poller, which must run from now on.
+        if (saved.rules.some((rule) => rule.enabled))
+          await deps.temporal.workflow.signalWithStart(
+            DOCUMENT_POLLER_WORKFLOW,
+            pollerSignalWithStart(integration, deps.taskQueue),
+          );
         return { rules: saved.rules, version: saved.version };
       } catch (err) {
         if (err instanceof ZodError)
@@ -167,7 +164,11 @@ export function createDealOperations(deps: DealOperationsDeps): DealOperations {
         deals().upsertMany(integration.crmOrgId, [{ id: input.record.id, data: input.record as never }]),
       );
       const written = result.inserted > 0 ? 'inserted' : result.updated > 0 ? 'updated' : 'unchanged';
-      return { dealId: input.record.id, workflowId: await signal(integration, input.record.id), written };
+      return {
+        dealId: input.record.id,
+        workflowId: await signalDeal(deps, integration, input.record.id, 'api'),
+        written,
+      };
     },
 
     /**
@@ -198,7 +199,7 @@ export function createDealOperations(deps: DealOperationsDeps): DealOperations {
         if (patched.stale.length > 0)
           throw new OperationError('conflict', `deal ${id} keeps changing; try again`);
         const written = patched.updated > 0 ? 'updated' : 'unchanged';
-        return { dealId: id, workflowId: await signal(integration, id), written };
+        return { dealId: id, workflowId: await signalDeal(deps, integration, id, 'api'), written };
       }
     },
 
@@ -232,6 +233,41 @@ export function createDealOperations(deps: DealOperationsDeps): DealOperations {
       return deps.dealStore.listIntegrationDecisions(integration._id, limit);
     },
   };
+}
+
+/**
+ * Signals-with-start the workflow of one deal changed: it reads the deal as it is then, so duplicated or
+ * reordered notices converge on the latest state. Idempotent.
+ */
+async function signalDeal(
+  deps: Pick<DealOperationsDeps, 'temporal' | 'taskQueue'>,
+  integration: IntegrationDoc,
+  dealId: string,
+  source: DealChange['source'],
+): Promise<string> {
+  const options = dealSignalWithStart(integration, dealId, source, deps.taskQueue);
+  await deps.temporal.workflow.signalWithStart(DEAL_AUTOMATION_WORKFLOW, options);
+  return options.workflowId;
+}
+
+/** Signals sent at once by the webhook: a notification names up to 1,000 records. */
+const WEBHOOK_SIGNALS_AT_ONCE = 16;
+
+/**
+ * The CRM webhook's part for deals (S5): a notification of inserts or updates of Deals (or Potentials, the
+ * API's older name) signals each deal's workflow once, however often the notification names it. Deletes
+ * trigger nothing. Returns how many deals were signalled (0 for any other module). Idempotent.
+ */
+export async function signalNotifiedDeals(
+  deps: Pick<DealOperationsDeps, 'temporal' | 'taskQueue'>,
+  integration: IntegrationDoc,
+  note: { module: string; operation: string; ids: readonly string[] },
+): Promise<number> {
+  if (!DEAL_MODULES.includes(note.module) || note.operation === 'delete') return 0;
+  const ids = [...new Set(note.ids)].filter((id) => IdSchema.safeParse(id).success);
+  for (const batch of chunks(ids, WEBHOOK_SIGNALS_AT_ONCE))
+    await Promise.all(batch.map((id) => signalDeal(deps, integration, id, 'webhook')));
+  return ids.length;
 }
 
 /** The deal operations of `ops`; refused as unavailable where the composition root did not provide them. */

@@ -59,6 +59,7 @@ import {
   type RunView,
   type SyncOperations,
 } from './types';
+import { signalNotifiedDeals } from './deals';
 import { signalNotifiedDocuments } from './documents';
 import { refuseSandboxEnable, scheduleSandboxModules } from './sandbox';
 import { scheduleSubscriptionsSync } from './subscriptions';
@@ -510,6 +511,7 @@ export function createOperations(deps: OperationsDeps): SyncOperations {
       const signalled: string[] = [];
       const ignored: { integrationId: string; reason: string }[] = [];
       let documents = 0;
+      let deals = 0;
       for (const integration of await syncState.listIntegrationsForCrmOrg(org)) {
         if (integration.status !== 'active') {
           ignored.push({
@@ -519,6 +521,7 @@ export function createOperations(deps: OperationsDeps): SyncOperations {
           continue;
         }
         documents += await signalNotifiedDocuments(deps, integration, note);
+        deals += await signalNotifiedDeals(deps, integration, note);
         try {
           await integrationHandle(deps.temporal, integration).signal(crmChangedSignal, {
             module: note.module,
@@ -542,7 +545,7 @@ export function createOperations(deps: OperationsDeps): SyncOperations {
           detail: `${note.operation} of ${note.ids.length} ${note.module} record(s); signalled ${signalled.length} integration(s)`,
         },
       ]);
-      return { signalled, ignored, ...(documents > 0 && { documents }) };
+      return { signalled, ignored, ...(documents > 0 && { documents }), ...(deals > 0 && { deals }) };
     },
 
     async verify(raw) {

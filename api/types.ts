@@ -287,6 +287,8 @@ export interface WebhookResult {
   ignored: { integrationId: string; reason: string }[];
   /** CRM finance documents whose workflow was signalled (transaction sync, api/documents.ts). */
   documents?: number;
+  /** CRM deals whose automation workflow was signalled (api/deals.ts). */
+  deals?: number;
 }
 
 export interface SyncOperations {

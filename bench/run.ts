@@ -15,6 +15,7 @@ import {
   type ScenarioEntry,
 } from './harness';
 import { syncScenarios } from './sync-scenarios';
+import { dealToInvoiceScenario } from './deal-to-invoice';
 import { transactionsScenario } from './transactions';
 import { userMigrationScenario } from './user-migration';
 
@@ -26,6 +27,7 @@ import { userMigrationScenario } from './user-migration';
 const scenarios: Record<string, ScenarioEntry> = {
   'user-migration': userMigrationScenario({ benchConfig, startBenchWorker, dropBenchDatabases }),
   transactions: transactionsScenario({ benchConfig, startBenchWorker, dropBenchDatabases }),
+  'deal-to-invoice': dealToInvoiceScenario({ benchConfig, startBenchWorker, dropBenchDatabases }),
   ...syncScenarios(),
   'wiring-check': {
     describe:

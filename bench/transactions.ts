@@ -22,7 +22,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const perSecond = (n: number, ms: number) => Math.round((n / Math.max(ms, 1)) * 1000 * 10) / 10;
 
 /** The p-th percentile (0-100) of sorted values, nearest rank. */
-function percentile(sorted: readonly number[], p: number): number {
+export function percentile(sorted: readonly number[], p: number): number {
   if (sorted.length === 0) return 0;
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
 }

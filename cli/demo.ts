@@ -1,4 +1,5 @@
 import type pino from 'pino';
+import { createDealOperations } from '../api/deals';
 import { createOperations } from '../api/operations';
 import type { RunView } from '../api/types';
 import { integrationWorkflowId } from '../domain/ids';
@@ -7,6 +8,7 @@ import { servicesDown, servicesUp } from '../scripts/services';
 import type { LoadedConfig } from '../workers/config';
 import { startWorker } from '../workers/service';
 import { openDataStores, runSeed } from './data/commands';
+import { demoDealToInvoice, type DealDemoResult } from './deals-commands';
 import { waitForRun } from './integration-commands';
 import { table } from './format';
 import { connectClient } from '../client';
@@ -29,6 +31,8 @@ export interface DemoSummary {
   }[];
   changes: { crmAccounts: number; booksItems: number };
   pausedSyncRefusal: string | null;
+  /** The deal-to-invoice step (issue 17): the deal won, its invoice in Books and the decision that made it. */
+  dealToInvoice?: DealDemoResult;
   openFailures: number;
   temporal: { address: string; uiUrl: string | undefined; server: string; workflowUrl: string | undefined };
   mongo: { server: string; databases: string[] };
@@ -70,7 +74,8 @@ function describeRun(run: RunView): string {
 /**
  * The main job, end to end on the real servers: seed a CRM org and a Books org, enable an integration that
  * syncs customers and items both ways, let the initial sync run, change records on both sides, ask for an
- * instant sync, pause (an instant sync is refused), resume, and print the sync history.
+ * instant sync, pause (an instant sync is refused), resume, win a deal (its invoice appears in Books, with its
+ * decision record), and print the sync history.
  */
 export async function runDemo(
   config: LoadedConfig,
@@ -170,8 +175,23 @@ export async function runDemo(
     const resumed = await ops.resume(ref);
     say(`   ${resumed.status}; next periodic sync ${resumed.nextPeriodicSyncAt ?? '(none)'}`);
 
+    say('\n7. Deal to invoice: an invoice rule, a deal of a synced account won…');
+    const dealToInvoice = await demoDealToInvoice({
+      deals: createDealOperations({
+        temporal: client,
+        taskQueue: config.app.temporal.taskQueue,
+        syncState: deps.syncState,
+        crm: deps.crmStore,
+        dealStore: deps.dealStore,
+      }),
+      crm: deps.crmStore,
+      ref,
+      accountId: accounts[0]!.id,
+    });
+    say(`   ${describeDealStep(dealToInvoice)}`);
+
     const history = await ops.history(ref, { limit: 10 });
-    say('\n7. Sync history:');
+    say('\n8. Sync history:');
     say(
       table(
         history.map((r) => ({
@@ -197,7 +217,8 @@ export async function runDemo(
       // Our own writes do not echo back: the second run moves the changed records and nothing else.
       secondTotals.updated === accounts.length + items.length &&
       refusal !== null &&
-      resumed.status === 'active';
+      resumed.status === 'active' &&
+      dealToInvoice.invoice !== null;
     return {
       ok,
       integrationId: enabled.integrationId,
@@ -217,6 +238,7 @@ export async function runDemo(
       })),
       changes: { crmAccounts: accounts.length, booksItems: items.length },
       pausedSyncRefusal: refusal,
+      dealToInvoice,
       openFailures: failures.length,
       temporal: {
         address: endpoints.temporal.address,
@@ -244,6 +266,12 @@ export async function runDemo(
   }
 }
 
+/** The deal step in one line: the invoice (or that none came) and the decision record behind it. */
+function describeDealStep(step: DealDemoResult): string {
+  const invoice = step.invoice ? `invoice ${step.invoice} in Books` : 'NO invoice in Books';
+  return `deal ${step.dealId} won -> ${invoice} after ${step.elapsedMs} ms; decision: ${step.decision ?? '(none)'}`;
+}
+
 /** The demo's closing summary for people (the JSON form is for scripts). */
 export function formatDemoSummary(summary: DemoSummary): string {
   return [
@@ -252,6 +280,7 @@ export function formatDemoSummary(summary: DemoSummary): string {
     `  integration ${summary.integrationId}`,
     `  workflow    ${summary.workflowId}`,
     `  runs        ${summary.runs.map((r) => `#${r.runNumber} ${r.trigger} ${r.status} (${r.added} added, ${r.updated} updated)`).join(', ')}`,
+    ...(summary.dealToInvoice ? [`  deal        ${describeDealStep(summary.dealToInvoice)}`] : []),
     `  open failures ${summary.openFailures}`,
     `  Temporal    ${summary.temporal.server}`,
     `  Temporal UI ${summary.temporal.uiUrl ?? '(external server: use its UI)'}`,

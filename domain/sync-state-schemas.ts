@@ -557,7 +557,7 @@ export const AuditDocSchema = withoutForbiddenKeys(AuditFieldsSchema.extend({ _i
 export type AuditDoc = z.output<typeof AuditDocSchema>;
 
 // ---------------------------------------------------------------------------------------------------------
-// Deal-trigger decisions (S5.6): why a trigger fired or did not
+// Deal-trigger actions (S5): what a deal rule does in Books (domain/deals/rules.ts, records.ts)
 
 export const TriggerActionSchema = z.enum([
   'create_quote',
@@ -567,26 +567,3 @@ export const TriggerActionSchema = z.enum([
   'void_invoice',
   'none',
 ]);
-
-const TriggerDecisionFieldsSchema = z.object({
-  _id: DocIdSchema,
-  crmOrgId: KeyPartSchema,
-  dealId: KeyPartSchema,
-  decidedTime: z.date(),
-  stage: TextSchema(200),
-  probability: z.number().int().min(0).max(100),
-  action: TriggerActionSchema,
-  fired: z.boolean(),
-  /** Why it fired or did not, e.g. "document already sent". */
-  reason: TextSchema(1000),
-  documentId: KeyPartSchema.optional(),
-});
-
-export const TriggerDecisionDocSchema = withoutForbiddenKeys(
-  TriggerDecisionFieldsSchema.refine((d) => d.action !== 'none' || !d.fired, {
-    message: 'a decision with no action cannot have fired',
-    path: ['fired'],
-  }),
-);
-export type TriggerDecisionDoc = z.output<typeof TriggerDecisionDocSchema>;
-export type TriggerDecisionInput = z.input<typeof TriggerDecisionFieldsSchema>;

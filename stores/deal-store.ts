@@ -10,7 +10,7 @@ import {
 } from '../domain/deals/records';
 import { DealRulesSchema, type DealRule } from '../domain/deals/rules';
 import { KeyPartSchema } from '../domain/sync-state-schemas';
-import { defined, isDuplicateKey, type Stored } from './mongo-helpers';
+import { chunks, defined, isDuplicateKey, type Stored } from './mongo-helpers';
 import { LimitSchema, clockOf, createCollectionIndexes, type CollectionIndexSpec } from './sync-state/common';
 
 /*
@@ -22,6 +22,8 @@ import { LimitSchema, clockOf, createCollectionIndexes, type CollectionIndexSpec
 const RULES = 'deal_rules';
 const DECISIONS = 'deal_decisions';
 const DOCUMENTS = 'deal_documents';
+/** Deal ids per `$in`: short lists keep FerretDB's in-memory match cheap. */
+const IDS_PER_QUERY = 100;
 
 export const DEAL_INDEXES: readonly CollectionIndexSpec[] = [
   {
@@ -38,12 +40,19 @@ export interface DealStore {
   ensureIndexes(): Promise<void>;
   /** An integration's rules; none when never set. Read-only. */
   getRules(integrationId: string): Promise<DealRule[]>;
+  /** An integration's rules with their version and the time they were set; undefined when never set. */
+  getRulesDoc(integrationId: string): Promise<DealRulesDoc | undefined>;
   /** Replaces an integration's rules (validated: throws the ZodError, nothing written). Idempotent. */
   setRules(integrationId: string, rules: unknown): Promise<DealRulesDoc>;
   /** Writes one decision record; a second write of the same `_id` keeps the first. Idempotent. */
   recordDecision(decision: DealDecisionInput): Promise<{ recorded: boolean }>;
   /** A deal's decisions, newest first. Read-only. */
   listDealDecisions(crmOrgId: string, dealId: string, limit?: number): Promise<DealDecisionDoc[]>;
+  /**
+   * The latest deal version (`inputs.modifiedTime`) some decision read, for each of `dealIds` that has one.
+   * Read-only.
+   */
+  decidedVersions(crmOrgId: string, dealIds: readonly string[]): Promise<Map<string, string>>;
   /** An integration's decisions, newest first. Read-only. */
   listIntegrationDecisions(integrationId: string, limit?: number): Promise<DealDecisionDoc[]>;
   /**
@@ -75,12 +84,18 @@ export function createDealStore(db: Db, options: { now?: () => Date } = {}): Dea
     }
   }
 
+  async function rulesDoc(integrationId: string): Promise<DealRulesDoc | undefined> {
+    const doc = await rules.findOne({ _id: integrationId });
+    return doc ? DealRulesDocSchema.parse(doc) : undefined;
+  }
+
   return {
     ensureIndexes: () => createCollectionIndexes(db, DEAL_INDEXES),
 
+    getRulesDoc: rulesDoc,
+
     async getRules(integrationId) {
-      const doc = await rules.findOne({ _id: integrationId });
-      return doc ? DealRulesDocSchema.parse(doc).rules : [];
+      return (await rulesDoc(integrationId))?.rules ?? [];
     },
 
     async setRules(integrationId, raw) {
@@ -112,6 +127,29 @@ export function createDealStore(db: Db, options: { now?: () => Date } = {}): Dea
         .limit(LimitSchema.parse(limit))
         .toArray();
       return docs.map((d) => DealDecisionDocSchema.parse(d));
+    },
+
+    async decidedVersions(crmOrgId, dealIds) {
+      const versions = new Map<string, string>();
+      for (const ids of chunks(
+        dealIds.map((id) => KeyPartSchema.parse(id)),
+        IDS_PER_QUERY,
+      )) {
+        const docs = await decisions
+          .find({ crmOrgId: KeyPartSchema.parse(crmOrgId), dealId: { $in: ids } })
+          .project<{ dealId: string; inputs: { modifiedTime?: string } }>({
+            dealId: 1,
+            'inputs.modifiedTime': 1,
+          })
+          .toArray();
+        for (const { dealId, inputs } of docs) {
+          // ISO instants of one format order as strings.
+          const seen = versions.get(dealId);
+          if (inputs.modifiedTime && (!seen || inputs.modifiedTime > seen))
+            versions.set(dealId, inputs.modifiedTime);
+        }
+      }
+      return versions;
     },
 
     async listIntegrationDecisions(integrationId, limit = 200) {

@@ -11,11 +11,6 @@ import {
 } from './sync-state/integrations';
 import { createLinksRepository, LINK_INDEXES, type LinksRepository } from './sync-state/links';
 import { createRunsRepository, RUN_INDEXES, type RunsRepository } from './sync-state/runs';
-import {
-  createTriggerDecisionsRepository,
-  TRIGGER_DECISION_INDEXES,
-  type TriggerDecisionsRepository,
-} from './sync-state/trigger-decisions';
 
 /*
  * The sync-state database as one object, for the callers that use much of it: the composition of its
@@ -30,15 +25,7 @@ export * from './sync-state/failures';
 export * from './sync-state/integrations';
 export * from './sync-state/links';
 export * from './sync-state/runs';
-export * from './sync-state/trigger-decisions';
-export type {
-  AuditDoc,
-  FailureDoc,
-  IntegrationDoc,
-  LinkDoc,
-  RunDoc,
-  TriggerDecisionDoc,
-} from '../domain/sync-state-schemas';
+export type { AuditDoc, FailureDoc, IntegrationDoc, LinkDoc, RunDoc } from '../domain/sync-state-schemas';
 
 /** Every index the sync-state repositories read through or rely on for idempotency. */
 export const SYNC_STATE_INDEXES: readonly CollectionIndexSpec[] = [
@@ -48,7 +35,6 @@ export const SYNC_STATE_INDEXES: readonly CollectionIndexSpec[] = [
   ...RUN_INDEXES,
   ...FAILURE_INDEXES,
   ...AUDIT_INDEXES,
-  ...TRIGGER_DECISION_INDEXES,
 ];
 
 type Repositories = IntegrationsRepository &
@@ -56,8 +42,7 @@ type Repositories = IntegrationsRepository &
   CursorsRepository &
   RunsRepository &
   FailuresRepository &
-  AuditRepository &
-  TriggerDecisionsRepository;
+  AuditRepository;
 
 export type SyncStateStore = Omit<Repositories, 'ensureIndexes'> & {
   /** Creates every index of SYNC_STATE_INDEXES. Idempotent; awaited once at start-up; fails on a server error. */
@@ -76,9 +61,8 @@ export function createSyncStateStore(db: Db, options: StoreOptions = {}): SyncSt
     createRunsRepository(db, options),
     createFailuresRepository(db, options),
     createAuditRepository(db),
-    createTriggerDecisionsRepository(db),
   ] as const;
-  const [integrations, links, cursors, runs, failures, audit, triggerDecisions] = repositories;
+  const [integrations, links, cursors, runs, failures, audit] = repositories;
   return {
     ...integrations,
     ...links,
@@ -86,7 +70,6 @@ export function createSyncStateStore(db: Db, options: StoreOptions = {}): SyncSt
     ...runs,
     ...failures,
     ...audit,
-    ...triggerDecisions,
     async ensureIndexes() {
       // One after another, as a single store did: index builds are few and start-up is not in a hurry.
       for (const repository of repositories) await repository.ensureIndexes();

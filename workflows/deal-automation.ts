@@ -4,6 +4,7 @@ import {
   continueAsNew,
   defineQuery,
   defineSignal,
+  patched,
   proxyActivities,
   setCurrentDetails,
   setHandler,
@@ -48,7 +49,10 @@ export interface DealAutomationInput {
   dealId: string;
   /** Completes after this long with no change (default 1 day); a later change starts it again. */
   quietPeriodMs?: number;
-  /** How long a burst of changes is let settle before deciding (default 250 ms): won → lost → won is one. */
+  /**
+   * How long a burst of changes is let settle before deciding (default 250 ms): won → lost → won is one. The
+   * first change of a run is decided at once (its latency is the user's wait); only later ones settle.
+   */
   settleMs?: number;
   /** Set by continue-as-new. */
   carried?: { pending: boolean; lastChangeAt: number; progress: DealProgress };
@@ -90,6 +94,8 @@ export async function dealAutomationWorkflow(input: DealAutomationInput): Promis
   let pending = input.carried?.pending ?? true;
   let lastChangeAt = input.carried?.lastChangeAt ?? Date.now();
   let dependencyRuns = 0;
+  // A continued run decided already: its next change is a later one.
+  let settleNext = input.carried !== undefined;
   const progress: DealProgress = input.carried?.progress ?? {
     phase: 'deciding',
     stage: null,
@@ -109,7 +115,10 @@ export async function dealAutomationWorkflow(input: DealAutomationInput): Promis
   for (let loops = 0; ; loops++) {
     let closed = false;
     if (pending) {
-      await settle();
+      // Correctness never rested on the settle (each decision reads fresh facts, the business key dedupes):
+      // it only saves evaluations, so the first change goes without it. Histories from before settle first.
+      if (settleNext || !patched('deal-decide-at-once')) await settle();
+      settleNext = true;
       pending = false;
       lastChangeAt = Date.now();
       closed = await evaluate();
@@ -245,6 +254,7 @@ export async function dealAutomationWorkflow(input: DealAutomationInput): Promis
         accountId: facts.deal.accountId,
         contactId: facts.deal.contactId,
         documents: seen.length > 0 ? seen.join(', ') : null,
+        ...(facts.dealModifiedTime && { modifiedTime: facts.dealModifiedTime }),
       },
       action: decision.action,
       fired: decision.fired,

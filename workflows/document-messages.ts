@@ -42,6 +42,8 @@ export interface DocumentPollerProgress {
   /** Document workflows signalled for CRM changes, and for Books changes (payments, statuses). */
   signalled: number;
   booksSignalled?: number;
+  /** Deal workflows signalled for deals written straight into the CRM store (activities/deals-poll.ts). */
+  dealsSignalled?: number;
   /** Changes left out by reason (`created_in_books`: no CRM document; `own_write`: our own write seen). */
   leftOut?: Record<string, number>;
 }

@@ -2,6 +2,7 @@ import {
   allHandlersFinished,
   condition,
   continueAsNew,
+  patched,
   proxyActivities,
   setHandler,
   sleep,
@@ -23,7 +24,7 @@ export interface DocumentPollerInput {
 /** Polls per execution before continuing as new: each is an activity and a timer (about 6 events). */
 const POLLS_PER_EXECUTION = 250;
 
-const { pollDocumentChanges } = proxyActivities<Activities>({
+const { pollDocumentChanges, pollDealChanges } = proxyActivities<Activities>({
   // One poll reads at most 10,000 records per module and signals each: a minute is ample, and it beats.
   startToCloseTimeout: '5 minutes',
   heartbeatTimeout: '1 minute',
@@ -31,14 +32,27 @@ const { pollDocumentChanges } = proxyActivities<Activities>({
 });
 
 /**
- * The poller of one integration's CRM finance modules (`txn-poller/{integrationId}`): a timer loop over the
- * delta index that signals-with-start the document workflow of every document changed (S4.1), for writes
- * that came by no API call and no webhook. A workflow of its own rather than part of the integration
- * workflow: it polls every few seconds, which would flood the integration's history and its replay tests,
- * and it lives only while transaction sync is on. The integration workflow starts it (signal-with-start of
- * the wake signal) when an enable or a configuration switches transaction sync on; while the integration is
- * paused it polls without signalling. Ends when the integration is disabled or transaction sync is switched
- * off, unless woken meanwhile (a re-enable racing its last poll); continues as new to keep its history short.
+ * The deals' part of a poll (issue 17): whether the integration's deals are polled (it has deal rules), which
+ * keeps the poller running with transaction sync off. Histories from before it poll no deals.
+ */
+async function pollDeals(integrationId: string, progress: DocumentPollerProgress): Promise<boolean> {
+  if (!patched('poll-deals')) return false;
+  const polled = await pollDealChanges({ integrationId });
+  progress.dealsSignalled = (progress.dealsSignalled ?? 0) + polled.signalled;
+  return polled.polling;
+}
+
+/**
+ * The poller of one integration's CRM finance modules and deals (`txn-poller/{integrationId}`): a timer loop
+ * over the delta index that signals-with-start the workflow of every document (S4.1) or deal (S5) changed,
+ * for writes that came by no API call and no webhook. A workflow of its own rather than part of the
+ * integration workflow: it polls every few seconds, which would flood the integration's history and its
+ * replay tests, and it lives only while transaction sync is on or the integration has deal rules. The
+ * integration workflow starts it (signal-with-start of the wake signal) when an enable or a configuration
+ * switches transaction sync on, and `deals rules set` does when it sets an enabled rule; while the
+ * integration is paused it polls without signalling. Ends when the integration is disabled, or has neither
+ * transaction sync nor deal rules, unless woken meanwhile (a re-enable racing its last poll); continues as
+ * new to keep its history short.
  */
 export async function documentPollerWorkflow(input: DocumentPollerInput): Promise<DocumentPollerProgress> {
   const progress: DocumentPollerProgress = { polls: 0, signalled: 0 };
@@ -55,8 +69,9 @@ export async function documentPollerWorkflow(input: DocumentPollerInput): Promis
     progress.booksSignalled = (progress.booksSignalled ?? 0) + (polled.booksSignalled ?? 0);
     for (const [reason, n] of Object.entries(polled.leftOut ?? {}))
       progress.leftOut = { ...progress.leftOut, [reason]: (progress.leftOut?.[reason] ?? 0) + n };
+    const deals = await pollDeals(input.integrationId, progress);
     // A wake since this poll began (transaction sync switched on again) outlives what the poll read.
-    if (polled.stop && !woken) return progress;
+    if (polled.stop && !deals && !woken) return progress;
     if (progress.polls >= POLLS_PER_EXECUTION || workflowInfo().continueAsNewSuggested) {
       await condition(allHandlersFinished);
       return continueAsNew<typeof documentPollerWorkflow>(input);

@@ -99,23 +99,25 @@ const leaveOut = (tally: Tally, reason: LeftOutReason) =>
   (tally.leftOut[reason] = (tally.leftOut[reason] ?? 0) + 1);
 
 /**
- * Reads one module's changes from its saved cursor, hands each page's records not seen by an earlier poll to
- * `onPage`, and saves the settled cursor.
+ * Reads one module's changes from its saved cursor (`start` when none is saved yet), hands each page's
+ * records not seen by an earlier poll to `onPage`, and saves the settled cursor. Also the deals' poll
+ * (activities/deals-poll.ts).
  */
-async function walkDelta(
-  deps: DocumentDeps,
+export async function walkDelta(
+  deps: Pick<DocumentDeps, 'syncState' | 'now'>,
   integration: IntegrationDoc,
   module: string,
   direction: SyncDirection,
   records: RecordCollection<Data>,
   limit: number,
   onPage: (records: StoredRecord<Data>[]) => Promise<void>,
+  start: DeltaCursor | null = null,
 ): Promise<void> {
   const ctx = Context.current();
   const state = deps.syncState;
   const org = direction === 'crm_to_books' ? integration.crmOrgId : integration.booksOrgId;
   const saved = await state.getCursorState(integration._id, cursorModule(module), direction);
-  const from = saved?.cursor ?? null;
+  const from = saved?.cursor ?? start;
   const seen = saved?.seenThrough ?? null;
   const settledBefore = settledBoundary(deps.now?.() ?? new Date());
   let cursor: DeltaCursor | null = from;
@@ -227,7 +229,7 @@ async function signal(
 }
 
 /** Runs `send` over every item, SIGNALS_AT_ONCE at a time. */
-async function signalAll<T>(items: readonly T[], send: (item: T) => Promise<void>): Promise<void> {
+export async function signalAll<T>(items: readonly T[], send: (item: T) => Promise<void>): Promise<void> {
   for (let i = 0; i < items.length; i += SIGNALS_AT_ONCE)
     await Promise.all(items.slice(i, i + SIGNALS_AT_ONCE).map(send));
 }

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { DocIdSchema, KeyPartSchema, TriggerActionSchema } from '../sync-state-schemas';
+import { DocIdSchema, IsoInstantSchema, KeyPartSchema, TriggerActionSchema } from '../sync-state-schemas';
 import { DealRuleSchema } from './rules';
 
 /*
@@ -35,6 +35,11 @@ export const DecisionInputsSchema = z.object({
   contactId: z.string().nullable(),
   /** `quote QT-1 draft, invoice INV-1 sent`, or null when the rule created nothing yet. */
   documents: z.string().max(400).nullable(),
+  /**
+   * The version of the deal read (its modified time in the CRM store): the poller leaves out a deal whose
+   * latest version was decided on already. Absent on records written before it was kept.
+   */
+  modifiedTime: IsoInstantSchema.optional(),
 });
 export type DecisionInputs = z.infer<typeof DecisionInputsSchema>;
 

@@ -2,16 +2,22 @@ import { dealAutomationWorkflowId } from '../ids';
 
 /*
  * How a deal change reaches its workflow: one signal-with-start, the same from the service's API
- * (api/deals.ts) and, once wired, from the CRM webhook and the poller, which reach Temporal by names only.
+ * (api/deals.ts), the CRM webhook (api/operations.ts) and the poller's activity (activities/deals-poll.ts),
+ * which reach Temporal by names only (activities import no workflow code).
  */
 
 export const DEAL_AUTOMATION_WORKFLOW = 'dealAutomationWorkflow';
 export const DEAL_CHANGED_SIGNAL = 'dealChanged';
 
+/** The CRM module names a deal notification may carry: `Potentials` is the API's older name of Deals. */
+export const DEAL_MODULES: readonly string[] = ['Deals', 'Potentials'];
+
 /** Where a deal change was noticed. */
 export interface DealChange {
   source: 'api' | 'poller' | 'webhook';
 }
+
+type IntegrationNames = { _id: string; crmOrgId: string; booksOrgId: string; environment: string };
 
 export interface DealStart {
   workflowId: string;
@@ -21,10 +27,7 @@ export interface DealStart {
 }
 
 /** The signal-with-start of one deal of an integration. */
-export function dealStart(
-  integration: { _id: string; crmOrgId: string; booksOrgId: string; environment: string },
-  dealId: string,
-): DealStart {
+export function dealStart(integration: IntegrationNames, dealId: string): DealStart {
   return {
     workflowId: dealAutomationWorkflowId(integration.crmOrgId, dealId),
     args: [{ integrationId: integration._id, dealId }],
@@ -35,5 +38,23 @@ export function dealStart(
       SyncModule: ['Deals'],
       SyncStatus: ['deciding'],
     },
+  };
+}
+
+/** The options of signalWithStart(DEAL_AUTOMATION_WORKFLOW, …) for a change of the deal seen at `source`. */
+export function dealSignalWithStart(
+  integration: IntegrationNames,
+  dealId: string,
+  source: DealChange['source'],
+  taskQueue: string,
+) {
+  const start = dealStart(integration, dealId);
+  return {
+    workflowId: start.workflowId,
+    taskQueue,
+    args: start.args,
+    signal: DEAL_CHANGED_SIGNAL,
+    signalArgs: [{ source }] as [DealChange],
+    searchAttributes: start.searchAttributes,
   };
 }

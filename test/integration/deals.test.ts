@@ -1,6 +1,7 @@
 import pino from 'pino';
 import { createDealOperations } from '../../api/deals';
 import { startHttpServer } from '../../api/http';
+import { createOperations } from '../../api/operations';
 import type { DealOperations, IntegrationRef } from '../../api/types';
 import { createSyncClient } from '../../client/sync-client';
 import { demoDealToInvoice } from '../../cli/deals-commands';
@@ -182,6 +183,46 @@ describe('deal automation on the real servers', () => {
     expect((await booksDoc('invoices', link!.booksId))?.status).toBe('sent');
     const all = await api.decisions(ref);
     expect(all.some((d) => d.dealId === 'd1') && all.some((d) => d.dealId === 'd2')).toBe(true);
+  });
+
+  it('a deal won through the webhook and one written straight to the CRM store each get exactly one invoice', async () => {
+    await api.setRules(ref, { rules: [{ id: 'inv', mode: 'invoice' }] });
+    const won = { Stage: 'Harvest', Amount: 500, Account_Name: { id: 'a1', name: 'Acme' } };
+    await bench.deps.crmStore.module('Deals').upsertMany(bench.crmOrg, [
+      { id: 'd3', data: { id: 'd3', Deal_Name: 'Via webhook', ...won } },
+      { id: 'd4', data: { id: 'd4', Deal_Name: 'Straight to the store', ...won } },
+    ]);
+    const ops = createOperations({
+      temporal: bench.client,
+      taskQueue: bench.taskQueue,
+      syncState: bench.deps.syncState,
+      crm: bench.deps.crmStore,
+      books: bench.deps.booksStore,
+      webhookToken: 'hook-secret',
+    });
+    // Delivered twice, naming the deal twice: one signal per delivery, one invoice in all.
+    const note = {
+      module: 'Deals',
+      operation: 'update',
+      ids: ['d3', 'd3'],
+      channel_id: 7,
+      token: 'hook-secret',
+    };
+    expect(await ops.webhook(bench.crmOrg, note)).toMatchObject({ deals: 1 });
+    expect(await ops.webhook(bench.crmOrg, note)).toMatchObject({ deals: 1 });
+    expect(await ops.webhook(bench.crmOrg, { ...note, operation: 'delete' })).not.toHaveProperty('deals');
+
+    // d4 reaches its workflow only through the poller, which `deals rules set` started.
+    for (const dealId of ['d3', 'd4'])
+      await eventually(
+        () => documentsOf(dealId),
+        (d) => d.length === 1 && d[0]!.written,
+      );
+    const invoices = (
+      await bench.deps.booksStore.module('invoices').findChangedSince(bench.booksOrg, null, 1000)
+    ).records;
+    const of = (dealId: string) => invoices.filter((i) => (i.data as Data).zcrm_potential_id === dealId);
+    expect([of('d3').length, of('d4').length]).toEqual([1, 1]);
   });
 
   it("the demo's step: a deal won -> an invoice in Books, with the decision that made it", async () => {

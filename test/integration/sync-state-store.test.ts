@@ -698,37 +698,6 @@ describe('sync-state store on the real server', () => {
     });
   });
 
-  describe('trigger decisions', () => {
-    it('are recorded once per id and listed oldest first', async () => {
-      const decision = (n: number, over: object = {}) => ({
-        _id: `crmT/d1/${n}`,
-        crmOrgId: 'crmT',
-        dealId: 'd1',
-        decidedTime: new Date(Date.UTC(2024, 4, 1, n)),
-        stage: 'Closed Won',
-        probability: 100,
-        action: 'create_invoice' as const,
-        fired: true,
-        reason: 'deal won',
-        documentId: '555',
-        ...over,
-      });
-      expect(await store.recordTriggerDecision(decision(1))).toEqual({ recorded: true });
-      expect(await store.recordTriggerDecision(decision(1, { reason: 'changed' }))).toEqual({
-        recorded: false,
-      });
-      await store.recordTriggerDecision(
-        decision(2, { action: 'none', fired: false, reason: 'document already sent', documentId: undefined }),
-      );
-      const listed = await store.listTriggerDecisions('crmT', 'd1');
-      expect(listed.map((d) => [d.action, d.fired, d.reason])).toEqual([
-        ['create_invoice', true, 'deal won'],
-        ['none', false, 'document already sent'],
-      ]);
-      expect(await store.listTriggerDecisions('crmT', 'd2')).toEqual([]);
-    });
-  });
-
   /*
    * FerretDB's choices (insert-before-read, long $in lists matched in memory, updates in commands of 50) are
    * taken from the capabilities, not from the server, and each is safe on MongoDB too: given them, the
@@ -824,7 +793,6 @@ describe('sync-state store on the real server', () => {
       ['getFailures', () => store.getFailures([operator])],
       ['markFailuresReprocessed', () => store.markFailuresReprocessed([operator])],
       ['queryAudit', () => store.queryAudit({ action: operator, limit: 10 })],
-      ['listTriggerDecisions', () => store.listTriggerDecisions('crmT', operator)],
       [
         'upsertLinks with an operator key in lastSynced',
         () =>

@@ -10,7 +10,6 @@ import {
   LinkInputSchema,
   RunDocSchema,
   RunPageCountsDocSchema,
-  TriggerDecisionDocSchema,
   cursorIdOf,
   failureIdOf,
   forbiddenKeyReason,
@@ -92,18 +91,6 @@ const auditEntry = {
   outcome: 'success',
 };
 
-const decision = {
-  _id: 'crm1/d1/1',
-  crmOrgId: 'crm1',
-  dealId: 'd1',
-  decidedTime: t,
-  stage: 'Closed Won',
-  probability: 100,
-  action: 'none',
-  fired: false,
-  reason: 'document already sent',
-};
-
 type Case = [name: string, schema: z.ZodType, doc: unknown, issuePath?: string];
 
 const valid: Case[] = [
@@ -167,18 +154,6 @@ const valid: Case[] = [
   ],
   ['failure', FailureDocSchema, failure],
   ['audit entry', AuditDocSchema, auditEntry],
-  ['trigger decision', TriggerDecisionDocSchema, decision],
-  [
-    'fired trigger decision',
-    TriggerDecisionDocSchema,
-    {
-      ...decision,
-      action: 'create_invoice',
-      fired: true,
-      reason: 'deal won',
-      documentId: '555',
-    },
-  ],
 ];
 
 const invalid: Case[] = [
@@ -309,8 +284,6 @@ const invalid: Case[] = [
   ['audit action', AuditDocSchema, { ...auditEntry, action: 'Sync Run!' }, 'action'],
   ['audit actor type', AuditDocSchema, { ...auditEntry, actor: { type: 'robot', id: 'x' } }, 'actor.type'],
   ['audit outcome', AuditDocSchema, { ...auditEntry, outcome: 'ok' }, 'outcome'],
-  ['trigger probability', TriggerDecisionDocSchema, { ...decision, probability: 101 }, 'probability'],
-  ['no-action trigger that fired', TriggerDecisionDocSchema, { ...decision, fired: true }, 'fired'],
   ['__proto__ key anywhere', AuditDocSchema, JSON.parse('{"_id":"a","__proto__":{"x":1}}'), '__proto__'],
 ];
 

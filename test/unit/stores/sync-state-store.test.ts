@@ -9,7 +9,6 @@ import {
   createLinksRepository,
   createRunsRepository,
   createSyncStateStore,
-  createTriggerDecisionsRepository,
 } from '../../../stores/sync-state-store';
 
 /*
@@ -27,7 +26,6 @@ const repositories = {
   runs: createRunsRepository(db, options),
   failures: createFailuresRepository(db, options),
   audit: createAuditRepository(db),
-  triggerDecisions: createTriggerDecisionsRepository(db),
 };
 
 const methodsOf = (repository: object) => Object.keys(repository).filter((name) => name !== 'ensureIndexes');

@@ -1,0 +1,300 @@
+import { createDealOperations, type DealOperations } from '../api/deals';
+import { dealDocumentKey } from '../domain/deals/records';
+import { syncRunWorkflowId } from '../domain/ids';
+import { createdRecordId } from '../domain/sync/kinds';
+import { percentile } from './transactions';
+import type { BenchHelpers } from './user-migration';
+
+/*
+ * `npm run bench -- deal-to-invoice [--n N] [--json]` (issue 17): latency from a won deal written through the
+ * API (the CRM store write and the signal-with-start of its workflow) to its invoice existing in Books,
+ * p50/p95/p99, at a steady 5 won deals per second for 2 minutes (CBS_BENCH_DEAL_SECONDS and
+ * CBS_BENCH_DEAL_RATE to change); then N won deals (default 1,000) written at once, timed until Books holds
+ * exactly N new invoices. The customer is in Books already (the steady state). Baseline, measured in the same
+ * run: writing one invoice document straight into the Books store (the floor of any automation), and the
+ * same N invoices written that way for the burst. Targets on this machine: p50 <= 300 ms, p99 <= 1.5 s,
+ * burst <= 60 s.
+ */
+
+const CRM_ORG = 'bench-crm';
+const BOOKS_ORG = 'bench-books';
+const RULE = 'inv';
+const BURST_CONCURRENCY = 50;
+const BASELINE_WRITES = 50;
+/** Invoices looked for per read while timing: the store reads them by id. */
+const WATCH_PAGE = 500;
+
+const PIPELINE = {
+  id: 'bench-pipeline',
+  display_value: 'Bench',
+  default: true,
+  maps: [
+    { display_value: 'Negotiation', probability: 50 },
+    { display_value: 'Closed Won', probability: 100 },
+    { display_value: 'Closed Lost', probability: 0 },
+  ],
+};
+
+const steadyDealId = (i: number) => `sd${String(i).padStart(6, '0')}`;
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const perSecond = (n: number, ms: number) => Math.round((n / Math.max(ms, 1)) * 1000 * 10) / 10;
+const say = (line: string) => process.stderr.write(`deal-to-invoice: ${line}\n`);
+
+const wonDeal = (id: string) => ({
+  id,
+  Deal_Name: `Bench deal ${id}`,
+  Stage: 'Closed Won',
+  Amount: 1200,
+  Account_Name: { id: 'a1', name: 'Bench Customer' },
+});
+
+type Started = Awaited<ReturnType<BenchHelpers['startBenchWorker']>>;
+type Ref = Parameters<DealOperations['writeDeal']>[0];
+
+export function dealToInvoiceScenario(helpers: BenchHelpers) {
+  return {
+    describe:
+      'won deals written through the API to invoices in Books: latency at 5/s for 2 minutes, then N won at once (exactly N invoices), vs writing the invoices straight into Books',
+    defaultN: 1_000,
+    async run({ n, temporal, mongoUri }: { n: number; temporal: string; mongoUri: string }) {
+      const tag = `bench_deal_${Date.now()}`;
+      const config = helpers.benchConfig(tag);
+      const started = await helpers.startBenchWorker(config, temporal, mongoUri);
+      const { deps } = started.running;
+      try {
+        const integrationId = await seed(started, config.app.temporal.taskQueue);
+        const ops = createDealOperations({
+          temporal: started.client,
+          taskQueue: config.app.temporal.taskQueue,
+          syncState: deps.syncState,
+          crm: deps.crmStore,
+          dealStore: deps.dealStore,
+        });
+        await ops.setRules(REF, { rules: [{ id: RULE, mode: 'invoice' }] });
+        const invoices = deps.booksStore.module('invoices');
+        const invoiceOf = (dealId: string) =>
+          createdRecordId(
+            integrationId,
+            'invoice',
+            'books',
+            dealDocumentKey(CRM_ORG, dealId, RULE, 'invoice'),
+          );
+        const invoiced = async (dealIds: string[]) =>
+          new Set((await invoices.findByIds(BOOKS_ORG, dealIds.map(invoiceOf))).map((r) => r.id));
+
+        const seconds = Number(process.env.CBS_BENCH_DEAL_SECONDS ?? 120);
+        const rate = Number(process.env.CBS_BENCH_DEAL_RATE ?? 5);
+        say(`steady: ${rate} won deals/s for ${seconds} s…`);
+        const latencies = await steady(ops, seconds, rate, invoiced, invoiceOf);
+        const sorted = [...latencies].sort((a, b) => a - b);
+        const [made] = await invoices.findByIds(BOOKS_ORG, [invoiceOf(steadyDealId(0))]);
+        if (!made) throw new Error('the first steady deal has no invoice');
+        const template = made.data as Data;
+        const writeOne = await baselineWriteMs(invoices, template, integrationId);
+        const latency = {
+          deals: latencies.length,
+          perSecond: rate,
+          seconds,
+          p50Ms: percentile(sorted, 50),
+          p95Ms: percentile(sorted, 95),
+          p99Ms: percentile(sorted, 99),
+          maxMs: sorted.at(-1) ?? 0,
+          baselineWriteOneMs: writeOne,
+          p50ToBaseline: Math.round((percentile(sorted, 50) / Math.max(writeOne, 0.1)) * 10) / 10,
+        };
+        // Said at once: the burst may take long, or fail, on a loaded machine.
+        say(`steady latency: ${JSON.stringify(latency)}`);
+
+        say(`burst: ${n} won deals at once…`);
+        const burst = await burstOf(ops, n, () => invoices.count(BOOKS_ORG));
+        say(`burst: ${JSON.stringify(burst)}`);
+        const base = await baselineBurstMs(invoices, template, integrationId, n);
+        return {
+          n,
+          ours: { wallMs: burst.inBooksMs, perSecond: perSecond(n, burst.inBooksMs) },
+          baseline: {
+            name: 'the N invoices written straight into the Books store (upsertMany, 50 at a time)',
+            wallMs: base,
+            perSecond: perSecond(n, base),
+          },
+          ratio: Math.round((burst.inBooksMs / Math.max(base, 1)) * 100) / 100,
+          latency,
+          burst,
+          targets: {
+            p50Ms: 300,
+            p99Ms: 1_500,
+            burstMs: 60_000,
+            met:
+              latency.p50Ms <= 300 &&
+              latency.p99Ms <= 1_500 &&
+              burst.inBooksMs <= 60_000 &&
+              burst.countInBooks === n,
+          },
+        };
+      } finally {
+        await started.client.connection.close();
+        await started.running.shutdown();
+        await helpers.dropBenchDatabases(mongoUri, tag);
+      }
+    },
+  };
+}
+
+const REF: Ref = { crmOrgId: CRM_ORG, booksOrgId: BOOKS_ORG, environment: 'production' };
+
+/** The orgs, the deal pipeline, the customer linked in Books by a first sync run. */
+async function seed({ running, client }: Started, taskQueue: string): Promise<string> {
+  const { deps } = running;
+  await deps.crmStore.saveOrg({
+    id: CRM_ORG,
+    company_name: 'Bench',
+    edition: 'ENTERPRISE',
+    mc_status: false,
+    iso_code: 'USD',
+  });
+  await deps.crmStore.savePipelines(CRM_ORG, [PIPELINE]);
+  await deps.booksStore.saveOrganization({
+    organization_id: BOOKS_ORG,
+    name: 'Bench Books',
+    currency_code: 'USD',
+    price_precision: 2,
+    tax_rounding: 'entity_level',
+  });
+  await deps.crmStore
+    .module('Accounts')
+    .upsertMany(CRM_ORG, [{ id: 'a1', data: { id: 'a1', Account_Name: 'Bench Customer' } }]);
+  const module = { extent: 'fetch_from_crm' as const, duplicatePolicy: 'clone' as const, fieldMaps: [] };
+  const saved = await deps.syncState.saveIntegration({
+    crmOrgId: CRM_ORG,
+    booksOrgId: BOOKS_ORG,
+    environment: 'production',
+    direction: 'two_way',
+    status: 'active',
+    config: {
+      customers: { ...module, module: 'accounts', includeOrphanContacts: false },
+      vendors: module,
+      items: module,
+      transactionSync: false,
+      periodicSyncMinutes: 120,
+    },
+    version: 0,
+  });
+  const run = await client.workflow.execute('syncRunWorkflow', {
+    taskQueue,
+    workflowId: syncRunWorkflowId(saved._id, 1),
+    args: [{ integrationId: saved._id, runNumber: 1, trigger: 'initial' }],
+  });
+  if ((run as { status: string }).status !== 'completed') throw new Error('the seeding sync run failed');
+  return saved._id;
+}
+
+/**
+ * Writes `rate` won deals a second for `seconds`, each through the API, and times each from the start of its
+ * write to its invoice being found in Books (looked for every 20 ms). Returns the latencies in ms.
+ */
+async function steady(
+  ops: DealOperations,
+  seconds: number,
+  rate: number,
+  invoiced: (dealIds: string[]) => Promise<Set<string>>,
+  invoiceOf: (dealId: string) => string,
+): Promise<number[]> {
+  const pending = new Map<string, number>();
+  const latencies: number[] = [];
+  let writing = true;
+  const watcher = (async () => {
+    while (writing || pending.size > 0) {
+      const ids = [...pending.keys()].slice(0, WATCH_PAGE);
+      const seen = ids.length > 0 ? await invoiced(ids) : new Set<string>();
+      for (const id of ids)
+        if (seen.has(invoiceOf(id))) {
+          latencies.push(Date.now() - pending.get(id)!);
+          pending.delete(id);
+        }
+      await sleep(20);
+    }
+  })();
+  const t0 = Date.now();
+  const writes: Promise<unknown>[] = [];
+  for (let i = 0; i < Math.round(rate * seconds); i++) {
+    const due = t0 + (i * 1000) / rate;
+    if (due > Date.now()) await sleep(due - Date.now());
+    const id = steadyDealId(i);
+    pending.set(id, Date.now());
+    writes.push(ops.writeDeal(REF, { record: wonDeal(id) }));
+  }
+  await Promise.all(writes);
+  writing = false;
+  await watcher;
+  return latencies;
+}
+
+/** N won deals written at once (BURST_CONCURRENCY writes in flight), timed until N more invoices are in Books. */
+async function burstOf(ops: DealOperations, n: number, count: () => Promise<number>) {
+  const before = await count();
+  const t0 = Date.now();
+  const ids = Array.from({ length: n }, (_, i) => `bd${String(i).padStart(7, '0')}`);
+  for (let i = 0; i < ids.length; i += BURST_CONCURRENCY)
+    await Promise.all(
+      ids.slice(i, i + BURST_CONCURRENCY).map((id) => ops.writeDeal(REF, { record: wonDeal(id) })),
+    );
+  const apiWritesMs = Date.now() - t0;
+  let lastSaid = 0;
+  for (let made = 0; made < n; made = (await count()) - before) {
+    if (Date.now() - lastSaid > 5_000) {
+      say(`burst: ${made}/${n} invoiced after ${Date.now() - t0} ms`);
+      lastSaid = Date.now();
+    }
+    await sleep(200);
+  }
+  const inBooksMs = Date.now() - t0;
+  // A second invoice for a deal would come late: look again after the workflows had time to misbehave.
+  await sleep(5_000);
+  return { deals: n, apiWritesMs, inBooksMs, countInBooks: (await count()) - before };
+}
+
+type Invoices = ReturnType<Started['running']['deps']['booksStore']['module']>;
+
+type Data = Record<string, unknown>;
+
+/** A copy of an invoice the automation wrote (same size and fields), under an id of its own. */
+function baselineInvoice(template: Data, integrationId: string, key: string) {
+  const id = createdRecordId(integrationId, 'invoice', 'books', `baseline|${key}`);
+  return { id, data: { ...template, invoice_id: id, invoice_number: `BASE-${key}` } };
+}
+
+/** Baseline: the median time of writing one invoice straight into the Books store, over BASELINE_WRITES. */
+async function baselineWriteMs(invoices: Invoices, template: Data, integrationId: string): Promise<number> {
+  const times: number[] = [];
+  for (let i = 0; i < BASELINE_WRITES; i++) {
+    const t0 = performance.now();
+    await invoices.upsertMany(BOOKS_ORG, [baselineInvoice(template, integrationId, `one${i}`)] as never);
+    times.push(performance.now() - t0);
+  }
+  return (
+    Math.round(
+      percentile(
+        [...times].sort((a, b) => a - b),
+        50,
+      ) * 10,
+    ) / 10
+  );
+}
+
+/** Baseline of the burst: the N invoices written straight into the Books store, BURST_CONCURRENCY at a time. */
+async function baselineBurstMs(
+  invoices: Invoices,
+  template: Data,
+  integrationId: string,
+  n: number,
+): Promise<number> {
+  const t0 = Date.now();
+  for (let i = 0; i < n; i += BURST_CONCURRENCY)
+    await invoices.upsertMany(
+      BOOKS_ORG,
+      Array.from({ length: Math.min(BURST_CONCURRENCY, n - i) }, (_, j) =>
+        baselineInvoice(template, integrationId, `burst${i + j}`),
+      ) as never,
+    );
+  return Date.now() - t0;
+}
