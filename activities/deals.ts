@@ -77,6 +77,8 @@ export type ApplyDealActionResult =
   | { ok: false; reason: string };
 
 const MODULE_OF = { estimate: 'estimates', invoice: 'invoices' } as const;
+const DOCUMENT_KINDS: readonly DealDocumentKind[] = ['estimate', 'invoice'];
+
 const KIND_OF_ACTION: Record<ApplyDealActionInput['action'], DealDocumentKind> = {
   create_quote: 'estimate',
   approve_quote: 'estimate',
@@ -212,7 +214,12 @@ async function loadDealFacts(deps: DealDeps, ref: DealRef): Promise<LoadDealFact
       quoteToInvoice: organization?.is_quote_to_invoice_enabled === true,
     },
     rules,
-    documents: await ruleDocuments(deps, integration, ref.dealId),
+    documents: await ruleDocuments(
+      deps,
+      integration,
+      ref.dealId,
+      rules.map((r) => r.id),
+    ),
     customerTargets: 'target' in customer && customer.target ? [customer.target] : [],
   };
 }
@@ -222,13 +229,18 @@ async function ruleDocuments(
   deps: DealDeps,
   integration: IntegrationDoc,
   dealId: string,
+  ruleIds: readonly string[],
 ): Promise<RuleDocuments> {
-  const links = await deps.dealStore.documentsOfDeal(integration.crmOrgId, dealId);
+  const keys = ruleIds.flatMap((ruleId) =>
+    DOCUMENT_KINDS.map((kind) => dealDocumentKey(integration.crmOrgId, dealId, ruleId, kind)),
+  );
+  const links = await deps.dealStore.documentsByKeys(keys);
+  const books = await Promise.all(links.map((link) => booksDocumentOf(deps, integration, link)));
   const out: RuleDocuments = {};
-  for (const link of links) {
-    const books = await booksDocumentOf(deps, integration, link);
-    if (!books) continue;
-    const fact = { booksId: link.booksId, number: link.number, status: String(books.data.status) };
+  for (const [i, link] of links.entries()) {
+    const doc = books[i];
+    if (!doc) continue;
+    const fact = { booksId: link.booksId, number: link.number, status: String(doc.data.status) };
     out[link.ruleId] = { ...out[link.ruleId], [link.kind === 'estimate' ? 'quote' : 'invoice']: fact };
   }
   return out;
@@ -241,8 +253,7 @@ async function ruleDocument(
   dealId: string,
   key: string,
 ): Promise<{ link?: DealDocumentLinkDoc | undefined; books?: StoredRecord<Data> | undefined }> {
-  const links = await deps.dealStore.documentsOfDeal(integration.crmOrgId, dealId);
-  const link = links.find((l) => l._id === key);
+  const [link] = await deps.dealStore.documentsByKeys([key]);
   return { link, books: link && (await booksDocumentOf(deps, integration, link)) };
 }
 

@@ -64,6 +64,12 @@ export interface DealStore {
   markDocumentWritten(key: string): Promise<void>;
   /** The documents rules created for a deal (S5.7: visible from it). Read-only. */
   documentsOfDeal(crmOrgId: string, dealId: string): Promise<DealDocumentLinkDoc[]>;
+  /**
+   * The documents under these business keys, in key order, absent ones left out: one `_id` point read each,
+   * sent together, because on FerretDB any other filter decodes the whole collection (the automation reads
+   * a deal's documents on every evaluation, and knows their keys from its rules).
+   */
+  documentsByKeys(keys: readonly string[]): Promise<DealDocumentLinkDoc[]>;
 }
 
 /** The MongoDB implementation over an injected sync-state `Db`; `now` is injectable for tests. */
@@ -177,6 +183,12 @@ export function createDealStore(db: Db, options: { now?: () => Date } = {}): Dea
         .sort({ _id: 1 })
         .toArray();
       return docs.map((d) => DealDocumentLinkDocSchema.parse(d));
+    },
+
+    async documentsByKeys(keys) {
+      const sorted = [...new Set(keys)].sort();
+      const found = await Promise.all(sorted.map((key) => documents.findOne({ _id: key })));
+      return found.filter((d) => d !== null).map((d) => DealDocumentLinkDocSchema.parse(d));
     },
   };
 }
