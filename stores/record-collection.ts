@@ -7,6 +7,7 @@ import {
   type Document,
   type Filter,
   type Sort,
+  type WithId,
 } from 'mongodb';
 import { z } from 'zod';
 import { canonicalJson } from '../domain/canonical-json';
@@ -485,6 +486,9 @@ const ExistingSchema = z.object({
 /** The `_id` of a record: org and id, which cannot contain `|`. */
 export const recordKey = (org: string, id: string) => `${org}|${id}`;
 
+/** Up to this many records by key are read with one point read each (see byKeys). */
+const POINT_READS_AT_MOST = 8;
+
 /** A stored record's place in the delta order: the cursor a read that stops at it returns. */
 export function positionOf(record: { org: string; id: string; modifiedTime: Date }): DeltaCursor {
   return { modifiedTime: record.modifiedTime.toISOString(), id: recordKey(record.org, record.id) };
@@ -555,6 +559,31 @@ export function createRecordCollection<T>(
     const { org, id, modifiedTime, normName, deleted, syncKey, data } = result.data;
     return defined({ id, org, modifiedTime, normName, deleted, syncKey, data }) as StoredRecord<T>;
   }
+
+  /**
+   * The stored documents of an org under these record keys, in key order. A few are read with one `{_id}`
+   * point read each, sent together: on FerretDB any other filter, an `$in` on `_id` included, decodes the
+   * whole collection, and the single-record writes of documents and deals would pay that on every write.
+   * The key holds the org, so the point read needs no org filter. More keys go as one `$in` read.
+   */
+  const byKeys = async (org: string, keys: readonly string[], projection?: Document): Promise<Document[]> => {
+    if (keys.length > POINT_READS_AT_MOST)
+      return findWithin(
+        await capabilities(),
+        collection,
+        { org },
+        { _id: keys },
+        {
+          sort: { _id: 1 },
+          ...(projection && { projection }),
+        },
+      );
+    const sorted = [...new Set(keys)].sort();
+    const found = await Promise.all(
+      sorted.map((key) => collection.findOne({ _id: key }, projection ? { projection } : {})),
+    );
+    return found.filter((doc): doc is WithId<RecordEnvelope> => doc !== null);
+  };
 
   /** `filter` plus, per path of `within`, one of its values (see findWithin for long lists). */
   const find = async (
@@ -663,12 +692,10 @@ export function createRecordCollection<T>(
     for (let attempt = 1; pending.length > 0; attempt++) {
       const existing = new Map(
         (
-          await findWithin(
-            caps,
-            collection,
-            { org: o },
-            { _id: pending.map((w) => w.key) },
-            { projection: mode === 'import' ? { ...projection, data: 1 } : projection },
+          await byKeys(
+            o,
+            pending.map((w) => w.key),
+            mode === 'import' ? { ...projection, data: 1 } : projection,
           )
         ).map((doc) => {
           const e = ExistingSchema.parse(doc);
@@ -768,9 +795,12 @@ export function createRecordCollection<T>(
       const o = OrgIdSchema.parse(org);
       const list = IdListSchema.parse(ids);
       if (list.length === 0) return [];
-      // One id: a filter of exactly {_id} is a point read on FerretDB, where any other filter scans.
-      if (list.length === 1) return find({ _id: recordKey(o, list[0]!) });
-      return find({ org: o }, { _id: list.map((id) => recordKey(o, id)) });
+      return (
+        await byKeys(
+          o,
+          list.map((id) => recordKey(o, id)),
+        )
+      ).map(parse);
     },
 
     async findByNormNames(org, normNames) {
