@@ -1,8 +1,7 @@
 import { createDealOperations, type DealOperations } from '../api/deals';
 import { dealDocumentKey } from '../domain/deals/records';
-import { syncRunWorkflowId } from '../domain/ids';
 import { createdRecordId } from '../domain/sync/kinds';
-import { commandTimer, withUriOption } from './harness';
+import { commandTimer, seedOneCustomerIntegration, withUriOption } from './harness';
 import { percentile } from './transactions';
 import type { BenchHelpers } from './user-migration';
 
@@ -146,49 +145,18 @@ export function dealToInvoiceScenario(helpers: BenchHelpers) {
 const REF: Ref = { crmOrgId: CRM_ORG, booksOrgId: BOOKS_ORG, environment: 'production' };
 
 /** The orgs, the deal pipeline, the customer linked in Books by a first sync run. */
-async function seed({ running, client }: Started, taskQueue: string): Promise<string> {
-  const { deps } = running;
-  await deps.crmStore.saveOrg({
-    id: CRM_ORG,
-    company_name: 'Bench',
-    edition: 'ENTERPRISE',
-    mc_status: false,
-    iso_code: 'USD',
-  });
-  await deps.crmStore.savePipelines(CRM_ORG, [PIPELINE]);
-  await deps.booksStore.saveOrganization({
-    organization_id: BOOKS_ORG,
-    name: 'Bench Books',
-    currency_code: 'USD',
-    price_precision: 2,
-    tax_rounding: 'entity_level',
-  });
-  await deps.crmStore
-    .module('Accounts')
-    .upsertMany(CRM_ORG, [{ id: 'a1', data: { id: 'a1', Account_Name: 'Bench Customer' } }]);
-  const module = { extent: 'fetch_from_crm' as const, duplicatePolicy: 'clone' as const, fieldMaps: [] };
-  const saved = await deps.syncState.saveIntegration({
-    crmOrgId: CRM_ORG,
-    booksOrgId: BOOKS_ORG,
-    environment: 'production',
-    direction: 'two_way',
-    status: 'active',
-    config: {
-      customers: { ...module, module: 'accounts', includeOrphanContacts: false },
-      vendors: module,
-      items: module,
-      transactionSync: false,
-      periodicSyncMinutes: 120,
-    },
-    version: 0,
-  });
-  const run = await client.workflow.execute('syncRunWorkflow', {
+function seed(started: Started, taskQueue: string): Promise<string> {
+  return seedOneCustomerIntegration(
+    started,
     taskQueue,
-    workflowId: syncRunWorkflowId(saved._id, 1),
-    args: [{ integrationId: saved._id, runNumber: 1, trigger: 'initial' }],
-  });
-  if ((run as { status: string }).status !== 'completed') throw new Error('the seeding sync run failed');
-  return saved._id;
+    { crmOrgId: CRM_ORG, booksOrgId: BOOKS_ORG },
+    {
+      transactionSync: false,
+      seedMore: async (deps) => {
+        await deps.crmStore.savePipelines(CRM_ORG, [PIPELINE]);
+      },
+    },
+  );
 }
 
 /**

@@ -12,6 +12,7 @@ import { loadConfig, type LoadedConfig } from '../workers/config';
 import { createLogger } from '../workers/logging';
 import { startWorker } from '../workers/service';
 import { connectClient } from '../client';
+import { syncRunWorkflowId } from '../domain/ids';
 
 /*
  * What every scenario of bench/run.ts shares: the figures they return, their servers' settings, a worker on a
@@ -325,4 +326,62 @@ export function figuresText(figures: Figures): string {
   const s = figures.servers;
   lines.push(`  servers   ${s.temporal}; ${s.mongo}; SQLite ${s.temporalSqlitePragmas.join(', ')}`);
   return `${lines.join('\n')}\n`;
+}
+
+type BenchDeps = Awaited<ReturnType<typeof startBenchWorker>>['running']['deps'];
+
+/**
+ * The one-customer integration the transaction and deal benches start from: a CRM org and a USD Books org
+ * with 2-decimal prices, CRM account `a1` plus what `seedMore` adds, two-way and fetching everything from the
+ * CRM, brought to Books by its initial run. Returns the integration's id.
+ */
+export async function seedOneCustomerIntegration(
+  started: { running: { deps: BenchDeps }; client: Client },
+  taskQueue: string,
+  orgs: { crmOrgId: string; booksOrgId: string },
+  options: { transactionSync: boolean; seedMore?: (deps: BenchDeps) => Promise<void> },
+): Promise<string> {
+  const { deps } = started.running;
+  const { crmOrgId, booksOrgId } = orgs;
+  await deps.crmStore.saveOrg({
+    id: crmOrgId,
+    company_name: 'Bench',
+    edition: 'ENTERPRISE',
+    mc_status: false,
+    iso_code: 'USD',
+  });
+  await deps.booksStore.saveOrganization({
+    organization_id: booksOrgId,
+    name: 'Bench Books',
+    currency_code: 'USD',
+    price_precision: 2,
+    tax_rounding: 'entity_level',
+  });
+  await deps.crmStore
+    .module('Accounts')
+    .upsertMany(crmOrgId, [{ id: 'a1', data: { id: 'a1', Account_Name: 'Bench Customer' } }]);
+  await options.seedMore?.(deps);
+  const module = { extent: 'fetch_from_crm' as const, duplicatePolicy: 'clone' as const, fieldMaps: [] };
+  const saved = await deps.syncState.saveIntegration({
+    crmOrgId,
+    booksOrgId,
+    environment: 'production',
+    direction: 'two_way',
+    status: 'active',
+    config: {
+      customers: { ...module, module: 'accounts', includeOrphanContacts: false },
+      vendors: module,
+      items: module,
+      transactionSync: options.transactionSync,
+      periodicSyncMinutes: 120,
+    },
+    version: 0,
+  });
+  const run = await started.client.workflow.execute('syncRunWorkflow', {
+    taskQueue,
+    workflowId: syncRunWorkflowId(saved._id, 1),
+    args: [{ integrationId: saved._id, runNumber: 1, trigger: 'initial' }],
+  });
+  if ((run as { status: string }).status !== 'completed') throw new Error('the seeding sync run failed');
+  return saved._id;
 }

@@ -1,7 +1,7 @@
 import { MongoClient } from 'mongodb';
 import { createDocumentOperations, type DocumentOperations } from '../api/documents';
 import { createdRecordId } from '../domain/sync/kinds';
-import { syncRunWorkflowId } from '../domain/ids';
+import { seedOneCustomerIntegration } from './harness';
 import type { BenchHelpers } from './user-migration';
 
 /*
@@ -123,56 +123,31 @@ export function transactionsScenario(helpers: BenchHelpers) {
 type Running = Awaited<ReturnType<BenchHelpers['startBenchWorker']>>['running'];
 
 /** The orgs, the customer and three items linked in Books by a first sync run, and transaction sync on. */
-async function seed(
+function seed(
   deps: Running['deps'],
   client: Awaited<ReturnType<BenchHelpers['startBenchWorker']>>['client'],
   taskQueue: string,
 ): Promise<string> {
-  await deps.crmStore.saveOrg({
-    id: CRM_ORG,
-    company_name: 'Bench',
-    edition: 'ENTERPRISE',
-    mc_status: false,
-    iso_code: 'USD',
-  });
-  await deps.booksStore.saveOrganization({
-    organization_id: BOOKS_ORG,
-    name: 'Bench Books',
-    currency_code: 'USD',
-    price_precision: 2,
-    tax_rounding: 'entity_level',
-  });
-  await deps.booksStore.saveTaxes(BOOKS_ORG, [{ tax_id: 'vat20', tax_name: 'VAT', tax_percentage: 20 }]);
-  await deps.crmStore
-    .module('Accounts')
-    .upsertMany(CRM_ORG, [{ id: 'a1', data: { id: 'a1', Account_Name: 'Bench Customer' } }]);
-  await deps.crmStore.module('Products').upsertMany(
-    CRM_ORG,
-    ['p1', 'p2', 'p3'].map((id) => ({ id, data: { id, Product_Name: `Product ${id}`, Unit_Price: 5 } })),
-  );
-  const module = { extent: 'fetch_from_crm' as const, duplicatePolicy: 'clone' as const, fieldMaps: [] };
-  const saved = await deps.syncState.saveIntegration({
-    crmOrgId: CRM_ORG,
-    booksOrgId: BOOKS_ORG,
-    environment: 'production',
-    direction: 'two_way',
-    status: 'active',
-    config: {
-      customers: { ...module, module: 'accounts', includeOrphanContacts: false },
-      vendors: module,
-      items: module,
-      transactionSync: true,
-      periodicSyncMinutes: 120,
-    },
-    version: 0,
-  });
-  const run = await client.workflow.execute('syncRunWorkflow', {
+  return seedOneCustomerIntegration(
+    { running: { deps }, client },
     taskQueue,
-    workflowId: syncRunWorkflowId(saved._id, 1),
-    args: [{ integrationId: saved._id, runNumber: 1, trigger: 'initial' }],
-  });
-  if ((run as { status: string }).status !== 'completed') throw new Error('the seeding sync run failed');
-  return saved._id;
+    { crmOrgId: CRM_ORG, booksOrgId: BOOKS_ORG },
+    {
+      transactionSync: true,
+      seedMore: async () => {
+        await deps.booksStore.saveTaxes(BOOKS_ORG, [
+          { tax_id: 'vat20', tax_name: 'VAT', tax_percentage: 20 },
+        ]);
+        await deps.crmStore.module('Products').upsertMany(
+          CRM_ORG,
+          ['p1', 'p2', 'p3'].map((id) => ({
+            id,
+            data: { id, Product_Name: `Product ${id}`, Unit_Price: 5 },
+          })),
+        );
+      },
+    },
+  );
 }
 
 /**
