@@ -38,7 +38,7 @@ import {
   parseRequest,
   type IntegrationRef,
 } from './types';
-import { createWorkflowCalls, type CallWaits, type WorkflowCalls } from './workflow-calls';
+import { createWorkflowCalls, timedOut, type CallWaits, type WorkflowCalls } from './workflow-calls';
 
 /*
  * Integration users and their migration (issue 18) as operations: list, add (by user or role), remove, the
@@ -198,6 +198,9 @@ async function batchResult(handle: WorkflowHandleWithFirstExecutionRunId<typeof 
  * the reason of a refusal. Idempotent: a concurrent action of the same user joins the running batch, a later
  * one re-runs it (finding the user migrated, or trying again where it was refused).
  */
+/** How long a finance action waits for its user's first-use batch before answering that it still runs. */
+const FIRST_USE_WAIT_MS = 30_000;
+
 export function createFirstUseAdder(deps: BatchDeps) {
   const calls = createWorkflowCalls(deps);
   return async (ref: IntegrationRef, crmUserId: string): Promise<UserOutcome> => {
@@ -208,7 +211,19 @@ export function createFirstUseAdder(deps: BatchDeps) {
       actorId: crmUserId,
       joinRunning: true,
     });
-    const [outcome] = (await batchResult(handle)).outcomes;
+    // Bounded: the batch waits for the org's turn, and a finance action must answer rather than hang
+    // behind another batch or a missing worker. The batch goes on; the user's next action joins it.
+    const result = await deps.temporal
+      .withDeadline(Date.now() + FIRST_USE_WAIT_MS, () => batchResult(handle))
+      .catch((err: unknown) => {
+        if (!timedOut(err)) throw err;
+        throw new OperationError(
+          'unavailable',
+          `making CRM user ${crmUserId} an integration user (batch ${batchId}) is still waiting after ` +
+            `${FIRST_USE_WAIT_MS / 1000} s, for the Books org's turn or a worker; try again shortly`,
+        );
+      });
+    const [outcome] = result.outcomes;
     return outcome ?? { crmUserId, outcome: 'failed', reason: `batch ${batchId} decided nothing` };
   };
 }

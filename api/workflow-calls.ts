@@ -61,7 +61,8 @@ const SEEN_CACHE_MS = 5_000;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const seconds = (ms: number) => `${Math.round(ms / 100) / 10} s`;
 
-function timedOut(err: unknown): boolean {
+/** Whether a call to the server gave up at its deadline (a gRPC deadline, or an update's request window). */
+export function timedOut(err: unknown): boolean {
   return (
     err instanceof WorkflowUpdateRPCTimeoutOrCancelledError ||
     isGrpcDeadlineError(err) ||
