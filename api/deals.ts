@@ -14,19 +14,20 @@ import { DOCUMENT_POLLER_WORKFLOW, pollerSignalWithStart } from '../domain/sync/
 import type { IntegrationDoc } from '../domain/sync-state-schemas';
 import type { CrmStore } from '../stores/crm-store';
 import type { DealStore } from '../stores/deal-store';
-import { chunks } from '../stores/mongo-helpers';
 import { InvalidRecordsError } from '../stores/record-collection';
 import type { SyncStateStore } from '../stores/sync-state-store';
 import type { DealProgress } from '../workflows/deal-automation';
 import type { Route } from './http';
 import { integrationPath, integrationRefOf } from './route-paths';
 import {
+  IdSchema,
   OperationError,
   operationGroup,
   requestedIntegration,
   parseRequest,
   type IntegrationRef,
 } from './types';
+import { signalEachNamed } from './workflow-calls';
 
 /*
  * Deal automation as operations (issue 17): an integration's rules, deals written and edited through the
@@ -35,7 +36,6 @@ import {
  * (`crm-books-sync deals …`) and the typed client.
  */
 
-const IdSchema = z.string().regex(/^[A-Za-z0-9._:-]{1,128}$/, "letters, digits, '.', '_', ':' or '-'");
 const LookupSchema = z.strictObject({ id: IdSchema, name: z.string().min(1).max(200).optional() });
 
 export const WriteDealInputSchema = z.strictObject({
@@ -250,9 +250,6 @@ async function signalDeal(
   return options.workflowId;
 }
 
-/** Signals sent at once by the webhook: a notification names up to 1,000 records. */
-const WEBHOOK_SIGNALS_AT_ONCE = 16;
-
 /**
  * The CRM webhook's part for deals (S5): a notification of inserts or updates of Deals (or Potentials, the
  * API's older name) signals each deal's workflow once, however often the notification names it. Deletes
@@ -264,10 +261,7 @@ export async function signalNotifiedDeals(
   note: { module: string; operation: string; ids: readonly string[] },
 ): Promise<number> {
   if (!DEAL_MODULES.includes(note.module) || note.operation === 'delete') return 0;
-  const ids = [...new Set(note.ids)].filter((id) => IdSchema.safeParse(id).success);
-  for (const batch of chunks(ids, WEBHOOK_SIGNALS_AT_ONCE))
-    await Promise.all(batch.map((id) => signalDeal(deps, integration, id, 'webhook')));
-  return ids.length;
+  return signalEachNamed(note.ids, (id) => signalDeal(deps, integration, id, 'webhook'));
 }
 
 /** The deal operations of `ops`; refused as unavailable where the composition root did not provide them. */

@@ -18,12 +18,14 @@ import type { Route } from './http';
 import { integrationPath, integrationRefOf } from './route-paths';
 import { refuseFinanceModuleWrite } from './sandbox';
 import {
+  IdSchema,
   OperationError,
   operationGroup,
   requestedIntegration,
   parseRequest,
   type IntegrationRef,
 } from './types';
+import { signalEachNamed } from './workflow-calls';
 
 /*
  * CRM finance documents as operations (issue 16): write one through the CRM store and signal its workflow at
@@ -33,7 +35,6 @@ import {
  */
 
 const ModuleSchema = z.enum(DOCUMENT_MODULES as [CrmFinanceModule, ...CrmFinanceModule[]]);
-const IdSchema = z.string().regex(/^[A-Za-z0-9._:-]{1,128}$/, "letters, digits, '.', '_', ':' or '-'");
 
 export const WriteDocumentInputSchema = z.strictObject({
   module: ModuleSchema,
@@ -211,9 +212,6 @@ async function signalDocument(
   return { workflowId: options.workflowId };
 }
 
-/** Signals sent at once by the webhook: a notification names up to 1,000 records. */
-const WEBHOOK_SIGNALS_AT_ONCE = 16;
-
 /**
  * The CRM webhook's part for finance documents (S4.1): a notification of inserts or updates in a finance
  * module of an integration with transaction sync on signals each document's workflow. Deletes are not
@@ -226,14 +224,7 @@ export async function signalNotifiedDocuments(
 ): Promise<number> {
   const spec = documentSpecOfModule(note.module);
   if (!spec || !integration.config.transactionSync || note.operation === 'delete') return 0;
-  const ids = [...new Set(note.ids)].filter((id) => IdSchema.safeParse(id).success);
-  for (let i = 0; i < ids.length; i += WEBHOOK_SIGNALS_AT_ONCE)
-    await Promise.all(
-      ids
-        .slice(i, i + WEBHOOK_SIGNALS_AT_ONCE)
-        .map((id) => signalDocument(deps, integration, spec.crmModule, id, 'webhook')),
-    );
-  return ids.length;
+  return signalEachNamed(note.ids, (id) => signalDocument(deps, integration, spec.crmModule, id, 'webhook'));
 }
 
 const DOCUMENT_ENTITY = {

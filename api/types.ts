@@ -40,6 +40,9 @@ import { integrationIdOf, type IntegrationDoc } from '../domain/sync-state-schem
 const Id = KeyPartSchema;
 const Limit = z.coerce.number().int().positive().max(1000);
 
+/** A record, batch or document id in a request path or body: what the stores accept as an id. */
+export const IdSchema = z.string().regex(/^[A-Za-z0-9._:-]{1,128}$/, "letters, digits, '.', '_', ':' or '-'");
+
 export const IntegrationRefSchema = z.strictObject({
   crmOrgId: Id,
   booksOrgId: Id,

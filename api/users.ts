@@ -32,6 +32,7 @@ import {
 } from '../workflows/messages';
 import type { Route } from './http';
 import {
+  IdSchema,
   IntegrationRefSchema,
   OperationError,
   operationGroup,
@@ -48,7 +49,6 @@ import { createWorkflowCalls, timedOut, type CallWaits, type WorkflowCalls } fro
  * and a migration share one rule, one write path and one audit.
  */
 
-const IdSchema = z.string().regex(/^[A-Za-z0-9._:-]{1,128}$/, "letters, digits, '.', '_', ':' or '-'");
 const ActorSchema = z.strictObject({ id: z.string().min(1).max(300), name: z.string().max(200).optional() });
 
 export const AddUsersInputSchema = z

@@ -10,7 +10,7 @@ import {
 } from '@temporalio/client';
 import type { QueryDefinition, UpdateDefinition } from '@temporalio/common';
 import type { RequestWindow } from '../workflows/messages';
-import { OperationError } from './types';
+import { IdSchema, OperationError } from './types';
 
 /**
  * Queries and updates of the integration workflow that never hang: each first checks that a worker polls the
@@ -220,4 +220,22 @@ export function createWorkflowCalls(deps: {
   }
 
   return { waits, requireWorker, requestWindow, query, update, send };
+}
+
+/** Signals sent at once by the webhook: a notification names up to 1,000 records. */
+const WEBHOOK_SIGNALS_AT_ONCE = 16;
+
+/**
+ * The records a CRM webhook notification names, each signalled once however often it is named, ids that are
+ * not ids left out, WEBHOOK_SIGNALS_AT_ONCE at a time. Returns how many were signalled. The deal and document
+ * parts of the webhook share it.
+ */
+export async function signalEachNamed(
+  ids: readonly string[],
+  signal: (id: string) => Promise<unknown>,
+): Promise<number> {
+  const named = [...new Set(ids)].filter((id) => IdSchema.safeParse(id).success);
+  for (let i = 0; i < named.length; i += WEBHOOK_SIGNALS_AT_ONCE)
+    await Promise.all(named.slice(i, i + WEBHOOK_SIGNALS_AT_ONCE).map(signal));
+  return named.length;
 }
