@@ -216,21 +216,26 @@ async function quietIntegration(ctx: ScenarioContext, n: number, settled: boolea
   }
 }
 
-/** Timed runs with nothing changed on an integration of n records. */
-async function noChangeRuns(ctx: ScenarioContext, n: number) {
-  const b = await quietIntegration(ctx, n, false);
+/**
+ * Timed runs with nothing changed on an integration of n records. With `timeCommands` (and `--commands`), the
+ * worker's MongoDB commands during the timed runs: what such a run still reads.
+ */
+async function noChangeRuns(ctx: ScenarioContext, n: number, timeCommands: boolean) {
+  const mongoUri = timeCommands ? withUriOption(ctx.mongoUri, 'monitorCommands', 'true') : ctx.mongoUri;
+  const b = await quietIntegration({ ...ctx, mongoUri }, n, false);
   try {
+    const commandsTimed = timeCommands ? commandTimer(b.running.deps.mongo) : undefined;
     const runs = [];
     for (let i = 0; i < NO_CHANGE_RUNS; i++) runs.push(runLine(n, await b.run(ctx.tuning)));
-    return runs;
+    return { runs, commands: commandsTimed?.() };
   } finally {
     await b.close();
   }
 }
 
 async function noChange(ctx: ScenarioContext): Promise<Omit<Figures, 'servers' | 'scenario'>> {
-  const large = await noChangeRuns(ctx, ctx.n);
-  const small = await noChangeRuns(ctx, NO_CHANGE_SMALL_N);
+  const { runs: large, commands } = await noChangeRuns(ctx, ctx.n, ctx.commands);
+  const { runs: small } = await noChangeRuns(ctx, NO_CHANGE_SMALL_N, false);
   const oursMs = median(large.map((r) => r.wallMs));
   const smallMs = median(small.map((r) => r.wallMs));
   return {
@@ -242,6 +247,7 @@ async function noChange(ctx: ScenarioContext): Promise<Omit<Figures, 'servers' |
       perSecond: 0,
     },
     ratio: ratioOf(oursMs, smallMs),
+    ...(commands && { oursCommands: commands }),
     runs: [...large, ...small],
   };
 }
