@@ -84,7 +84,13 @@ async function signalUndecided(
   await signalAll(changed, async (deal) => {
     await ctx.client.workflow.signalWithStart(
       DEAL_AUTOMATION_WORKFLOW,
-      dealSignalWithStart(integration, deal.id, 'poller', ctx.info.taskQueue),
+      dealSignalWithStart(
+        integration,
+        deal.id,
+        'poller',
+        ctx.info.taskQueue,
+        deal.modifiedTime.toISOString(),
+      ),
     );
   });
   tally.signalled += changed.length;

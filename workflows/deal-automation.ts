@@ -38,6 +38,8 @@ export interface DealProgress {
   probability: number | null;
   evaluations: number;
   changes: number;
+  /** Signals let go because the deal's version they named had been read already (DealChange.version). */
+  staleChanges?: number;
   /** Why no rule could be evaluated (no rules, the deal deleted, the integration paused), else null. */
   unavailable: string | null;
   last: DealRuleOutcome[];
@@ -56,7 +58,7 @@ export interface DealAutomationInput {
    */
   settleMs?: number;
   /** Set by continue-as-new. */
-  carried?: { pending: boolean; lastChangeAt: number; progress: DealProgress };
+  carried?: { pending: boolean; lastChangeAt: number; progress: DealProgress; readVersion?: string };
 }
 
 export interface DealAutomationResult {
@@ -116,8 +118,16 @@ export async function dealAutomationWorkflow(input: DealAutomationInput): Promis
     unavailable: null,
     last: [],
   };
+  // The deal's latest version an evaluation read (its modifiedTime, ISO): a signal naming it or an older one
+  // brings nothing new. Histories from before decide on every signal.
+  let readVersion = input.carried?.readVersion;
+  const versioned = patched('deal-signal-versions');
   setHandler(dealProgressQuery, () => progress);
-  setHandler(dealChangedSignal, () => {
+  setHandler(dealChangedSignal, (change) => {
+    if (versioned && isReadAlready(change, readVersion)) {
+      progress.staleChanges = (progress.staleChanges ?? 0) + 1;
+      return;
+    }
     pending = true;
     progress.changes++;
   });
@@ -146,7 +156,7 @@ export async function dealAutomationWorkflow(input: DealAutomationInput): Promis
       await condition(allHandlersFinished);
       return continueAsNew<typeof dealAutomationWorkflow>({
         ...input,
-        carried: { pending, lastChangeAt, progress },
+        carried: { pending, lastChangeAt, progress, ...(readVersion && { readVersion }) },
       });
     }
     await condition(() => pending, Math.max(1, quietMs - (Date.now() - lastChangeAt)));
@@ -179,6 +189,8 @@ export async function dealAutomationWorkflow(input: DealAutomationInput): Promis
         return true;
       }
       progress.unavailable = null;
+      if (facts.dealModifiedTime && !isReadAlready({ version: facts.dealModifiedTime }, readVersion))
+        readVersion = facts.dealModifiedTime;
       progress.stage = facts.deal.stage;
       progress.probability = facts.deal.probability;
       if (!customerSynced && facts.customerTargets.length > 0 && wouldCreate(facts)) {
@@ -306,4 +318,12 @@ function dealDetails(dealId: string, p: DealProgress): string {
     ...p.last.map((o) => `- rule ${o.ruleId}: ${o.fired ? `**${o.action}**` : 'not fired'} — ${o.reason}`),
   ];
   return lines.join('\n\n');
+}
+
+/** Whether a change names a version of the deal no later than the one read already (ISO times sort). */
+function isReadAlready(
+  change: Pick<DealChange, 'version'> | undefined,
+  readVersion: string | undefined,
+): boolean {
+  return change?.version !== undefined && readVersion !== undefined && change.version <= readVersion;
 }

@@ -15,6 +15,12 @@ export const DEAL_MODULES: readonly string[] = ['Deals', 'Potentials'];
 /** Where a deal change was noticed. */
 export interface DealChange {
   source: 'api' | 'poller' | 'webhook';
+  /**
+   * The deal's `modifiedTime` (ISO) the sender saw, when it knows it (the poller does). A workflow that has
+   * read this version or a later one lets the signal go: deciding the same version again only records "not
+   * fired", and under a backlog every deal the poller finds still undecided would be decided twice.
+   */
+  version?: string;
 }
 
 type IntegrationNames = { _id: string; crmOrgId: string; booksOrgId: string; environment: string };
@@ -47,6 +53,7 @@ export function dealSignalWithStart(
   dealId: string,
   source: DealChange['source'],
   taskQueue: string,
+  version?: string,
 ) {
   const start = dealStart(integration, dealId);
   return {
@@ -54,7 +61,7 @@ export function dealSignalWithStart(
     taskQueue,
     args: start.args,
     signal: DEAL_CHANGED_SIGNAL,
-    signalArgs: [{ source }] as [DealChange],
+    signalArgs: [{ source, ...(version && { version }) }] as [DealChange],
     searchAttributes: start.searchAttributes,
   };
 }

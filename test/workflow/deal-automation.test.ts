@@ -4,7 +4,7 @@ import type { DealDecisionInput } from '../../domain/deals/records';
 import { DealRuleSchema, type DealDocumentFact, type DealRule } from '../../domain/deals/rules';
 import { DEAL_AUTOMATION_WORKFLOW, DEAL_CHANGED_SIGNAL } from '../../domain/deals/workflow-start';
 import { dealAutomationWorkflow } from '../../workflows';
-import { dealChangedSignal, dealProgressQuery } from '../../workflows/deal-automation';
+import { dealChangedSignal, dealProgressQuery, type DealProgress } from '../../workflows/deal-automation';
 import { unique, useTimeSkippingEnv } from '../helpers';
 
 const suite = useTimeSkippingEnv();
@@ -26,6 +26,8 @@ const PROBABILITY: Record<string, number> = {
 /** The stores as the fake activities see them: one deal, its Books documents, the decisions written. */
 interface World {
   stage: string;
+  /** The deal's modifiedTime (ISO): what a poller's signal names. */
+  version: string;
   rules: DealRule[];
   customerInBooks: boolean;
   quoteToInvoice: boolean;
@@ -38,6 +40,7 @@ interface World {
 function world(patch: Partial<World> = {}): World {
   return {
     stage: 'Sprout',
+    version: '2026-12-07T10:00:00.000Z',
     rules: [DealRuleSchema.parse({ id: 'r1', mode: 'invoice' })],
     customerInBooks: true,
     quoteToInvoice: true,
@@ -77,6 +80,7 @@ function fakeActivities(w: World): DealActivities {
           customer: { booksId: w.customerInBooks ? 'cust1' : null },
           quoteToInvoice: w.quoteToInvoice,
         },
+        dealModifiedTime: w.version,
         rules: w.rules,
         documents: Object.fromEntries(w.rules.map((r) => [r.id, docsOf(r.id)])),
         customerTargets: w.customerInBooks
@@ -123,13 +127,13 @@ function fakeActivities(w: World): DealActivities {
 
 const ARGS = { integrationId: 'crm1/books1/production', dealId: 'd1', quietPeriodMs: 3600_000 };
 
-async function change(workflowId: string, taskQueue: string) {
+async function change(workflowId: string, taskQueue: string, version?: string) {
   return suite.env.client.workflow.signalWithStart(dealAutomationWorkflow, {
     workflowId,
     taskQueue,
     args: [ARGS],
     signal: dealChangedSignal,
-    signalArgs: [{ source: 'api' }],
+    signalArgs: [version ? { source: 'poller', version } : { source: 'api' }],
   });
 }
 
@@ -225,4 +229,37 @@ describe('dealAutomationWorkflow (time-skipping)', () => {
       /not fired: stage "Sprout" \(probability 10%\) is neither won nor lost/,
     );
   });
+
+  it('lets go a signal naming a version it read already, and decides one naming a later version', async () => {
+    const w = world({ stage: 'Sprout' });
+    const taskQueue = unique('tq');
+    const worker = await suite.worker({ taskQueue, activities: fakeActivities(w) });
+    const workflowId = unique('deal');
+    await worker.runUntil(async () => {
+      const handle = await change(workflowId, taskQueue);
+      await waitFor(handle, (p) => p.evaluations === 1 && p.phase === 'waiting');
+      // The poller found the deal before its decision was recorded: the same version, nothing new.
+      await change(workflowId, taskQueue, w.version);
+      await change(workflowId, taskQueue, '2026-12-07T09:00:00.000Z');
+      w.stage = 'Harvest';
+      w.version = '2026-12-07T10:05:00.000Z';
+      await change(workflowId, taskQueue, w.version);
+      expect(await handle.result()).toMatchObject({ ended: 'closed' });
+      expect(await handle.query(dealProgressQuery)).toMatchObject({ evaluations: 2, staleChanges: 2 });
+    });
+    expect(w.calls.filter((c) => c.startsWith('load'))).toEqual([
+      'load Sprout',
+      'load Harvest',
+      'load Harvest',
+    ]);
+    expect(fired(w)).toEqual(['create_invoice']);
+  });
 });
+
+/** Queries the deal's workflow until its progress passes `done`. */
+async function waitFor(handle: Awaited<ReturnType<typeof change>>, done: (p: DealProgress) => boolean) {
+  for (;;) {
+    if (done(await handle.query(dealProgressQuery))) return;
+    await suite.env.sleep(100);
+  }
+}
