@@ -193,7 +193,10 @@ export function commandTimer(mongo: MongoClient) {
   const onStart = (e: CommandStartedEvent) => {
     const target: unknown = e.command[e.commandName];
     const collection = e.commandName === 'getMore' ? String(e.command.collection) : String(target);
-    started.set(e.requestId, { what: `${e.commandName} ${collection}`, at: performance.now() });
+    const filter: unknown = e.command.filter;
+    // A find's filter fields tell an `_id` point read from a scan: on FerretDB only the first is cheap.
+    const on = filter && typeof filter === 'object' ? ` {${Object.keys(filter).join(',')}}` : '';
+    started.set(e.requestId, { what: `${e.commandName} ${collection}${on}`, at: performance.now() });
   };
   const onEnd = (e: CommandSucceededEvent | CommandFailedEvent) => {
     const s = started.get(e.requestId);
