@@ -65,6 +65,7 @@ describe('deal automation on the real servers', () => {
       syncState: bench.deps.syncState,
       crm: bench.deps.crmStore,
       dealStore: bench.deps.dealStore,
+      books: bench.deps.booksStore,
     });
     server = await startHttpServer({
       operations: { deals } as never,
