@@ -167,12 +167,15 @@ function printOffered(result: OfferedDealsView, flags: Flags): void {
 /** `deals associate|dissociate|associations|search|of-customer`: deals with Books documents (S4.3). */
 function registerAssociationCommands(sub: ReturnType<typeof integrationSubcommand>): void {
   const KINDS = 'estimate, salesorder, invoice or expense';
+  /** A subcommand naming one association: the deal, the document's kind and its Books id. */
+  const ofAssociation = (name: string, description: string) =>
+    sub(name, description)
+      .argument('<dealId>', 'the CRM deal id')
+      .argument('<kind>', KINDS)
+      .argument('<booksId>', 'the Books document id');
 
-  sub('associate', 'associate a deal with a Books document of its customer')
-    .argument('<dealId>', 'the CRM deal id')
-    .argument('<kind>', KINDS)
-    .argument('<booksId>', 'the Books document id')
-    .action((crm: string, books: string, dealId: string, kind: string, booksId: string, flags: Flags) =>
+  ofAssociation('associate', 'associate a deal with a Books document of its customer').action(
+    (crm: string, books: string, dealId: string, kind: string, booksId: string, flags: Flags) =>
       guarded(async () => {
         const made = await withDeals((d) =>
           d.associate(refOf(crm, books, flags.env), dealId, { kind, booksId }),
@@ -183,13 +186,10 @@ function registerAssociationCommands(sub: ReturnType<typeof integrationSubcomman
             fields([['associated', `${made.kind} ${made.number} (${made.created ? 'new' : 'already'})`]]),
           );
       }),
-    );
+  );
 
-  sub('dissociate', 'undo an association made by a user (a trigger-made one is refused)')
-    .argument('<dealId>', 'the CRM deal id')
-    .argument('<kind>', KINDS)
-    .argument('<booksId>', 'the Books document id')
-    .action((crm: string, books: string, dealId: string, kind: string, booksId: string, flags: Flags) =>
+  ofAssociation('dissociate', 'undo an association made by a user (a trigger-made one is refused)').action(
+    (crm: string, books: string, dealId: string, kind: string, booksId: string, flags: Flags) =>
       guarded(async () => {
         const result = await withDeals((d) =>
           d.dissociate(refOf(crm, books, flags.env), dealId, kind, booksId),
@@ -197,7 +197,7 @@ function registerAssociationCommands(sub: ReturnType<typeof integrationSubcomman
         if (flags.json) printJson(result);
         else print(fields([['dissociated', result.removed ? 'yes' : 'there was no such association']]));
       }),
-    );
+  );
 
   sub('associations', "a deal's Books documents: made by its triggers or by users")
     .argument('<dealId>', 'the CRM deal id')

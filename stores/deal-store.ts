@@ -1,4 +1,5 @@
 import type { Db } from 'mongodb';
+import type { z } from 'zod';
 import { DealAssociationDocSchema, type DealAssociationDoc } from '../domain/deals/associations';
 import {
   DealDecisionDocSchema,
@@ -109,6 +110,20 @@ export function createDealStore(db: Db, options: { now?: () => Date } = {}): Dea
     }
   }
 
+  /** The documents of one deal in a collection keyed by org and deal, in `_id` order, parsed. */
+  async function ofDeal<S extends z.ZodType>(
+    collection: typeof rules,
+    schema: S,
+    crmOrgId: string,
+    dealId: string,
+  ): Promise<z.output<S>[]> {
+    const docs = await collection
+      .find({ crmOrgId: KeyPartSchema.parse(crmOrgId), dealId: KeyPartSchema.parse(dealId) })
+      .sort({ _id: 1 })
+      .toArray();
+    return docs.map((d) => schema.parse(d));
+  }
+
   async function rulesDoc(integrationId: string): Promise<DealRulesDoc | undefined> {
     const doc = await rules.findOne({ _id: integrationId });
     return doc ? DealRulesDocSchema.parse(doc) : undefined;
@@ -196,13 +211,7 @@ export function createDealStore(db: Db, options: { now?: () => Date } = {}): Dea
       await documents.updateOne({ _id: key }, { $set: { written: true } });
     },
 
-    async documentsOfDeal(crmOrgId, dealId) {
-      const docs = await documents
-        .find({ crmOrgId: KeyPartSchema.parse(crmOrgId), dealId: KeyPartSchema.parse(dealId) })
-        .sort({ _id: 1 })
-        .toArray();
-      return docs.map((d) => DealDocumentLinkDocSchema.parse(d));
-    },
+    documentsOfDeal: (crmOrgId, dealId) => ofDeal(documents, DealDocumentLinkDocSchema, crmOrgId, dealId),
 
     async documentsByKeys(keys) {
       const sorted = [...new Set(keys)].sort();
@@ -227,12 +236,7 @@ export function createDealStore(db: Db, options: { now?: () => Date } = {}): Dea
       return doc ? DealAssociationDocSchema.parse(doc) : undefined;
     },
 
-    async associationsOfDeal(crmOrgId, dealId) {
-      const docs = await associations
-        .find({ crmOrgId: KeyPartSchema.parse(crmOrgId), dealId: KeyPartSchema.parse(dealId) })
-        .sort({ _id: 1 })
-        .toArray();
-      return docs.map((d) => DealAssociationDocSchema.parse(d));
-    },
+    associationsOfDeal: (crmOrgId, dealId) =>
+      ofDeal(associations, DealAssociationDocSchema, crmOrgId, dealId),
   };
 }
