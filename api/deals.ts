@@ -17,6 +17,11 @@ import type { DealStore } from '../stores/deal-store';
 import { InvalidRecordsError } from '../stores/record-collection';
 import type { SyncStateStore } from '../stores/sync-state-store';
 import type { DealProgress } from '../workflows/deal-automation';
+import {
+  createDealAssociationOperations,
+  type DealAssociationDeps,
+  type DealAssociationOperations,
+} from './deal-associations';
 import type { Route } from './http';
 import { integrationPath, integrationRefOf } from './route-paths';
 import {
@@ -79,7 +84,8 @@ export interface DealView {
   workflow: DealProgress | null;
 }
 
-export interface DealOperations {
+/** Deal automation's operations, and associating deals with Books documents (S4.3, api/deal-associations.ts). */
+export interface DealOperations extends DealAssociationOperations {
   rules(ref: IntegrationRef): Promise<{ rules: DealRule[] }>;
   setRules(ref: IntegrationRef, input: unknown): Promise<{ rules: DealRule[]; version: number }>;
   writeDeal(ref: IntegrationRef, input: WriteDealInput): Promise<DealWriteResult>;
@@ -88,7 +94,7 @@ export interface DealOperations {
   decisions(ref: IntegrationRef, query?: { limit?: number | string }): Promise<DealDecisionDoc[]>;
 }
 
-export interface DealOperationsDeps {
+export interface DealOperationsDeps extends DealAssociationDeps {
   temporal: Client;
   taskQueue: string;
   syncState: SyncStateStore;
@@ -128,6 +134,8 @@ export function createDealOperations(deps: DealOperationsDeps): DealOperations {
   }
 
   return {
+    ...createDealAssociationOperations(deps),
+
     /** The integration's rules. Read-only. */
     async rules(raw) {
       return { rules: await deps.dealStore.getRules((await integrationOf(raw))._id) };

@@ -19,6 +19,7 @@ import {
   type SyncOperations,
 } from './types';
 import { serveDashboardPage } from './dashboards-page';
+import { DEAL_ASSOCIATION_ROUTES } from './deal-associations';
 import { DEAL_ROUTES } from './deals';
 import { DOCUMENT_ROUTES } from './documents';
 import { SUBSCRIPTION_ROUTES } from './subscriptions';
@@ -34,7 +35,7 @@ import { USER_ROUTES } from './users';
 
 export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
 
-type Method = 'GET' | 'POST' | 'PUT';
+type Method = 'GET' | 'POST' | 'PUT' | 'DELETE';
 type Params = Record<string, string>;
 type Query = Record<string, string>;
 
@@ -212,6 +213,7 @@ export const ROUTES: readonly Route[] = [
   ...DOCUMENT_ROUTES,
   ...SUBSCRIPTION_ROUTES,
   ...SANDBOX_ROUTES,
+  ...DEAL_ASSOCIATION_ROUTES,
   ...DEAL_ROUTES,
 ];
 

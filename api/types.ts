@@ -22,6 +22,13 @@ import type { UserOperations } from './users';
 
 export type { UserOperations } from './users';
 export type { DealOperations, DealView, DealWriteResult, EditDealInput, WriteDealInput } from './deals';
+export type {
+  AssociateInput,
+  AssociateResult,
+  DealAssociationView,
+  DealSearchQuery,
+  OfferedDealsView,
+} from './deal-associations';
 export type { DocumentOperations, DocumentView, WriteDocumentInput, WriteDocumentResult } from './documents';
 export type { SubscriptionOperations } from './subscriptions';
 import { describeUnknownKey, findUnknownKeys } from '../domain/unknown-keys';

@@ -72,6 +72,7 @@ export function dealToInvoiceScenario(helpers: BenchHelpers) {
           syncState: deps.syncState,
           crm: deps.crmStore,
           dealStore: deps.dealStore,
+          books: deps.booksStore,
         });
         await ops.setRules(REF, { rules: [{ id: RULE, mode: 'invoice' }] });
         const invoices = deps.booksStore.module('invoices');

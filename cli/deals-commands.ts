@@ -7,7 +7,7 @@ import {
   type DealWriteResult,
   type EditDealInput,
 } from '../api/deals';
-import { IntegrationRefSchema, parseRequest, type IntegrationRef } from '../api/types';
+import { IntegrationRefSchema, parseRequest, type IntegrationRef, type OfferedDealsView } from '../api/types';
 import type { DealDecisionDoc } from '../domain/deals/records';
 import type { CrmStore } from '../stores/crm-store';
 import { INTEGRATION_EXIT, guarded, integrationSubcommand, withOperations } from './integration-commands';
@@ -16,7 +16,8 @@ import { fields, table } from './format';
 /*
  * `deals`: deal automation (issue 17) from the command line, in-process over the same operations as the HTTP
  * API (api/deals.ts): the integration's rules, writing and editing deals (each signals the deal's workflow),
- * and what the automation did — documents and decision records. Fields or tables by default, JSON with --json.
+ * what the automation did — documents and decision records — and deals associated with Books documents
+ * (S4.3). Fields or tables by default, JSON with --json.
  */
 
 interface Flags {
@@ -148,6 +149,94 @@ export function registerDealCommands(program: Command): void {
         const decisions = await withDeals((d) => d.decisions(refOf(crm, books, flags.env), query));
         if (flags.json) printJson(decisions);
         else print(decisionTable(decisions));
+      }),
+    );
+
+  registerAssociationCommands(sub);
+}
+
+/** Deals offered for a document, or a customer's deals: deleted ones marked (they come last). */
+function printOffered(result: OfferedDealsView, flags: Flags): void {
+  if (flags.json) printJson(result);
+  else
+    print(
+      table(result.deals.map((d) => ({ deal: d.dealId, name: d.name, deleted: d.deleted ? 'yes' : '' }))),
+    );
+}
+
+/** `deals associate|dissociate|associations|search|of-customer`: deals with Books documents (S4.3). */
+function registerAssociationCommands(sub: ReturnType<typeof integrationSubcommand>): void {
+  const KINDS = 'estimate, salesorder, invoice or expense';
+  /** A subcommand naming one association: the deal, the document's kind and its Books id. */
+  const ofAssociation = (name: string, description: string) =>
+    sub(name, description)
+      .argument('<dealId>', 'the CRM deal id')
+      .argument('<kind>', KINDS)
+      .argument('<booksId>', 'the Books document id');
+
+  ofAssociation('associate', 'associate a deal with a Books document of its customer').action(
+    (crm: string, books: string, dealId: string, kind: string, booksId: string, flags: Flags) =>
+      guarded(async () => {
+        const made = await withDeals((d) =>
+          d.associate(refOf(crm, books, flags.env), dealId, { kind, booksId }),
+        );
+        if (flags.json) printJson(made);
+        else
+          print(
+            fields([['associated', `${made.kind} ${made.number} (${made.created ? 'new' : 'already'})`]]),
+          );
+      }),
+  );
+
+  ofAssociation('dissociate', 'undo an association made by a user (a trigger-made one is refused)').action(
+    (crm: string, books: string, dealId: string, kind: string, booksId: string, flags: Flags) =>
+      guarded(async () => {
+        const result = await withDeals((d) =>
+          d.dissociate(refOf(crm, books, flags.env), dealId, kind, booksId),
+        );
+        if (flags.json) printJson(result);
+        else print(fields([['dissociated', result.removed ? 'yes' : 'there was no such association']]));
+      }),
+  );
+
+  sub('associations', "a deal's Books documents: made by its triggers or by users")
+    .argument('<dealId>', 'the CRM deal id')
+    .action((crm: string, books: string, dealId: string, flags: Flags) =>
+      guarded(async () => {
+        const result = await withDeals((d) => d.associations(refOf(crm, books, flags.env), dealId));
+        if (flags.json) printJson(result);
+        else print(table(result.associations.map((a) => ({ ...a }))));
+      }),
+    );
+
+  sub('search', "live deals of a Books document's customer whose name contains <name>")
+    .argument('<kind>', KINDS)
+    .argument('<booksId>', 'the Books document id')
+    .argument('<name>', 'part of the deal name')
+    .option('--limit <n>', 'at most this many', Number)
+    .action(
+      (
+        crm: string,
+        books: string,
+        kind: string,
+        booksId: string,
+        name: string,
+        flags: Flags & { limit?: number },
+      ) =>
+        guarded(async () => {
+          const query = { kind, booksId, name, ...(flags.limit !== undefined && { limit: flags.limit }) };
+          printOffered(await withDeals((d) => d.searchDeals(refOf(crm, books, flags.env), query)), flags);
+        }),
+    );
+
+  sub('of-customer', 'every deal of a Books customer, deleted deals last')
+    .argument('<customerId>', 'the Books customer id')
+    .action((crm: string, books: string, customerId: string, flags: Flags) =>
+      guarded(async () => {
+        printOffered(
+          await withDeals((d) => d.customerDeals(refOf(crm, books, flags.env), customerId)),
+          flags,
+        );
       }),
     );
 }

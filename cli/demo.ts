@@ -183,6 +183,7 @@ export async function runDemo(
         syncState: deps.syncState,
         crm: deps.crmStore,
         dealStore: deps.dealStore,
+        books: deps.booksStore,
       }),
       crm: deps.crmStore,
       ref,

@@ -146,6 +146,7 @@ export async function connectOperations(env: NodeJS.ProcessEnv = process.env): P
         syncState: deps.syncState,
         crm: deps.crmStore,
         dealStore: deps.dealStore,
+        books: deps.booksStore,
       }),
     },
     async close() {

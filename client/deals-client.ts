@@ -14,5 +14,16 @@ export function createDealsClient(call: HttpCall, base: (ref: IntegrationRef) =>
     editDeal: async (ref, dealId, input) => call('POST', `${deal(ref, dealId)}/changes`, { body: input }),
     deal: async (ref, dealId) => call('GET', deal(ref, dealId)),
     decisions: async (ref, query) => call('GET', `${base(ref)}/deals/decisions`, { query }),
+    associate: async (ref, dealId, input) =>
+      call('POST', `${deal(ref, dealId)}/associations`, { body: input }),
+    dissociate: async (ref, dealId, kind, booksId) =>
+      call(
+        'DELETE',
+        `${deal(ref, dealId)}/associations/${encodeURIComponent(kind)}/${encodeURIComponent(booksId)}`,
+      ),
+    associations: async (ref, dealId) => call('GET', `${deal(ref, dealId)}/associations`),
+    searchDeals: async (ref, query) => call('GET', `${base(ref)}/deals/search`, { query }),
+    customerDeals: async (ref, customerId) =>
+      call('GET', `${base(ref)}/deals/by-customer/${encodeURIComponent(customerId)}`),
   };
 }

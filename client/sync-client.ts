@@ -55,7 +55,7 @@ export function createSyncClient(
     )}`;
 
   async function call<T>(
-    method: 'GET' | 'POST' | 'PUT',
+    method: 'GET' | 'POST' | 'PUT' | 'DELETE',
     path: string,
     options: { query?: object | undefined; body?: unknown } = {},
   ): Promise<T> {
@@ -65,7 +65,8 @@ export function createSyncClient(
       params.append(key, value instanceof Date ? value.toISOString() : String(value));
     }
     const search = params.toString() === '' ? '' : `?${params.toString()}`;
-    const hasBody = method !== 'GET';
+    // A GET or DELETE names what it reads or removes in its path; only writes send a body.
+    const hasBody = method !== 'GET' && method !== 'DELETE';
     let res: Response;
     try {
       res = await doFetch(`${root}${path}${search}`, {

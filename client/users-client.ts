@@ -8,7 +8,7 @@ import type { IntegrationRef, UserOperations } from '../api/types';
 
 /** createSyncClient's request function. */
 export type HttpCall = <T>(
-  method: 'GET' | 'POST' | 'PUT',
+  method: 'GET' | 'POST' | 'PUT' | 'DELETE',
   path: string,
   options?: { query?: object | undefined; body?: unknown },
 ) => Promise<T>;

@@ -1,4 +1,6 @@
 import type { Db } from 'mongodb';
+import type { z } from 'zod';
+import { DealAssociationDocSchema, type DealAssociationDoc } from '../domain/deals/associations';
 import {
   DealDecisionDocSchema,
   DealDocumentLinkDocSchema,
@@ -9,19 +11,21 @@ import {
   type DealRulesDoc,
 } from '../domain/deals/records';
 import { DealRulesSchema, type DealRule } from '../domain/deals/rules';
-import { KeyPartSchema } from '../domain/sync-state-schemas';
+import { DocIdSchema, KeyPartSchema } from '../domain/sync-state-schemas';
 import { chunks, defined, isDuplicateKey, type Stored } from './mongo-helpers';
 import { LimitSchema, clockOf, createCollectionIndexes, type CollectionIndexSpec } from './sync-state/common';
 
 /*
  * Deal automation's three collections (issue 17), in the sync-state database: the rules of each integration,
- * the decision records, and the deal → document business keys. Every write is filtered on `_id` alone and
+ * the decision records, and the deal → document business keys; and the deals' manual associations with Books
+ * documents (S4.3). Every write is filtered on `_id` alone and
  * new documents are inserted, never upserted (FerretDB), so two writers meet on the duplicate key.
  */
 
 const RULES = 'deal_rules';
 const DECISIONS = 'deal_decisions';
 const DOCUMENTS = 'deal_documents';
+const ASSOCIATIONS = 'deal_associations';
 /** Deal ids per `$in`: short lists keep FerretDB's in-memory match cheap. */
 const IDS_PER_QUERY = 100;
 
@@ -33,6 +37,7 @@ export const DEAL_INDEXES: readonly CollectionIndexSpec[] = [
   },
   { collection: DECISIONS, name: 'integrationId_decidedTime', key: { integrationId: 1, decidedTime: 1 } },
   { collection: DOCUMENTS, name: 'crmOrgId_dealId', key: { crmOrgId: 1, dealId: 1 } },
+  { collection: ASSOCIATIONS, name: 'crmOrgId_dealId', key: { crmOrgId: 1, dealId: 1 } },
 ];
 
 export interface DealStore {
@@ -70,6 +75,20 @@ export interface DealStore {
    * a deal's documents on every evaluation, and knows their keys from its rules).
    */
   documentsByKeys(keys: readonly string[]): Promise<DealDocumentLinkDoc[]>;
+  /**
+   * Stores a manual association (S4.3) under its key: inserted once, a second call finds the first and keeps
+   * it. Idempotent; returns the association stored and whether this call made it.
+   */
+  associate(association: Omit<DealAssociationDoc, 'createdTime'>): Promise<{
+    association: DealAssociationDoc;
+    created: boolean;
+  }>;
+  /** Removes a manual association by its key; whether there was one. Idempotent. */
+  dissociate(key: string): Promise<{ removed: boolean }>;
+  /** One manual association by its key (a point read), undefined when absent. Read-only. */
+  associationByKey(key: string): Promise<DealAssociationDoc | undefined>;
+  /** A deal's manual associations, in key order. Read-only. */
+  associationsOfDeal(crmOrgId: string, dealId: string): Promise<DealAssociationDoc[]>;
 }
 
 /** The MongoDB implementation over an injected sync-state `Db`; `now` is injectable for tests. */
@@ -78,6 +97,7 @@ export function createDealStore(db: Db, options: { now?: () => Date } = {}): Dea
   const rules = db.collection<Stored>(RULES);
   const decisions = db.collection<Stored>(DECISIONS);
   const documents = db.collection<Stored>(DOCUMENTS);
+  const associations = db.collection<Stored>(ASSOCIATIONS);
 
   /** Inserts `doc` unless its `_id` exists; whether this call inserted it. */
   async function insertOnce(collection: typeof rules, doc: Stored): Promise<boolean> {
@@ -88,6 +108,20 @@ export function createDealStore(db: Db, options: { now?: () => Date } = {}): Dea
       if (isDuplicateKey(error)) return false;
       throw error;
     }
+  }
+
+  /** The documents of one deal in a collection keyed by org and deal, in `_id` order, parsed. */
+  async function ofDeal<S extends z.ZodType>(
+    collection: typeof rules,
+    schema: S,
+    crmOrgId: string,
+    dealId: string,
+  ): Promise<z.output<S>[]> {
+    const docs = await collection
+      .find({ crmOrgId: KeyPartSchema.parse(crmOrgId), dealId: KeyPartSchema.parse(dealId) })
+      .sort({ _id: 1 })
+      .toArray();
+    return docs.map((d) => schema.parse(d));
   }
 
   async function rulesDoc(integrationId: string): Promise<DealRulesDoc | undefined> {
@@ -177,18 +211,32 @@ export function createDealStore(db: Db, options: { now?: () => Date } = {}): Dea
       await documents.updateOne({ _id: key }, { $set: { written: true } });
     },
 
-    async documentsOfDeal(crmOrgId, dealId) {
-      const docs = await documents
-        .find({ crmOrgId: KeyPartSchema.parse(crmOrgId), dealId: KeyPartSchema.parse(dealId) })
-        .sort({ _id: 1 })
-        .toArray();
-      return docs.map((d) => DealDocumentLinkDocSchema.parse(d));
-    },
+    documentsOfDeal: (crmOrgId, dealId) => ofDeal(documents, DealDocumentLinkDocSchema, crmOrgId, dealId),
 
     async documentsByKeys(keys) {
       const sorted = [...new Set(keys)].sort();
       const found = await Promise.all(sorted.map((key) => documents.findOne({ _id: key })));
       return found.filter((d) => d !== null).map((d) => DealDocumentLinkDocSchema.parse(d));
     },
+
+    async associate(raw) {
+      const doc = DealAssociationDocSchema.parse({ ...raw, createdTime: now() });
+      if (await insertOnce(associations, doc)) return { association: doc, created: true };
+      const kept = DealAssociationDocSchema.parse(await associations.findOne({ _id: doc._id }));
+      return { association: kept, created: false };
+    },
+
+    async dissociate(key) {
+      const { deletedCount } = await associations.deleteOne({ _id: DocIdSchema.parse(key) });
+      return { removed: deletedCount > 0 };
+    },
+
+    async associationByKey(key) {
+      const doc = await associations.findOne({ _id: DocIdSchema.parse(key) });
+      return doc ? DealAssociationDocSchema.parse(doc) : undefined;
+    },
+
+    associationsOfDeal: (crmOrgId, dealId) =>
+      ofDeal(associations, DealAssociationDocSchema, crmOrgId, dealId),
   };
 }

@@ -71,6 +71,7 @@ export async function startApi(
           syncState: running.deps.syncState,
           crm: running.deps.crmStore,
           dealStore: running.deps.dealStore,
+          books: running.deps.booksStore,
         }),
       },
       port: config.app.http.port,

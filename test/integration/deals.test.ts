@@ -5,13 +5,15 @@ import { createOperations } from '../../api/operations';
 import type { DealOperations, IntegrationRef } from '../../api/types';
 import { createSyncClient } from '../../client/sync-client';
 import { demoDealToInvoice } from '../../cli/deals-commands';
+import { associationKey } from '../../domain/deals/associations';
 import { dealAutomationWorkflowId } from '../../domain/ids';
 import { createSyncBench, type SyncBench } from './sync-harness';
 
 /*
  * Deal automation on the real servers (issue 17): a deal moved through its stages through the HTTP API makes
  * its quote, then its invoice, in the Books store with the S5.4 fields, each evaluation leaving a decision
- * record; once the invoice is sent, a stage change makes nothing and its record says why (S5.6).
+ * record; once the invoice is sent, a stage change makes nothing and its record says why (S5.6). A deal is
+ * associated with Books documents of its customer, and dissociated, over the same HTTP API (S4.3).
  */
 
 type Data = Record<string, unknown>;
@@ -65,6 +67,7 @@ describe('deal automation on the real servers', () => {
       syncState: bench.deps.syncState,
       crm: bench.deps.crmStore,
       dealStore: bench.deps.dealStore,
+      books: bench.deps.booksStore,
     });
     server = await startHttpServer({
       operations: { deals } as never,
@@ -229,5 +232,61 @@ describe('deal automation on the real servers', () => {
     const shown = await demoDealToInvoice({ deals: api, crm: bench.deps.crmStore, ref, accountId: 'a1' });
     expect(shown).toMatchObject({ invoice: `INV-${shown.dealId}-demo` });
     expect(shown.decision).toMatch(/^create_invoice: the deal is won at stage "Closed Won"/);
+  });
+
+  it("associates d1 with its customer's invoice, refuses the other customer's and a trigger's dissociation (S4.3)", async () => {
+    const [triggerInvoice] = (await documentsOf('d1')).filter((d) => d.kind === 'invoice');
+    const invoices = bench.deps.booksStore.module('invoices');
+    const [made] = await invoices.findByIds(bench.booksOrg, [triggerInvoice!.booksId]);
+    const invoice = (id: string, customerId: string) => ({
+      id,
+      data: { ...made!.data, invoice_id: id, invoice_number: `N-${id}`, customer_id: customerId },
+    });
+    const customerId = made!.data.customer_id;
+    await invoices.upsertMany(bench.booksOrg, [invoice('own', customerId), invoice('other', 'c-other')]);
+    const deals = bench.deps.crmStore.module('Deals');
+    const acme = { Stage: 'Sprout', Account_Name: { id: 'a1', name: 'Acme' } };
+    await deals.upsertMany(bench.crmOrg, [
+      { id: 'd5', data: { id: 'd5', Deal_Name: 'Ten licences (lost)', ...acme } },
+      { id: 'd6', data: { id: 'd6', Deal_Name: 'Another deal', ...acme } },
+    ]);
+    await deals.markDeleted(bench.crmOrg, ['d5']);
+
+    const first = await api.associate(ref, 'd1', { kind: 'invoice', booksId: 'own' });
+    expect(first).toMatchObject({ madeBy: 'user', number: 'N-own', created: true });
+    expect(await api.associate(ref, 'd1', { kind: 'invoice', booksId: 'own' })).toMatchObject({
+      created: false,
+    });
+    const key = associationKey(bench.crmOrg, 'd1', 'invoice', 'own');
+    expect(await bench.deps.dealStore.associationByKey(key)).toMatchObject({ customerId, number: 'N-own' });
+    const listed = (await api.associations(ref, 'd1')).associations;
+    expect(listed.map((a) => `${a.madeBy} ${a.kind}`).sort()).toEqual([
+      'trigger estimate',
+      'trigger invoice',
+      'user invoice',
+    ]);
+
+    await expect(api.associate(ref, 'd1', { kind: 'invoice', booksId: 'other' })).rejects.toMatchObject({
+      kind: 'invalid',
+      issues: [expect.stringMatching(/^booksId: the invoice belongs to another customer \(c-other\)/)],
+    });
+    await expect(api.associate(ref, 'd1', { kind: 'expense', booksId: 'own' })).rejects.toMatchObject({
+      kind: 'invalid',
+    });
+    await expect(api.dissociate(ref, 'd1', 'invoice', triggerInvoice!.booksId)).rejects.toMatchObject({
+      kind: 'conflict',
+    });
+
+    // Search offers live deals of the invoice's customer only; the customer's listing puts the deleted one last.
+    const found = await api.searchDeals(ref, { kind: 'invoice', booksId: 'own', name: 'ten licences' });
+    expect(found.deals.map((d) => d.dealId)).toEqual(['d1']);
+    const all = (await api.customerDeals(ref, customerId)).deals;
+    expect(all.at(-1)).toEqual({ dealId: 'd5', name: 'Ten licences (lost)', deleted: true });
+    expect(all.filter((d) => d.deleted)).toHaveLength(1);
+
+    expect(await api.dissociate(ref, 'd1', 'invoice', 'own')).toEqual({ removed: true });
+    expect(await api.dissociate(ref, 'd1', 'invoice', 'own')).toEqual({ removed: false });
+    expect(await bench.deps.dealStore.associationByKey(key)).toBeUndefined();
+    expect(await bench.deps.dealStore.documentsOfDeal(bench.crmOrg, 'd1')).toHaveLength(2);
   });
 });
