@@ -8,6 +8,7 @@ import {
   type RestoreLink,
 } from '../../domain/sync/documents/restore';
 import type { DeltaCursor, IntegrationDoc } from '../../domain/sync-state-schemas';
+import { activeTransactionSync } from './poller-start';
 import type { DocumentDeps } from './types';
 
 /*
@@ -46,11 +47,8 @@ export async function restoreCrmCopies(
   deps: DocumentDeps,
   input: RestoreCrmCopiesInput,
 ): Promise<RestoreCrmCopiesResult> {
-  const integration = await deps.syncState.getIntegration(input.integrationId);
-  if (!integration) return { restored: 0, skipped: `no integration ${input.integrationId}` };
-  if (integration.status !== 'active')
-    return { restored: 0, skipped: `the integration is ${integration.status}` };
-  if (!integration.config.transactionSync) return { restored: 0, skipped: 'transaction sync is off' };
+  const { integration, skipped } = await activeTransactionSync(deps, input.integrationId);
+  if (!integration) return { restored: 0, skipped };
   let restored = 0;
   const leftOut: Partial<Record<RestoreLeftOut, number>> = {};
   for (const spec of Object.values(DOCUMENT_SPECS)) {
