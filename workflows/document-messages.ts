@@ -46,6 +46,8 @@ export interface DocumentPollerProgress {
   dealsSignalled?: number;
   /** Changes left out by reason (`created_in_books`: no CRM document; `own_write`: our own write seen). */
   leftOut?: Record<string, number>;
+  /** CRM finance copies written back from their links on a re-enable (S4.4). */
+  restored?: number;
 }
 
 /** Wakes the poller (signal-with-start on enable, configure and resume): it polls again before ending. */

@@ -19,12 +19,14 @@ export interface DocumentPollerInput {
   integrationId: string;
   /** Between two polls (default 5 s): how late a document written straight into the CRM store may be. */
   intervalMs?: number;
+  /** Set when continuing as new: an earlier execution restored the CRM copies, and no wake came since. */
+  copiesRestored?: boolean;
 }
 
 /** Polls per execution before continuing as new: each is an activity and a timer (about 6 events). */
 const POLLS_PER_EXECUTION = 250;
 
-const { pollDocumentChanges, pollDealChanges } = proxyActivities<Activities>({
+const { pollDocumentChanges, pollDealChanges, restoreCrmCopies } = proxyActivities<Activities>({
   // One poll reads at most 10,000 records per module and signals each: a minute is ample, and it beats.
   startToCloseTimeout: '5 minutes',
   heartbeatTimeout: '1 minute',
@@ -43,6 +45,17 @@ async function pollDeals(integrationId: string, progress: DocumentPollerProgress
 }
 
 /**
+ * The re-enable's restore (S4.4): before its first poll, and after each wake (an enable or a resume that found
+ * the poller still running), the CRM finance copies a disable deleted are written back from their links, so
+ * the poll that follows finds them live. Histories from before it restore nothing.
+ */
+async function restoreCopies(integrationId: string, progress: DocumentPollerProgress): Promise<void> {
+  if (!patched('restore-crm-copies')) return;
+  const { restored } = await restoreCrmCopies({ integrationId });
+  progress.restored = (progress.restored ?? 0) + restored;
+}
+
+/**
  * The poller of one integration's CRM finance modules and deals (`txn-poller/{integrationId}`): a timer loop
  * over the delta index that signals-with-start the workflow of every document (S4.1) or deal (S5) changed,
  * for writes that came by no API call and no webhook. A workflow of its own rather than part of the
@@ -57,12 +70,18 @@ async function pollDeals(integrationId: string, progress: DocumentPollerProgress
 export async function documentPollerWorkflow(input: DocumentPollerInput): Promise<DocumentPollerProgress> {
   const progress: DocumentPollerProgress = { polls: 0, signalled: 0 };
   let woken = false;
+  let restoreDue = input.copiesRestored !== true;
   setHandler(documentPollerQuery, () => progress);
   setHandler(documentPollerWakeSignal, () => {
     woken = true;
+    restoreDue = true;
   });
   for (;;) {
     woken = false;
+    if (restoreDue) {
+      restoreDue = false;
+      await restoreCopies(input.integrationId, progress);
+    }
     const polled = await pollDocumentChanges({ integrationId: input.integrationId });
     progress.polls++;
     progress.signalled += polled.signalled;
@@ -74,7 +93,7 @@ export async function documentPollerWorkflow(input: DocumentPollerInput): Promis
     if (polled.stop && !deals && !woken) return progress;
     if (progress.polls >= POLLS_PER_EXECUTION || workflowInfo().continueAsNewSuggested) {
       await condition(allHandlersFinished);
-      return continueAsNew<typeof documentPollerWorkflow>(input);
+      return continueAsNew<typeof documentPollerWorkflow>({ ...input, copiesRestored: !restoreDue });
     }
     await sleep(input.intervalMs ?? 5_000);
   }

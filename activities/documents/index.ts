@@ -6,6 +6,7 @@ import {
   type StartDocumentPollerResult,
 } from './poller-start';
 import { pushDocument, readDocumentDependencies } from './push';
+import { restoreCrmCopies, type RestoreCrmCopiesInput, type RestoreCrmCopiesResult } from './restore';
 import type {
   DocumentDeps,
   FollowDocumentInput,
@@ -19,6 +20,7 @@ import type {
 export * from './types';
 export type { PollDocumentChangesInput, PollDocumentChangesResult } from './poll';
 export type { StartDocumentPollerInput, StartDocumentPollerResult } from './poller-start';
+export type { RestoreCrmCopiesInput, RestoreCrmCopiesResult } from './restore';
 
 /**
  * The activities of the document workflow (issue 16): what a document needs first, its push, and following
@@ -46,6 +48,10 @@ export function createDocumentActivities(deps: DocumentDeps) {
     /** See poller-start.ts. Idempotent; called by the integration workflow when transaction sync goes on. */
     startDocumentPoller(input: StartDocumentPollerInput): Promise<StartDocumentPollerResult> {
       return startDocumentPoller(deps, input);
+    },
+    /** See restore.ts. Idempotent; called by the poller when it starts or is woken (a re-enable, S4.4). */
+    restoreCrmCopies(input: RestoreCrmCopiesInput): Promise<RestoreCrmCopiesResult> {
+      return restoreCrmCopies(deps, input);
     },
   };
 }

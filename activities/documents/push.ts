@@ -1,5 +1,6 @@
 import { selfChangeAt } from '../../domain/finance/payments';
 import { isFinalStatus, lifecycleStatus } from '../../domain/finance/states';
+import { customFieldsToBooks } from '../../domain/sync/documents/custom-fields';
 import { crmSideHash, toBooksDocument } from '../../domain/sync/documents/mapping';
 import { createdRecordId, syncKeyOf } from '../../domain/sync/kinds';
 import { failureIdOf } from '../../domain/sync-state-schemas';
@@ -131,7 +132,9 @@ async function writeBooksDocument(
   }
   const status = String(existing.data.status);
   if (lifecycleStatus(kind, status) !== 'draft') return { books: existing.data, created: false };
-  const books = { ...existing.data, ...mapped, status };
+  // Custom fields merge by name: the CRM sets its own, the Books document keeps its others (S4.2).
+  const customFields = customFieldsToBooks(record.data, existing.data);
+  const books = { ...existing.data, ...mapped, status, ...(customFields && { custom_fields: customFields }) };
   await collection.upsertMany(integration.booksOrgId, [{ id: booksId, data: books, syncKey }]);
   return { books, created: false };
 }

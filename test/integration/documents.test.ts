@@ -1,6 +1,10 @@
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { createDocumentActivities } from '../../activities/documents';
+import { createIntegrationActivities } from '../../activities/integration';
 import { createDocumentOperations, type DocumentOperations } from '../../api/documents';
 import { createOperations } from '../../api/operations';
 import { documentPollerWorkflowId, documentSyncWorkflowId } from '../../domain/ids';
+import { DOCUMENT_POLLER_WORKFLOW, pollerSignalWithStart } from '../../domain/sync/documents/workflow-start';
 import { documentPollerQuery } from '../../workflows/document-messages';
 import { createSyncBench, type SyncBench } from './sync-harness';
 
@@ -56,6 +60,8 @@ describe('transaction sync on the real servers', () => {
     );
   // Written before the invoice copy (crm-copy.ts), so read once the copy shows its status.
   const account = async () => (await bench.crm('Accounts').all()).find((a) => a.id === 'a1')?.data;
+  /** A Books custom field set on the invoices in Books: it reaches their CRM copies (S4.2). */
+  const delivery = { customfield_id: 'cf1', api_name: 'cf_delivery', label: 'Delivery', value: 'Courier' };
   /** Pushes a sent invoice of Acme's for `amount` (Gadgets at 5) through the API, and its Books document. */
   const sentInvoice = async (id: string, amount: number) => {
     await ops.writeDocument(ref(), {
@@ -78,7 +84,9 @@ describe('transaction sync on the real servers', () => {
     expect(invoice.data).toMatchObject({ total: amount, balance: amount, status: 'draft' });
     await bench.deps.booksStore
       .module('invoices')
-      .upsertMany(bench.booksOrg, [{ id: invoice.id, data: { ...invoice.data, status: 'sent' } as never }]);
+      .upsertMany(bench.booksOrg, [
+        { id: invoice.id, data: { ...invoice.data, status: 'sent', custom_fields: [delivery] } as never },
+      ]);
     return invoice;
   };
 
@@ -123,6 +131,7 @@ describe('transaction sync on the real servers', () => {
         id: 'q1',
         Subject: 'Q-1 for Acme',
         Quote_Number: 'QT-1',
+        cf_po_reference: 'PO-77',
         Account_Name: { id: 'a1', name: 'Acme' },
         Quoted_Items: [
           line('p1', 'Widget', { Quantity: 1.5, List_Price: 19.99, Discount: 3 }),
@@ -148,6 +157,7 @@ describe('transaction sync on the real servers', () => {
       sub_total: 40.74,
       tax_total: 2,
       total: 42.74,
+      custom_fields: [{ api_name: 'cf_po_reference', value: 'PO-77' }],
     });
     const [customer] = (await bench.books('contacts').all()).filter((c) => c.data.contact_name === 'Acme');
     const widget = (await bench.books('items').all()).find((i) => i.data.name === 'Widget');
@@ -170,6 +180,7 @@ describe('transaction sync on the real servers', () => {
       Status: 'sent',
       Balance: 100,
       Payment_Made: 0,
+      cf_delivery: 'Courier',
     });
     expect(await account()).toMatchObject({
       Sales_Total: 100,
@@ -320,5 +331,64 @@ describe('transaction sync on the real servers', () => {
       (p) => (p.leftOut?.created_in_books ?? 0) > 0,
     );
     expect(progress.leftOut?.created_in_books).toBeGreaterThan(0);
+  });
+
+  it('disable deletes the CRM finance copies, Books untouched; re-enable brings them back under their ids, once', async () => {
+    const modules = ['Quotes', 'Invoices'] as const;
+    const copies = async () =>
+      (
+        await Promise.all(
+          modules.map(
+            async (m) =>
+              (await bench.deps.crmStore.module(m).findChangedSince(bench.crmOrg, null, 10_000)).records,
+          ),
+        )
+      )
+        .flat()
+        .filter((r) => !r.deleted);
+    const booksCount = async () =>
+      (await bench.deps.booksStore.module('estimates').count(bench.booksOrg)) +
+      (await bench.deps.booksStore.module('invoices').count(bench.booksOrg));
+    const before = await copies();
+    const booksBefore = await booksCount();
+    expect(before.map((r) => r.id).sort()).toEqual(['inv1', 'inv2', 'q1', 'q2', 'q3']);
+    const setStatus = createIntegrationActivities(bench.deps).setIntegrationStatus;
+    const actor = { id: 'ops' };
+    const poller = bench.client.workflow.getHandle(documentPollerWorkflowId(bench.integrationId));
+
+    const disabled = await setStatus({ integrationId: bench.integrationId, status: 'disabled', actor });
+    expect(disabled.financeRecordsDeleted).toBe(5);
+    expect(await copies()).toEqual([]);
+    expect(await booksCount()).toBe(booksBefore);
+    await poller.result();
+
+    // Re-enable as the integration workflow does: status, then the poller's signal-with-start.
+    await setStatus({ integrationId: bench.integrationId, status: 'active', actor });
+    const integration = (await bench.deps.syncState.getIntegration(bench.integrationId))!;
+    await bench.client.workflow.signalWithStart(
+      DOCUMENT_POLLER_WORKFLOW,
+      pollerSignalWithStart(integration, bench.taskQueue),
+    );
+    const progress = await eventually(
+      () => poller.query(documentPollerQuery),
+      (p) => p.polls > 0,
+    );
+    expect(progress.restored).toBe(5);
+    const after = await copies();
+    expect(after.map((r) => r.id).sort()).toEqual(before.map((r) => r.id).sort());
+    for (const copy of after) {
+      const held = before.find((r) => r.id === copy.id)!.data;
+      expect({ ...copy.data, Modified_Time: held.Modified_Time }).toEqual(held);
+    }
+    expect(await booksCount()).toBe(booksBefore);
+
+    // A second re-enable (or a retry of the restore) writes nothing.
+    const restore = createDocumentActivities(bench.deps).restoreCrmCopies;
+    expect(await new MockActivityEnvironment().run(restore, { integrationId: bench.integrationId })).toEqual({
+      restored: 0,
+    });
+    expect((await copies()).map((r) => [r.id, r.modifiedTime])).toEqual(
+      after.map((r) => [r.id, r.modifiedTime]),
+    );
   });
 });

@@ -6,6 +6,7 @@ import { checkTransition } from '../../finance/states';
 import { compareAmounts, minorToNumber, type CurrencyLike, type InvoiceTotals } from '../../money';
 import type { FieldProblem } from '../../validation';
 import { booksAttributionOf } from '../../users/attribution';
+import { customFieldsToBooks, customFieldsToCrm } from './custom-fields';
 import { documentSpecOf } from './index';
 import { lookupId, lookupName, textOf, type Data, type DocumentSpec } from './spec';
 
@@ -113,6 +114,7 @@ export function toBooksDocument(input: BooksDocumentInput): BooksDocumentResult 
     ...(textOf(crm.Terms_and_Conditions) !== undefined && { terms: crm.Terms_and_Conditions }),
     ...(textOf(crm.Description) !== undefined && { notes: crm.Description }),
     ...(spec.party === 'customer' && dealOf(crm)),
+    custom_fields: customFieldsToBooks(crm),
     ...booksAttributionOf(crm),
   };
   if (problems.length > 0) return { ok: false, problems };
@@ -222,7 +224,11 @@ export interface PullBackInput {
 export type PullBackResult =
   { ok: true; status: string; fields: Data } | { ok: false; problems: FieldProblem[]; status: string };
 
-/** The CRM fields pullBack writes: Books owns them, so a change of theirs alone is no CRM change. */
+/**
+ * The CRM fields pullBack writes: Books owns them, so a change of theirs alone is no CRM change. The custom
+ * fields it writes are not among them: the CRM sets those too (they go to Books while it holds a draft), so
+ * a change of theirs is pushed; a copy of Books' own values pushes nothing new.
+ */
 export const PULL_BACK_FIELDS = [
   'Books_Id',
   'Status',
@@ -244,8 +250,9 @@ export function crmSideHash(crm: Data): string {
 }
 
 /**
- * What the CRM copy shows of its Books document (S9.3): Books id, status, totals, and for an invoice its
- * balance and paid amount as its payments leave them (finance/payments.ts). A status change the lifecycle
+ * What the CRM copy shows of its Books document (S9.3): Books id, status, totals, its custom fields (S4.2,
+ * custom-fields.ts), and for an invoice its balance and paid amount as its payments leave them
+ * (finance/payments.ts). A status change the lifecycle
  * refuses (a paid invoice voided) is refused with its reason and nothing is written.
  */
 export function pullBack(input: PullBackInput): PullBackResult {
@@ -281,6 +288,7 @@ export function pullBack(input: PullBackInput): PullBackResult {
       ...(typeof books.sub_total === 'number' && { Sub_Total: books.sub_total }),
       ...(typeof books.tax_total === 'number' && { Tax: books.tax_total }),
       ...(typeof books.total === 'number' && { Grand_Total: books.total }),
+      ...customFieldsToCrm(books),
       ...extra,
     },
   };

@@ -108,6 +108,21 @@ describe('toBooksDocument', () => {
     });
   });
 
+  it("sends the CRM document's custom fields (cf_*) as Books custom fields, and none when it has none", () => {
+    const mapped = toBooksDocument({
+      kind: 'estimate',
+      crm: quote({ cf_delivery: 'Courier', Region: 'North' }),
+      links: linked,
+      ...base,
+    });
+    expect(mapped).toMatchObject({
+      ok: true,
+      books: { custom_fields: [{ api_name: 'cf_delivery', value: 'Courier' }] },
+    });
+    const plain = toBooksDocument({ kind: 'estimate', crm: quote(), links: linked, ...base });
+    expect(plain.ok && 'custom_fields' in plain.books).toBe(false);
+  });
+
   it.each<[string, number, string, number]>([
     ['a 0-decimal currency', 1234.5, 'JPY', 3704],
     ['a 3-decimal currency', 1.2345, 'KWD', 3.704],
@@ -241,6 +256,23 @@ describe('pullBack', () => {
       org: BOOKS_ORG,
     });
     expect(back).toMatchObject({ ok: true, fields: { Books_Id: 'e1', Status: 'accepted', Grand_Total: 5 } });
+  });
+
+  it("brings back the Books document's custom fields, each as the CRM field of its API name (S4.2)", () => {
+    const back = pullBack({
+      kind: 'estimate',
+      crm: { Status: 'draft', cf_delivery: 'Post' },
+      books: {
+        estimate_id: 'e1',
+        status: 'draft',
+        custom_fields: [
+          { customfield_id: 'f1', api_name: 'cf_delivery', label: 'Delivery', value: 'Courier' },
+          { customfield_id: 'f2', label: 'Site Code' },
+        ],
+      },
+      org: BOOKS_ORG,
+    });
+    expect(back).toMatchObject({ ok: true, fields: { cf_delivery: 'Courier', cf_site_code: null } });
   });
 
   it('refuses an illegal change with its reason', () => {
