@@ -13,9 +13,12 @@ module.exports = {
   transform: ts,
   // Integration tests run several workflows end to end on real servers; unit tests finish in milliseconds.
   testTimeout: 120_000,
-  // Jest runs in band on a 2-core machine, so a Temporal worker or server handle left open by a test that
-  // failed would keep the process alive after the last test and turn one failure into a hung run. The
-  // suites stop what they start (test/helpers.ts useTimeSkippingEnv, the harnesses' afterAll); this is the
+  // Two test files at a time, even on 2 cores: an integration file spends most of its time waiting on the
+  // servers (the machine was 42% busy in band), and each file has its own databases and task queue. On this
+  // machine the whole suite took 488 s against 780 s in band, with every test passing.
+  maxWorkers: 2,
+  // A Temporal worker or server handle left open by a test that failed would keep its jest worker alive after
+  // the last test and turn one failure into a hung run. The suites stop what they start (test/helpers.ts useTimeSkippingEnv, the harnesses' afterAll); this is the
   // backstop that lets the run end and report that failure.
   forceExit: true,
   projects: [
