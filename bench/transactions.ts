@@ -62,7 +62,7 @@ export function transactionsScenario(helpers: BenchHelpers) {
         const ref = { crmOrgId: CRM_ORG, booksOrgId: BOOKS_ORG, environment: 'production' as const };
 
         const seconds = Number(process.env.CBS_BENCH_TXN_SECONDS ?? 120);
-        const latencies = await steady(
+        const { latencies, failed } = await steady(
           ops,
           ref,
           seconds,
@@ -78,6 +78,7 @@ export function transactionsScenario(helpers: BenchHelpers) {
           p95Ms: percentile(sorted, 95),
           p99Ms: percentile(sorted, 99),
           maxMs: sorted.at(-1) ?? 0,
+          ...(Object.keys(failed).length > 0 && { failedWrites: failed }),
         };
         // Said at once: the bulk part may take long, or fail, on a slow server.
         process.stderr.write(`transactions steady latency: ${JSON.stringify(latency)}\n`);
@@ -160,9 +161,11 @@ async function steady(
   seconds: number,
   found: (crmIds: string[]) => Promise<string[]>,
   booksIdOf: (crmId: string) => string,
-): Promise<number[]> {
+): Promise<{ latencies: number[]; failed: Record<string, number> }> {
   const pending = new Map<string, number>();
   const latencies: number[] = [];
+  // A write the API refused (a busy server answers with an error) is counted by its message, not waited for.
+  const failed: Record<string, number> = {};
   const total = RATE_PER_SECOND * seconds;
   let writing = true;
   const watcher = (async () => {
@@ -186,12 +189,18 @@ async function steady(
     if (due > Date.now()) await sleep(due - Date.now());
     const id = `sq${String(i).padStart(6, '0')}`;
     pending.set(id, Date.now());
-    writes.push(ops.writeDocument(ref, { module: 'Quotes', record: quote(id) }));
+    writes.push(
+      ops.writeDocument(ref, { module: 'Quotes', record: quote(id) }).catch((err: unknown) => {
+        pending.delete(id);
+        const why = err instanceof Error ? err.message.slice(0, 200) : String(err);
+        failed[why] = (failed[why] ?? 0) + 1;
+      }),
+    );
   }
   await Promise.all(writes);
   writing = false;
   await watcher;
-  return latencies;
+  return { latencies, failed };
 }
 
 /** Baseline: the same N estimate documents inserted with the driver alone, in one insertMany. */
