@@ -1,6 +1,7 @@
 import { promises as fs } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { FERRETDB_PATCH_LEVEL, patchFerretDbSource } from './ferretdb-patches';
 import { cachePaths } from './paths';
 import { isExecutable, run, which } from './proc';
 
@@ -12,11 +13,14 @@ export const VERSIONS = {
   ferretdb: 'v1.24.2',
 } as const;
 
+/** The version our FerretDB build reports: the release it is built from, and our patches (ferretdb-patches.ts). */
+export const FERRETDB_BUILD = `${VERSIONS.ferretdb}-${FERRETDB_PATCH_LEVEL}`;
+
 export interface ServerBinary {
   path: string;
   version: string;
   /** How it was found: PATH, the cache, or installed just now. */
-  source: 'PATH' | 'cache' | 'pip' | 'go';
+  source: 'PATH' | 'cache' | 'pip' | 'go' | 'apt';
 }
 
 /** A server that could not be provisioned: one paragraph naming what is missing and the ways out. */
@@ -195,7 +199,7 @@ async function ferretdbVersion(bin: string): Promise<string | undefined> {
 /**
  * A MongoDB-wire server binary: `mongod` on PATH, else FerretDB (SQLite backend) from the cache, else built
  * with Go from the module proxy. A plain `go install` of FerretDB's command panics on its missing version
- * file, so we build from a copy of the module with that file written in.
+ * file, so we build from a copy of the module with that file written in, and our patches applied.
  */
 export async function provisionMongoWire(
   cache: string,
@@ -210,15 +214,15 @@ export async function provisionMongoWire(
     tried.push(`${mongod} on PATH: does not answer --version`);
   } else tried.push('`mongod` on PATH: not found');
 
-  const dir = path.join(cachePaths(cache).bin, `ferretdb-${VERSIONS.ferretdb}`);
+  const dir = path.join(cachePaths(cache).bin, `ferretdb-${FERRETDB_BUILD}`);
   const bin = path.join(dir, 'ferretdb');
   if (await isExecutable(bin)) {
     const version = await ferretdbVersion(bin);
-    if (version) return { kind: 'ferretdb', path: bin, version, source: 'cache' };
+    if (version === FERRETDB_BUILD) return { kind: 'ferretdb', path: bin, version, source: 'cache' };
   }
   tried.push(`cache: nothing at ${bin}`);
 
-  progress(`Building FerretDB ${VERSIONS.ferretdb} (SQLite backend) with Go; first run only, a few minutes…`);
+  progress(`Building FerretDB ${FERRETDB_BUILD} (SQLite backend) with Go; first run only, a few minutes…`);
   const built = await buildFerretDb(bin, tried);
   if (built) {
     const version = await ferretdbVersion(bin);
@@ -271,7 +275,8 @@ async function buildFerretDb(target: string, tried: string[]): Promise<boolean> 
     await fs.cp(moduleDir, src, { recursive: true });
     await makeWritable(src);
     const versionDir = path.join(src, 'build', 'version');
-    await fs.writeFile(path.join(versionDir, 'version.txt'), `${VERSIONS.ferretdb}\n`);
+    await patchFerretDbSource(src);
+    await fs.writeFile(path.join(versionDir, 'version.txt'), `${FERRETDB_BUILD}\n`);
     await fs.writeFile(path.join(versionDir, 'commit.txt'), `${commit}\n`);
     await fs.writeFile(path.join(versionDir, 'branch.txt'), 'release\n');
     await fs.mkdir(path.dirname(target), { recursive: true });
@@ -301,4 +306,45 @@ async function makeWritable(dir: string): Promise<void> {
     } else await fs.chmod(p, 0o644);
   }
   await fs.chmod(dir, 0o755);
+}
+
+/**
+ * A headless Chromium for the tests that look at served pages: `CHROMIUM_PATH`, else `chromium` on PATH,
+ * else Debian's package installed with apt-get (as root, the first time only: about a minute).
+ */
+export async function provisionChromium(progress: Progress = () => {}): Promise<ServerBinary> {
+  const tried: string[] = [];
+  const given = process.env.CHROMIUM_PATH;
+  if (given) {
+    if (await isExecutable(given)) return { path: given, version: 'CHROMIUM_PATH', source: 'PATH' };
+    tried.push(`CHROMIUM_PATH=${given}: not an executable`);
+  }
+  const onPath = await which('chromium');
+  if (onPath) return { path: onPath, version: 'chromium', source: 'PATH' };
+  tried.push('`chromium` on PATH: not found');
+
+  const apt = await which('apt-get');
+  if (!apt) tried.push('apt-get: not found (not a Debian machine)');
+  else if (process.getuid?.() !== 0) tried.push('apt-get: needs root');
+  else {
+    progress('Installing Chromium with apt-get (first run only, about a minute)…');
+    const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+    const update = await run(apt, ['update'], { env, timeoutMs: 10 * 60_000 });
+    const install =
+      update.code === 0
+        ? await run(apt, ['install', '-y', '--no-install-recommends', 'chromium'], {
+            env,
+            timeoutMs: 15 * 60_000,
+          })
+        : update;
+    const installed = install.code === 0 ? await which('chromium') : undefined;
+    if (installed) return { path: installed, version: 'chromium', source: 'apt' };
+    tried.push(
+      `apt-get install chromium: ${firstLine(install.stderr || install.stdout) || `exit ${install.code}`}`,
+    );
+  }
+  throw ProvisionError.of('a headless Chromium', tried, [
+    'install Debian’s package: apt-get install chromium',
+    'or set CHROMIUM_PATH to a Chromium or Chrome executable',
+  ]);
 }

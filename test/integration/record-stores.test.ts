@@ -149,6 +149,35 @@ describe('CRM and Books record stores on the real server', () => {
       expect((await deals.findByIds('sk-org', ['4']))[0]?.syncKey).toBe('cbs:i1:deal:4');
     });
 
+    it('answer every `_id` condition the stores send; on FerretDB through our patched build (scripts/ferretdb-patches.ts)', async () => {
+      const probe = crmDb.collection<{ _id: string; org: string }>('id_index_probe');
+      await probe.insertMany(['a', 'b', 'c'].map((k) => ({ _id: `o1:${k}`, org: 'o1' })));
+      const plan = async (filter: Document) => {
+        const explained = await crmDb.command({ explain: { find: 'id_index_probe', filter } });
+        return JSON.stringify(explained.queryPlanner);
+      };
+      const idFilters: Document[] = [
+        { _id: 'o1:a' },
+        { _id: 'o1:a', org: 'o1' },
+        { _id: { $in: ['o1:a', 'o1:c'] }, org: 'o1' },
+      ];
+      for (const filter of idFilters)
+        expect(await plan(filter)).toMatch(isFerret ? /USING INDEX \S+__id_/ : /IXSCAN|IDHACK|EXPRESS/);
+      // The answers stay exact: the rest of the filter still applies to what the index finds.
+      expect(await probe.find({ _id: { $in: ['o1:a', 'o1:c', 'o1:z'] }, org: 'o1' }).toArray()).toHaveLength(
+        2,
+      );
+      expect(await probe.find({ _id: 'o1:a', org: 'o2' }).toArray()).toHaveLength(0);
+      expect(await probe.updateOne({ _id: 'o1:b', org: 'o2' }, { $set: { x: 1 } })).toMatchObject({
+        matchedCount: 0,
+      });
+      expect(await probe.updateOne({ _id: 'o1:b', org: 'o1' }, { $set: { x: 1 } })).toMatchObject({
+        matchedCount: 1,
+      });
+      // Any other filter is still a scan on FerretDB: the stores keep those few (README, FerretDB).
+      if (isFerret) expect(await plan({ org: 'o1' })).toMatch(/SCAN/);
+    });
+
     it('are created idempotently', async () => {
       await expect(crm.ensureIndexes()).resolves.toBeUndefined();
       await expect(books.ensureIndexes()).resolves.toBeUndefined();

@@ -1,3 +1,4 @@
+import { provisionChromium } from '../../scripts/provision';
 import { startEphemeralServices } from '../../scripts/services';
 import { loadConfig } from '../../workers/config';
 import { shareWorkflowBundle } from './workflow-bundle';
@@ -5,16 +6,22 @@ import { shareWorkflowBundle } from './workflow-bundle';
 /**
  * Starts a real Temporal dev server and a real Mongo-wire server for the integration tests (free ports, data in
  * a temp dir), unless TEMPORAL_ADDRESS / MONGODB_URI point at servers already. Tests read the endpoints from
- * CBS_TEST_TEMPORAL_ADDRESS and CBS_TEST_MONGODB_URI.
+ * CBS_TEST_TEMPORAL_ADDRESS and CBS_TEST_MONGODB_URI. The pages the service serves are checked in a headless
+ * Chromium, provisioned here too (CHROMIUM_PATH).
  */
 export default async function integrationSetup(): Promise<void> {
   const { app } = loadConfig();
   const t0 = Date.now();
-  const services = await startEphemeralServices({
-    config: app,
-    need: { temporal: true, mongo: true },
-    progress: (line) => process.stderr.write(`[integration] ${line}\n`),
-  });
+  const progress = (line: string) => process.stderr.write(`[integration] ${line}\n`);
+  const [services, chromium] = await Promise.all([
+    startEphemeralServices({
+      config: app,
+      need: { temporal: true, mongo: true },
+      progress,
+    }),
+    provisionChromium(progress),
+  ]);
+  process.env.CHROMIUM_PATH = chromium.path;
   (globalThis as { __cbsServices?: typeof services }).__cbsServices = services;
   process.env.CBS_TEST_TEMPORAL_ADDRESS = services.temporal?.address;
   process.env.CBS_TEST_MONGODB_URI = services.mongo?.uri;
@@ -23,5 +30,5 @@ export default async function integrationSetup(): Promise<void> {
       `[integration] Temporal: ${services.temporal?.description}\n` +
       `[integration] MongoDB:  ${services.mongo?.description}\n`,
   );
-  await shareWorkflowBundle((line) => process.stderr.write(`[integration] ${line}\n`));
+  await shareWorkflowBundle(progress);
 }

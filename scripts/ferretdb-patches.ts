@@ -1,0 +1,127 @@
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+
+/**
+ * The changes we make to FerretDB v1.24.2's source before building it: its SQLite backend answers `_id`
+ * conditions from the `_id` index. README ("FerretDB, patched") says what they fix and how it was measured.
+ *
+ * Unpatched, every `_id` read, update and delete scans its whole table: the WHERE clause names the `_id`
+ * field as `_ferretdb_sjson->'$._id'` while the unique index was created on `_ferretdb_sjson->"_id"`, and
+ * SQLite uses an expression index only for the same expression (EXPLAIN QUERY PLAN: `SCAN`, not `SEARCH …
+ * USING INDEX`). And only a filter that is exactly `{_id: <string>}` was given to SQLite at all; `{_id, x}`
+ * and `{_id: {$in: […]}}` made FerretDB decode every document in Go. The handler applies the whole filter
+ * to what the backend returns in every case (pushdown can be switched off), so narrowing the SQL to the
+ * `_id` condition changes which rows are read, never which match.
+ */
+export const FERRETDB_PATCH_LEVEL = 'cbs.1';
+
+interface SourcePatch {
+  file: string;
+  from: string;
+  to: string;
+}
+
+const QUERY_ID_CLAUSE = [
+  '\tif params.Filter.Len() == 1 {',
+  '\t\tv, _ := params.Filter.Get("_id")',
+  '\t\tswitch v.(type) {',
+  '\t\tcase string, types.ObjectID:',
+  '\t\t\twhereClause = fmt.Sprintf(` WHERE %s = ?`, metadata.IDColumn)',
+  '\t\t\targs = []any{string(must.NotFail(sjson.MarshalSingleValue(v)))}',
+  '\t\t}',
+  '\t}',
+].join('\n');
+
+const EXPLAIN_ID_CLAUSE = [
+  '\tif params.Filter.Len() == 1 {',
+  '\t\tv, _ := params.Filter.Get("_id")',
+  '\t\tswitch v.(type) {',
+  '\t\tcase string, types.ObjectID:',
+  '\t\t\tfilterPushdown = true',
+  '\t\t\twhereClause = fmt.Sprintf(` WHERE %s = ?`, metadata.IDColumn)',
+  '\t\t\targs = []any{string(must.NotFail(sjson.MarshalSingleValue(v)))}',
+  '\t\t}',
+  '\t}',
+].join('\n');
+
+/** Go added to the SQLite collection: the one place that turns a filter's `_id` condition into SQL. */
+const ID_FILTER_CLAUSE = `
+// idFilterClause returns the WHERE clause (with its arguments) that selects the rows a filter's top-level
+// _id condition allows: an equality or an $in of strings or ObjectIDs. Any other filter gives none. The
+// caller still applies the whole filter to the rows returned. (Added by crm-books-sync.)
+func idFilterClause(filter *types.Document) (string, []any) {
+	count := 0
+	for _, k := range filter.Keys() {
+		if k == "_id" {
+			count++
+		}
+	}
+	if count != 1 {
+		return "", nil
+	}
+
+	v, _ := filter.Get("_id")
+	switch v := v.(type) {
+	case string, types.ObjectID:
+		return fmt.Sprintf(\` WHERE %s = ?\`, metadata.IDColumn), []any{string(must.NotFail(sjson.MarshalSingleValue(v)))}
+	case *types.Document:
+		if v.Len() != 1 || !v.Has("$in") {
+			return "", nil
+		}
+		in, _ := v.Get("$in")
+		values, ok := in.(*types.Array)
+		if !ok || values.Len() == 0 || values.Len() > 1000 {
+			return "", nil
+		}
+		args := make([]any, 0, values.Len())
+		for i := 0; i < values.Len(); i++ {
+			e, _ := values.Get(i)
+			switch e.(type) {
+			case string, types.ObjectID:
+				args = append(args, string(must.NotFail(sjson.MarshalSingleValue(e))))
+			default:
+				return "", nil
+			}
+		}
+		marks := strings.TrimSuffix(strings.Repeat("?, ", len(args)), ", ")
+		return fmt.Sprintf(\` WHERE %s IN (%s)\`, metadata.IDColumn, marks), args
+	}
+
+	return "", nil
+}
+`;
+
+const PATCHES: readonly SourcePatch[] = [
+  {
+    // The same expression as the unique index on _id (registry.go builds index columns as `col->"field"`).
+    file: 'internal/backends/sqlite/metadata/metadata.go',
+    from: `IDColumn = DefaultColumn + "->'$._id'"`,
+    to: `IDColumn = DefaultColumn + "->\\"_id\\""`,
+  },
+  {
+    file: 'internal/backends/sqlite/collection.go',
+    from: QUERY_ID_CLAUSE,
+    to: '\twhereClause, args = idFilterClause(params.Filter)',
+  },
+  {
+    file: 'internal/backends/sqlite/collection.go',
+    from: EXPLAIN_ID_CLAUSE,
+    to: '\twhereClause, args = idFilterClause(params.Filter)\n\tfilterPushdown = whereClause != ""',
+  },
+];
+
+/** Applies the patches to a copy of FerretDB's module source; throws naming the file whose text differs. */
+export async function patchFerretDbSource(src: string): Promise<void> {
+  const edited = new Map<string, string>();
+  for (const patch of PATCHES) {
+    const file = path.join(src, patch.file);
+    const text = edited.get(file) ?? (await fs.readFile(file, 'utf8'));
+    const at = text.indexOf(patch.from);
+    if (at < 0 || text.indexOf(patch.from, at + 1) >= 0)
+      throw new Error(`FerretDB source patch: ${patch.file} does not hold the expected text once`);
+    edited.set(file, text.slice(0, at) + patch.to + text.slice(at + patch.from.length));
+  }
+  const collection = path.join(src, 'internal/backends/sqlite/collection.go');
+  edited.set(collection, `${edited.get(collection)!}${ID_FILTER_CLAUSE}`);
+  for (const [file, text] of edited) await fs.writeFile(file, text);
+}
