@@ -62,7 +62,7 @@ export function transactionsScenario(helpers: BenchHelpers) {
         const ref = { crmOrgId: CRM_ORG, booksOrgId: BOOKS_ORG, environment: 'production' as const };
 
         const seconds = Number(process.env.CBS_BENCH_TXN_SECONDS ?? 120);
-        const { latencies, failed } = await steady(
+        const { latencies, failed, windows } = await steady(
           ops,
           ref,
           seconds,
@@ -79,6 +79,7 @@ export function transactionsScenario(helpers: BenchHelpers) {
           p99Ms: percentile(sorted, 99),
           maxMs: sorted.at(-1) ?? 0,
           ...(Object.keys(failed).length > 0 && { failedWrites: failed }),
+          windows,
         };
         // Said at once: the bulk part may take long, or fail, on a slow server.
         process.stderr.write(`transactions steady latency: ${JSON.stringify(latency)}\n`);
@@ -161,13 +162,16 @@ async function steady(
   seconds: number,
   found: (crmIds: string[]) => Promise<string[]>,
   booksIdOf: (crmId: string) => string,
-): Promise<{ latencies: number[]; failed: Record<string, number> }> {
+): Promise<{ latencies: number[]; failed: Record<string, number>; windows: LatencyWindow[] }> {
   const pending = new Map<string, number>();
   const latencies: number[] = [];
+  /** Per latency, when its write started (ms since the first write): for the per-window figures. */
+  const startedAt: number[] = [];
   // A write the API refused (a busy server answers with an error) is counted by its message, not waited for.
   const failed: Record<string, number> = {};
   const total = RATE_PER_SECOND * seconds;
   let writing = true;
+  const t0 = Date.now();
   const watcher = (async () => {
     while (writing || pending.size > 0) {
       const ids = [...pending.keys()];
@@ -176,13 +180,13 @@ async function steady(
         for (const id of ids)
           if (seen.has(booksIdOf(id))) {
             latencies.push(Date.now() - pending.get(id)!);
+            startedAt.push(pending.get(id)! - t0);
             pending.delete(id);
           }
       }
       await sleep(20);
     }
   })();
-  const t0 = Date.now();
   const writes: Promise<unknown>[] = [];
   for (let i = 0; i < total; i++) {
     const due = t0 + (i * 1000) / RATE_PER_SECOND;
@@ -200,7 +204,41 @@ async function steady(
   await Promise.all(writes);
   writing = false;
   await watcher;
-  return { latencies, failed };
+  return { latencies, failed, windows: latencyWindows(latencies, startedAt, WINDOW_MS) };
+}
+
+/** The latencies of the writes started in one window of the steady phase. */
+export interface LatencyWindow {
+  fromS: number;
+  documents: number;
+  p50Ms: number;
+  maxMs: number;
+}
+
+const WINDOW_MS = 10_000;
+
+/** Latencies grouped by when their write started, per window of `windowMs`: shows a queue building up. */
+export function latencyWindows(
+  latencies: readonly number[],
+  startedAt: readonly number[],
+  windowMs: number,
+): LatencyWindow[] {
+  const byWindow = new Map<number, number[]>();
+  latencies.forEach((ms, i) => {
+    const w = Math.floor(startedAt[i]! / windowMs);
+    byWindow.set(w, [...(byWindow.get(w) ?? []), ms]);
+  });
+  return [...byWindow.entries()]
+    .sort(([a], [b]) => a - b)
+    .map(([w, values]) => {
+      const sorted = [...values].sort((a, b) => a - b);
+      return {
+        fromS: (w * windowMs) / 1000,
+        documents: sorted.length,
+        p50Ms: percentile(sorted, 50),
+        maxMs: sorted.at(-1)!,
+      };
+    });
 }
 
 /** Baseline: the same N estimate documents inserted with the driver alone, in one insertMany. */

@@ -16,6 +16,11 @@ import {
  */
 export interface DocumentChange {
   source: 'api' | 'poller' | 'webhook' | 'books';
+  /**
+   * The CRM record's modifiedTime (ISO) the change is of, when the sender knows it (the poller): a workflow
+   * that has pushed that version or a later one lets the change go.
+   */
+  version?: string;
 }
 
 /** The document changed: push it again, or read Books for a `books` change (signal-with-start starts it). */
@@ -33,6 +38,8 @@ export interface DocumentProgress {
   changes: number;
   pushes: number;
   polls: number;
+  /** CRM changes let go because the version they named had been pushed already (DocumentChange.version). */
+  staleChanges?: number;
   /** What the workflow did for the document, newest last (domain/sync/documents/history.ts). */
   history?: DocumentHistoryEntry[];
 }

@@ -50,6 +50,8 @@ export interface DocumentSyncInput extends DocumentRef {
     /** When Books may change the document by itself (FollowDocumentResult's followAt). */
     followAt?: number | null;
     history?: DocumentHistoryEntry[];
+    /** The CRM version last pushed (PushDocumentResult's version). */
+    pushedVersion?: string;
   };
 }
 
@@ -114,10 +116,29 @@ export async function documentSyncWorkflow(input: DocumentSyncInput): Promise<Do
     polls: 0,
     history: input.carried?.history ?? [],
   };
+  // The CRM version the last push read (ISO): a change naming it or an older one is in Books already, and one
+  // received while a push is on its way is let go once that push has read it. Histories from before push on
+  // every change.
+  let pushedVersion = input.carried?.pushedVersion;
+  /** The latest version named by the changes pending; null when one of them named none. */
+  let pendingVersion: string | null | undefined;
+  const versioned = patched('document-signal-versions');
+  const pushedAlready = (version: string | null | undefined) =>
+    versioned && typeof version === 'string' && pushedVersion !== undefined && version <= pushedVersion;
   setHandler(documentProgressQuery, () => progress);
   setHandler(documentChangedSignal, (change) => {
     if (change?.source === 'books') booksChanged = true;
-    else pending = true;
+    else if (pushedAlready(change?.version)) {
+      progress.staleChanges = (progress.staleChanges ?? 0) + 1;
+      return;
+    } else {
+      const version = change?.version ?? null;
+      // The latest version among the pending changes; null once one of them names none.
+      if (!pending || pendingVersion === undefined) pendingVersion = version;
+      else if (pendingVersion !== null && (version === null || version > pendingVersion))
+        pendingVersion = version;
+      pending = true;
+    }
     progress.changes++;
   });
   const show = () => setCurrentDetails(documentDetails(ref, progress));
@@ -142,34 +163,52 @@ export async function documentSyncWorkflow(input: DocumentSyncInput): Promise<Do
     pollMs = firstPollMs;
   };
 
-  const push = async (): Promise<PushDocumentResult> => {
+  const push = async (): Promise<Exclude<PushDocumentResult, { dependencies: unknown }>> => {
     progress.phase = 'pushing';
     progress.pushes++;
     label('pushing');
     show();
-    const needed = await activity(
-      'readDocumentDependencies',
-      `What ${input.crmModule} ${input.crmId} needs in Books`,
-    )(ref);
-    if (needed.ok && needed.targets.length > 0) {
+    const pushDocument = activity('pushDocument', `Push ${input.crmModule} ${input.crmId} to Books`);
+    const dependencyRun = async (targets: StepTarget[]) => {
       progress.phase = 'syncing_dependencies';
       show();
       const runId = dependencyRunId(workflowId, workflowInfo().runId, progress.pushes);
-      const run = await syncDependencies(ref.integrationId, needed.targets, runId);
+      const run = await syncDependencies(ref.integrationId, targets, runId);
       record({ what: 'dependency_run', at: now(), runId, outcome: run.status, failures: run.failureCount });
+    };
+    // One activity when everything is in Books already: the push itself says what is missing.
+    if (patched('push-reads-dependencies')) {
+      const first = await pushDocument({ ...ref, workflowId, askForDependencies: true });
+      if (!('dependencies' in first)) return first;
+      await dependencyRun(first.dependencies);
+    } else {
+      const needed = await activity(
+        'readDocumentDependencies',
+        `What ${input.crmModule} ${input.crmId} needs in Books`,
+      )(ref);
+      if (needed.ok && needed.targets.length > 0) await dependencyRun(needed.targets);
     }
-    return activity(
-      'pushDocument',
-      `Push ${input.crmModule} ${input.crmId} to Books`,
-    )({ ...ref, workflowId });
+    // Not asked this time: what is still missing is a refusal with its reasons.
+    const pushed = await pushDocument({ ...ref, workflowId });
+    return 'dependencies' in pushed ? { ok: false, problems: [] } : pushed;
   };
 
   for (let loops = 0; ; loops++) {
     if (pending) {
       pending = false;
+      pendingVersion = undefined;
       changed();
       const pushed = await push();
       refused = !pushed.ok;
+      if (pushed.ok && pushed.version !== undefined) {
+        if (pushedVersion === undefined || pushed.version > pushedVersion) pushedVersion = pushed.version;
+        // Changes received during the push that it read already.
+        if (pending && pushedAlready(pendingVersion)) {
+          pending = false;
+          pendingVersion = undefined;
+          progress.staleChanges = (progress.staleChanges ?? 0) + 1;
+        }
+      }
       if (pushed.ok) {
         progress.booksId = pushed.booksId;
         progress.status = pushed.status;
@@ -215,6 +254,7 @@ export async function documentSyncWorkflow(input: DocumentSyncInput): Promise<Do
           pollMs,
           booksChanged,
           ...(followAt !== undefined && { followAt }),
+          ...(pushedVersion !== undefined && { pushedVersion }),
           history: progress.history ?? [],
         },
       });

@@ -167,7 +167,9 @@ async function crmChanges(
     if (own) leaveOut(tally, 'own_write');
     return !own;
   });
-  await signalAll(changed, (r) => signal(integration, module, r.id, 'poller'));
+  await signalAll(changed, (r) =>
+    signal(integration, module, r.id, 'poller', undefined, r.modifiedTime.toISOString()),
+  );
   tally.crm += changed.length;
 }
 
@@ -220,11 +222,12 @@ async function signal(
   crmId: string,
   source: DocumentChangeSource,
   booksId?: string,
+  version?: string,
 ): Promise<void> {
   const ctx = Context.current();
   await ctx.client.workflow.signalWithStart(
     DOCUMENT_SYNC_WORKFLOW,
-    documentSignalWithStart(integration, module, crmId, source, ctx.info.taskQueue, booksId),
+    documentSignalWithStart(integration, module, crmId, source, ctx.info.taskQueue, booksId, version),
   );
 }
 

@@ -3,6 +3,7 @@ import { isFinalStatus, lifecycleStatus } from '../../domain/finance/states';
 import { customFieldsToBooks } from '../../domain/sync/documents/custom-fields';
 import { crmSideHash, toBooksDocument } from '../../domain/sync/documents/mapping';
 import { createdRecordId, syncKeyOf } from '../../domain/sync/kinds';
+import type { StepTarget } from '../../domain/sync/plan';
 import { failureIdOf } from '../../domain/sync-state-schemas';
 import type { FieldProblem } from '../../domain/validation';
 import { updateCrmCopy } from './crm-copy';
@@ -23,7 +24,10 @@ import type {
   ReadDocumentDependenciesResult,
 } from './types';
 
-/** What of a document is not yet in Books: the targets of its dependency run. Read-only. */
+/**
+ * What of a document is not yet in Books: the targets of its dependency run. Read-only. Workflows that
+ * began before `push-reads-dependencies` call it; newer ones ask pushDocument (`askForDependencies`).
+ */
 export async function readDocumentDependencies(
   deps: DocumentDeps,
   input: ReadDocumentDependenciesInput,
@@ -32,19 +36,27 @@ export async function readDocumentDependencies(
   if (!loaded.ok) return loaded;
   const linked = await documentLinks(deps, loaded.doc);
   if (!linked.ok) return linked;
-  const { links } = linked;
+  return { ok: true, kind: loaded.doc.kind, targets: dependencyTargets(linked.links.missing) };
+}
+
+type MissingDependencies = Extract<
+  Awaited<ReturnType<typeof documentLinks>>,
+  { ok: true }
+>['links']['missing'];
+
+/** The dependency run's targets for what is missing in Books, by kind. */
+function dependencyTargets(missing: MissingDependencies): StepTarget[] {
   const byKind = new Map<string, string[]>();
-  for (const { dep, kind: depKind } of links.missing) {
+  for (const { dep, kind: depKind } of missing) {
     // A module the integration does not sync has no run to bring it: pushDocument says so.
     if (depKind === null) continue;
     byKind.set(depKind, [...(byKind.get(depKind) ?? []), dep.crmId]);
   }
-  const targets = [...byKind].map(([k, ids]) => ({
-    kind: k as NonNullable<(typeof links.missing)[number]['kind']>,
+  return [...byKind].map(([k, ids]) => ({
+    kind: k as NonNullable<MissingDependencies[number]['kind']>,
     direction: 'crm_to_books' as const,
     ids: [...new Set(ids)],
   }));
-  return { ok: true, kind: loaded.doc.kind, targets };
 }
 
 /**
@@ -69,7 +81,11 @@ export async function pushDocument(
   const linked = await documentLinks(deps, doc);
   if (!linked.ok) return refuse(linked.problems);
   const { links } = linked;
-  if (links.missing.length > 0) return refuse(await missingReasons(deps, integration, links.missing));
+  if (links.missing.length > 0) {
+    const targets = input.askForDependencies ? dependencyTargets(links.missing) : [];
+    if (targets.length > 0) return { ok: false, dependencies: targets };
+    return refuse(await missingReasons(deps, integration, links.missing));
+  }
   const org = await deps.financeBooks.orgSettings(integration.booksOrgId);
   if (!org)
     return refuse([{ field: '(integration)', reason: `Books org ${integration.booksOrgId} is not known` }]);
@@ -102,6 +118,7 @@ export async function pushDocument(
     status: copy.status,
     final: isFinalStatus(kind, copy.status),
     followAt: selfChangeAt(kind, { ...books, status: copy.status }),
+    version: record.modifiedTime.toISOString(),
   };
 }
 

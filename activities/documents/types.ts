@@ -56,6 +56,11 @@ export type ReadDocumentDependenciesResult =
 export interface PushDocumentInput extends DocumentRef {
   /** The workflow pushing it: named in the failure it records when refused. */
   workflowId: string;
+  /**
+   * Whether a dependency not yet in Books that a sync run could bring is returned (`dependencies`) instead of
+   * refusing the document: the first push of a workflow asks, the one after the dependency run does not.
+   */
+  askForDependencies?: boolean;
 }
 
 export type PushDocumentResult =
@@ -66,10 +71,14 @@ export type PushDocumentResult =
       created: boolean;
       status: string;
       final: boolean;
+      /** The CRM record's modifiedTime (ISO) this push read: changes up to it are in Books. */
+      version?: string;
       /** When Books may change it by itself (epoch ms), null when only a write can (domain selfChangeAt). */
       followAt?: number | null;
     }
-  | { ok: false; problems: FieldProblem[] };
+  | { ok: false; problems: FieldProblem[] }
+  /** Asked for (`askForDependencies`): nothing was written; a dependency run of these targets comes first. */
+  | { ok: false; dependencies: StepTarget[] };
 
 export interface FollowDocumentInput extends DocumentRef {
   workflowId: string;

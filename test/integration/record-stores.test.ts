@@ -507,6 +507,23 @@ describe('CRM and Books record stores on the real server', () => {
       await crm.module('Accounts').markDeleted(org, [ids[3]!]);
     });
 
+    it('find by more ids than one `_id` query lists: in parts, merged in key order', async () => {
+      const many = 'long-ids-org';
+      const count = FERRETDB_CAPABILITIES.longestIdIn + 300;
+      const all = Array.from({ length: count }, (_, i) => `M${String(i).padStart(5, '0')}`);
+      await crm.module('Accounts').upsertMany(many, writes(all.slice(0, 900).map((id) => account(id, id))));
+      await crm.module('Accounts').upsertMany(many, writes(all.slice(900).map((id) => account(id, id))));
+      // Asked shuffled, with absent ids and repeats: each part comes back from its own query.
+      const asked = [
+        ...all.filter((_, i) => i % 2 === 1),
+        'absent',
+        ...all.filter((_, i) => i % 2 === 0),
+        all[7]!,
+      ];
+      const found = await crm.module('Accounts').findByIds(many, asked);
+      expect(found.map((r) => r.id)).toEqual(all);
+    });
+
     it('find by id, name and account exactly what short lists find', async () => {
       const accounts = crm.module('Accounts');
       const asked = [...ids.slice(50), 'missing-1', 'missing-2'];

@@ -31,9 +31,16 @@ type DocumentActivities = Pick<
 const noCounts = { added: 0, matched: 0, updated: 0, unchanged: 0, skipped: 0, failed: 0, deleted: 0 };
 const ref = { integrationId: 'c1/b1/production', crmModule: 'Invoices' as const, crmId: 'inv1' };
 
-/** Fake activities: a pushed invoice whose Books reads return `reads` in turn, then the last one for ever. */
+/** The CRM version the fake push reads. */
+const PUSHED_VERSION = '2026-12-01T10:00:00.000Z';
+
+/**
+ * Fake activities: an invoice whose account is not in Books until a dependency run has brought it, pushed
+ * (version PUSHED_VERSION), whose Books reads return `reads` in turn, then the last one for ever.
+ */
 function fakeDocument(reads: FollowDocumentResult[], calls: string[]): DocumentActivities {
   let read = 0;
+  let accountInBooks = false;
   return {
     async readDocumentDependencies() {
       calls.push('readDocumentDependencies');
@@ -53,11 +60,23 @@ function fakeDocument(reads: FollowDocumentResult[], calls: string[]): DocumentA
     },
     async finishSyncRun() {
       calls.push('finishSyncRun');
+      accountInBooks = true;
       return { status: 'completed', counts: {}, failureCount: 0 };
     },
-    async pushDocument() {
+    async pushDocument(input) {
+      if (!accountInBooks && input.askForDependencies) {
+        calls.push('pushDocument: the account first');
+        return { ok: false, dependencies: [{ kind: 'account', direction: 'crm_to_books', ids: ['a1'] }] };
+      }
       calls.push('pushDocument');
-      return { ok: true, booksId: 'b-inv1', created: true, status: 'sent', final: false };
+      return {
+        ok: true,
+        booksId: 'b-inv1',
+        created: true,
+        status: 'sent',
+        final: false,
+        version: PUSHED_VERSION,
+      };
     },
     async followDocument() {
       const result = reads[Math.min(read, reads.length - 1)]!;
@@ -97,7 +116,7 @@ describe('documentSyncWorkflow (time-skipping)', () => {
     );
     expect(result).toEqual({ ended: 'final', booksId: 'b-inv1', status: 'paid' });
     expect(calls).toEqual([
-      'readDocumentDependencies',
+      'pushDocument: the account first',
       'prepareSyncRun account:a1',
       'syncStep account',
       'finishSyncRun',
@@ -152,6 +171,53 @@ describe('documentSyncWorkflow (time-skipping)', () => {
       expect(await handle.result()).toMatchObject({ ended: 'idle' });
     });
     expect(calls.filter((c) => c === 'pushDocument')).toHaveLength(2);
+  });
+
+  it('lets a change go whose version it pushed already, also one received while that push ran', async () => {
+    const taskQueue = unique('tq');
+    const calls: string[] = [];
+    const fake = fakeDocument([{ ok: true, status: 'sent', final: false, changed: false }], calls);
+    const workflowId = unique('txn');
+    let signalDuringPush = true;
+    const worker = await suite.worker({
+      taskQueue,
+      activities: {
+        ...fake,
+        async pushDocument(input: PushDocumentInput) {
+          const pushed = await fake.pushDocument(input);
+          // The poller sees the same write while the push is on its way.
+          if (pushed.ok && signalDuringPush) {
+            signalDuringPush = false;
+            await suite.env.client.workflow
+              .getHandle(workflowId)
+              .signal(documentChangedSignal, { source: 'poller', version: PUSHED_VERSION });
+          }
+          return pushed;
+        },
+      },
+    });
+    await worker.runUntil(async () => {
+      const handle = await suite.env.client.workflow.start(documentSyncWorkflow, {
+        taskQueue,
+        workflowId,
+        args: [{ ...ref, quietPeriodMs: 3600_000 }],
+      });
+      await suite.env.sleep(30_000);
+      expect(await handle.query(documentProgressQuery)).toMatchObject({ pushes: 1, staleChanges: 1 });
+      // Once pushed: an older version is let go at once, a newer one and one naming none are pushed.
+      await handle.signal(documentChangedSignal, { source: 'poller', version: '2026-11-30T00:00:00.000Z' });
+      await suite.env.sleep(1_000);
+      expect(await handle.query(documentProgressQuery)).toMatchObject({ pushes: 1, staleChanges: 2 });
+      await handle.signal(documentChangedSignal, { source: 'poller', version: '2026-12-02T00:00:00.000Z' });
+      await suite.env.sleep(1_000);
+      expect(await handle.query(documentProgressQuery)).toMatchObject({ pushes: 2, staleChanges: 2 });
+      await handle.signal(documentChangedSignal, { source: 'api' });
+      await suite.env.sleep(1_000);
+      expect(await handle.query(documentProgressQuery)).toMatchObject({ pushes: 3, changes: 3 });
+      // Nothing outlives the test: later tests skip time on the same server.
+      expect(await handle.result()).toMatchObject({ ended: 'idle' });
+    });
+    expect(calls.filter((c) => c === 'pushDocument')).toHaveLength(3);
   });
 
   it('reads a document only a write changes when Books changes, and keeps its history', async () => {

@@ -63,6 +63,8 @@ export function documentSignalWithStart(
   source: DocumentChangeSource,
   taskQueue: string,
   booksId?: string,
+  /** The CRM record's modifiedTime (ISO) the change is of, when known: a workflow that pushed it lets it go. */
+  version?: string,
 ) {
   const start = documentStart(integration, crmModule, crmId);
   const [args] = start.args;
@@ -73,7 +75,7 @@ export function documentSignalWithStart(
       source === 'books' && booksId !== undefined ? { ...args, wokenBy: 'books' as const, booksId } : args,
     ],
     signal: DOCUMENT_CHANGED_SIGNAL,
-    signalArgs: [{ source }],
+    signalArgs: [{ source, ...(version !== undefined && { version }) }],
     searchAttributes: start.searchAttributes,
   };
 }
