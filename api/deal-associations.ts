@@ -101,24 +101,26 @@ const SEARCH_READ = 1000;
 /** Deals read per page when listing a customer's deals (deleted ones included, which no index serves). */
 const LISTING_PAGE = 500;
 
-/** What an association needs of a Books document. */
+/** What an association needs of a Books document: its customer (an expense may have none) and number. */
 interface BooksDocumentFacts {
-  customerId: string;
+  customerId: string | null;
   number: string;
 }
 
 /** The live Books document of one record read, as facts; null when absent or deleted. */
-function factsOf<T extends { customer_id: string }>(
+function factsOf<T extends { customer_id?: string }>(
   found: readonly StoredRecord<T>[],
   numberOf: (data: T) => string,
 ): BooksDocumentFacts | null {
   const [doc] = found;
-  return doc && !doc.deleted ? { customerId: doc.data.customer_id, number: numberOf(doc.data) } : null;
+  return doc && !doc.deleted
+    ? { customerId: doc.data.customer_id || null, number: numberOf(doc.data) }
+    : null;
 }
 
 /** How each readable kind is read from the Books store: one point read of its module. */
 const READERS: Record<
-  Exclude<AssociationKind, 'expense'>,
+  AssociationKind,
   (books: DealAssociationDeps['books'], org: string, id: string) => Promise<BooksDocumentFacts | null>
 > = {
   estimate: async (books, org, id) =>
@@ -127,6 +129,9 @@ const READERS: Record<
     factsOf(await books.module('salesorders').findByIds(org, [id]), (d) => d.salesorder_number),
   invoice: async (books, org, id) =>
     factsOf(await books.module('invoices').findByIds(org, [id]), (d) => d.invoice_number),
+  // An expense has no number of its own in Books: its reference, else its id.
+  expense: async (books, org, id) =>
+    factsOf(await books.module('expenses').findByIds(org, [id]), (d) => d.reference_number || d.expense_id),
 };
 
 /** Throws the refusal as the operation's error: its field and reason in the issues. */
@@ -212,7 +217,8 @@ export function createDealAssociationOperations(deps: DealAssociationDeps): Deal
         kind,
         booksId: input.booksId,
         number: document!.number,
-        customerId: document!.customerId,
+        // Accepted: the document's customer is the deal's.
+        customerId: document!.customerId!,
       });
       return {
         dealId: id,
@@ -264,11 +270,16 @@ export function createDealAssociationOperations(deps: DealAssociationDeps): Deal
         throw new OperationError('not_found', `booksId: no such Books ${kind}`, [
           `booksId: no such Books ${kind}`,
         ]);
-      const parties = await partiesOfCustomer(integration, document.customerId);
+      const { customerId } = document;
+      if (customerId === null) {
+        const issue = `booksId: the ${kind} is not billed to a customer, so no deal is its customer's`;
+        throw new OperationError('invalid', issue, [issue]);
+      }
+      const parties = await partiesOfCustomer(integration, customerId);
       const module = integration.config.customers.module;
       const found = await deals().searchByName(integration.crmOrgId, name, SEARCH_READ);
       const theirs = found.filter((r) => parties.has(customerPartyOf(module, partiesOf(r)) ?? ''));
-      return { customerId: document.customerId, deals: searchOffer(theirs.map(offered), limit) };
+      return { customerId, deals: searchOffer(theirs.map(offered), limit) };
     },
 
     /**

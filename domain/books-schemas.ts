@@ -187,6 +187,8 @@ export const BOOKS_CREDIT_NOTE_STATUSES = [
   'void',
 ] as const;
 export const BOOKS_USER_STATUSES = ['active', 'inactive', 'invited', 'deleted'] as const;
+/** An expense's billing state in Books: billable to a customer (unbilled, then invoiced), or not. */
+export const BOOKS_EXPENSE_STATUSES = ['unbilled', 'invoiced', 'reimbursed', 'nonbillable'] as const;
 export const BOOKS_TAX_ROUNDINGS = ['entity_level', 'item_level'] as const;
 export const BOOKS_DISCOUNT_TYPES = ['entity_level', 'item_level'] as const;
 
@@ -372,6 +374,33 @@ export const BooksPurchaseOrderDocSchema = doc({
 });
 export type BooksPurchaseOrder = z.infer<typeof BooksPurchaseOrderDocSchema>;
 
+/**
+ * An expense (`GET /books/v3/expenses`): an amount spent on an account, billable to a customer when it has
+ * one. What a deal may be associated with (S4.3) when the customer is the deal's.
+ */
+export const BooksExpenseDocSchema = doc({
+  expense_id: id,
+  date: IsoDateSchema,
+  account_id: optionalId,
+  account_name: text,
+  paid_through_account_name: text,
+  amount: z.number().min(0),
+  total: nonNegative,
+  currency_code: optionalCurrency,
+  status: z.enum(BOOKS_EXPENSE_STATUSES).optional(),
+  is_billable: z.boolean().optional(),
+  customer_id: optionalId,
+  customer_name: text,
+  vendor_id: optionalId,
+  vendor_name: text,
+  reference_number: text,
+  description: text,
+  custom_fields: z.array(BooksCustomFieldSchema).optional(),
+  created_time: optionalTimestamp,
+  last_modified_time: optionalTimestamp,
+});
+export type BooksExpense = z.infer<typeof BooksExpenseDocSchema>;
+
 export const BooksPaymentInvoiceSchema = z.looseObject({
   invoice_id: id,
   invoice_number: text,
@@ -499,6 +528,7 @@ export const BOOKS_MODULES = {
   purchaseorders: BooksPurchaseOrderDocSchema,
   customerpayments: BooksCustomerPaymentDocSchema,
   creditnotes: BooksCreditNoteDocSchema,
+  expenses: BooksExpenseDocSchema,
   users: BooksUserDocSchema,
   roles: BooksRoleDocSchema,
   organizations: BooksOrganizationDocSchema,
@@ -518,6 +548,7 @@ export const BOOKS_ID_KEYS: Readonly<Record<BooksModule, string>> = {
   purchaseorders: 'purchaseorder_id',
   customerpayments: 'payment_id',
   creditnotes: 'creditnote_id',
+  expenses: 'expense_id',
   users: 'user_id',
   roles: 'role_id',
   organizations: 'organization_id',
@@ -535,6 +566,7 @@ export const BOOKS_RECORD_KEYS: Readonly<Record<BooksModule, string>> = {
   purchaseorders: 'purchaseorder',
   customerpayments: 'payment',
   creditnotes: 'creditnote',
+  expenses: 'expense',
   users: 'user',
   roles: 'role',
   organizations: 'organization',

@@ -55,6 +55,7 @@ export const BOOKS_RECORD_MODULES = [
   'purchaseorders',
   'customerpayments',
   'creditnotes',
+  'expenses',
   'users',
 ] as const satisfies readonly BooksModule[];
 export type BooksRecordModule = (typeof BOOKS_RECORD_MODULES)[number];
@@ -72,6 +73,7 @@ export const BOOKS_COLLECTIONS: Readonly<Record<BooksRecordModule, string>> = {
   purchaseorders: 'books_purchaseorders',
   customerpayments: 'books_customerpayments',
   creditnotes: 'books_creditnotes',
+  expenses: 'books_expenses',
   users: 'books_users',
 };
 
@@ -118,6 +120,7 @@ const DISPLAY_NAMES: { [M in BooksRecordModule]: (data: BooksRecordOf<M>) => str
   purchaseorders: (d) => str(d.purchaseorder_number),
   customerpayments: (d) => str(d.payment_number),
   creditnotes: (d) => str(d.creditnote_number),
+  expenses: (d) => str(d.reference_number),
   users: (d) => str(d.name),
 };
 
@@ -131,6 +134,7 @@ const NAME_FIELDS: { [M in BooksRecordModule]: string } = {
   purchaseorders: 'purchaseorder_number',
   customerpayments: 'payment_number',
   creditnotes: 'creditnote_number',
+  expenses: 'reference_number',
   users: 'name',
 };
 
@@ -265,6 +269,7 @@ export function createBooksStore(
     purchaseorders: record('purchaseorders'),
     customerpayments: record('customerpayments'),
     creditnotes: record('creditnotes'),
+    expenses: record('expenses'),
     users: record('users'),
   };
   const settings = {

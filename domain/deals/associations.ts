@@ -13,14 +13,6 @@ export const ASSOCIATION_KINDS = ['estimate', 'salesorder', 'invoice', 'expense'
 export type AssociationKind = (typeof ASSOCIATION_KINDS)[number];
 export const AssociationKindSchema = z.enum(ASSOCIATION_KINDS);
 
-/**
- * Kinds the spec names that this service cannot read: the Books store keeps no expenses, so an expense's
- * customer cannot be checked and the association is refused rather than taken on trust.
- */
-const UNREADABLE_KINDS: Readonly<Partial<Record<AssociationKind, string>>> = {
-  expense: 'Books expenses are not kept by this service, so an expense cannot be checked against the deal',
-};
-
 /** Who made an association: a user through the operations, or a deal trigger (S5), which cannot be undone. */
 export type AssociationMaker = 'user' | 'trigger';
 
@@ -95,15 +87,9 @@ const refuse = (
 
 /** Whether `kind` is one the association reads; the refusal otherwise. */
 export function checkKind(kind: string): AssociationDecision {
-  const parsed = AssociationKindSchema.safeParse(kind);
-  if (!parsed.success)
-    return refuse(
-      'invalid',
-      'kind',
-      `unknown document kind "${kind}": one of ${ASSOCIATION_KINDS.join(', ')}`,
-    );
-  const unreadable = UNREADABLE_KINDS[parsed.data];
-  return unreadable ? refuse('invalid', 'kind', unreadable) : { ok: true };
+  return AssociationKindSchema.safeParse(kind).success
+    ? { ok: true }
+    : refuse('invalid', 'kind', `unknown document kind "${kind}": one of ${ASSOCIATION_KINDS.join(', ')}`);
 }
 
 /**
@@ -126,6 +112,8 @@ export function decideAssociation(facts: AssociationFacts): AssociationDecision 
       partyField,
       `the deal's ${partyLabel(facts.customerModule)} ${party} is not linked to a Books customer`,
     );
+  if (document.customerId === null)
+    return refuse('invalid', 'booksId', `the ${facts.kind} is not billed to a customer`);
   if (document.customerId !== facts.dealCustomerId)
     return refuse(
       'invalid',

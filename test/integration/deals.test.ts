@@ -270,8 +270,31 @@ describe('deal automation on the real servers', () => {
       kind: 'invalid',
       issues: [expect.stringMatching(/^booksId: the invoice belongs to another customer \(c-other\)/)],
     });
-    await expect(api.associate(ref, 'd1', { kind: 'expense', booksId: 'own' })).rejects.toMatchObject({
+    // Expenses: one billed to the deal's customer is taken, one billed to none is refused with the reason.
+    const expense = (id: string, customer: string) => ({
+      id,
+      data: {
+        expense_id: id,
+        date: '2026-12-01',
+        amount: 120,
+        account_name: 'Travel',
+        customer_id: customer,
+      },
+    });
+    await bench.deps.booksStore
+      .module('expenses')
+      .upsertMany(bench.booksOrg, [expense('exp-own', customerId), expense('exp-none', '')]);
+    expect(await api.associate(ref, 'd1', { kind: 'expense', booksId: 'exp-own' })).toMatchObject({
+      kind: 'expense',
+      number: 'exp-own',
+      created: true,
+    });
+    await expect(api.associate(ref, 'd1', { kind: 'expense', booksId: 'exp-none' })).rejects.toMatchObject({
       kind: 'invalid',
+      issues: ['booksId: the expense is not billed to a customer'],
+    });
+    await expect(api.associate(ref, 'd1', { kind: 'expense', booksId: 'own' })).rejects.toMatchObject({
+      kind: 'not_found',
     });
     await expect(api.dissociate(ref, 'd1', 'invoice', triggerInvoice!.booksId)).rejects.toMatchObject({
       kind: 'conflict',

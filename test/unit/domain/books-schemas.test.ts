@@ -636,6 +636,18 @@ describe('Books document schemas refuse bad records', () => {
   });
 });
 
+describe('BooksExpenseDocSchema', () => {
+  it('takes a billable expense and one billed to no customer, and refuses a negative amount by field', () => {
+    const base = { expense_id: 'e1', date: '2026-12-01', amount: 120, account_name: 'Travel' };
+    expect(
+      validateRecords(BOOKS_MODULES.expenses, [{ ...base, customer_id: 'c1', status: 'unbilled' }, base])
+        .invalid,
+    ).toEqual([]);
+    const { invalid } = validateRecords(BOOKS_MODULES.expenses, [{ ...base, amount: -5 }]);
+    expect(invalid[0]).toMatchObject({ field: 'amount' });
+  });
+});
+
 describe('BOOKS_MODULES', () => {
   it('maps every Books list key to its schema and id field', () => {
     expect(Object.keys(BOOKS_MODULES)).toEqual([
@@ -647,6 +659,7 @@ describe('BOOKS_MODULES', () => {
       'purchaseorders',
       'customerpayments',
       'creditnotes',
+      'expenses',
       'users',
       'roles',
       'organizations',
