@@ -19,7 +19,7 @@ import {
 import { documentSpecOf } from '../domain/sync/documents';
 import { createdRecordId, kindSpecOf } from '../domain/sync/kinds';
 import { kindOfCrmModule, type StepTarget } from '../domain/sync/plan';
-import { failureIdOf, type IntegrationDoc } from '../domain/sync-state-schemas';
+import { failureIdOf, livesInBooks, type IntegrationDoc } from '../domain/sync-state-schemas';
 import type { BooksStore } from '../stores/books-store';
 import type { CrmStore } from '../stores/crm-store';
 import type { DealStore } from '../stores/deal-store';
@@ -160,7 +160,7 @@ async function customerOf(
   party: { module: 'Accounts' | 'Contacts'; id: string },
 ): Promise<{ booksId: string | null; problem?: string; target?: StepTarget }> {
   const [link] = (await deps.syncState.findLinksByCrmIds(integration._id, 'customer', [party.id])).filter(
-    (l) => l.deletedIn !== 'books',
+    livesInBooks,
   );
   if (link) return { booksId: link.booksId };
   const kind = kindOfCrmModule(integration.config, party.module);

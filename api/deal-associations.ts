@@ -15,7 +15,7 @@ import {
   type DealParties,
   type OfferedDeal,
 } from '../domain/deals/associations';
-import type { DeltaCursor, IntegrationDoc } from '../domain/sync-state-schemas';
+import { livesInBooks, type DeltaCursor, type IntegrationDoc } from '../domain/sync-state-schemas';
 import type { BooksStore } from '../stores/books-store';
 import type { CrmStore } from '../stores/crm-store';
 import type { DealStore } from '../stores/deal-store';
@@ -165,13 +165,13 @@ export function createDealAssociationOperations(deps: DealAssociationDeps): Deal
   async function customerOfParty(integration: IntegrationDoc, party: string | null): Promise<string | null> {
     if (!party) return null;
     const links = await deps.syncState.findLinksByCrmIds(integration._id, 'customer', [party]);
-    return links.find((l) => l.deletedIn !== 'books')?.booksId ?? null;
+    return links.find(livesInBooks)?.booksId ?? null;
   }
 
   /** The CRM accounts (or contacts) linked to a Books customer: a deal of any of them is the customer's. */
   async function partiesOfCustomer(integration: IntegrationDoc, customerId: string): Promise<Set<string>> {
     const links = await deps.syncState.findLinksByBooksIds(integration._id, 'customer', [customerId]);
-    return new Set(links.filter((l) => l.deletedIn !== 'books').map((l) => l.crmId));
+    return new Set(links.filter(livesInBooks).map((l) => l.crmId));
   }
 
   /** The Books document named, after its kind is checked: refused for a kind that cannot be read. */

@@ -8,6 +8,7 @@ import {
 import { ApplicationFailure } from '@temporalio/common';
 import {
   integrationIdOf,
+  livesInBooks,
   type FailureDoc,
   type IntegrationDoc,
   type LinkEntity,
@@ -453,7 +454,7 @@ export function createOperations(deps: OperationsDeps): SyncOperations {
       // Links in the order they changed; every Books customer or vendor linked to a CRM record came from it.
       while (entries.length < q.limit) {
         const page = await syncState.findLinksChangedSince(doc._id, { after, limit: 500, entities });
-        const wanted = page.docs.filter((l) => l.deletedIn !== 'books');
+        const wanted = page.docs.filter(livesInBooks);
         const books = await deps.books.module('contacts').findByIds(
           doc.booksOrgId,
           wanted.map((l) => l.booksId),

@@ -268,9 +268,13 @@ function changedRecords(data: CrmDataset, k: number) {
   });
 }
 
-/** The run after `k` CRM records changed on a settled integration of n records. */
-async function deltaRun(ctx: ScenarioContext, n: number, k: number) {
-  const b = await quietIntegration(ctx, n, true);
+/**
+ * The run after `k` CRM records changed on a settled integration of n records; with `timeCommands` (and
+ * `--commands`), the worker's MongoDB commands during that run: which reads still grow with the base.
+ */
+async function deltaRun(ctx: ScenarioContext, n: number, k: number, timeCommands: boolean) {
+  const mongoUri = timeCommands ? withUriOption(ctx.mongoUri, 'monitorCommands', 'true') : ctx.mongoUri;
+  const b = await quietIntegration({ ...ctx, mongoUri }, n, true);
   try {
     const changes = changedRecords(b.data, k);
     for (const module of new Set(changes.map((c) => c.module)))
@@ -279,7 +283,9 @@ async function deltaRun(ctx: ScenarioContext, n: number, k: number) {
         module,
         changes.filter((c) => c.module === module).map((c) => c.record),
       );
-    return runLine(n, await b.run(ctx.tuning));
+    const commandsTimed = timeCommands ? commandTimer(b.running.deps.mongo) : undefined;
+    const run = runLine(n, await b.run(ctx.tuning));
+    return { ...run, run, commands: commandsTimed?.() };
   } finally {
     await b.close();
   }
@@ -288,8 +294,8 @@ async function deltaRun(ctx: ScenarioContext, n: number, k: number) {
 async function delta(ctx: ScenarioContext): Promise<Omit<Figures, 'servers' | 'scenario'>> {
   const k = Math.max(1, Math.round(ctx.n / 100));
   const smallN = Math.round(ctx.n / 10);
-  const large = await deltaRun(ctx, ctx.n, k);
-  const small = await deltaRun(ctx, smallN, k);
+  const large = await deltaRun(ctx, ctx.n, k, ctx.commands);
+  const small = await deltaRun(ctx, smallN, k, false);
   return {
     n: ctx.n,
     ours: { wallMs: large.wallMs, perSecond: perSecond(k, large.wallMs) },
@@ -299,7 +305,8 @@ async function delta(ctx: ScenarioContext): Promise<Omit<Figures, 'servers' | 's
       perSecond: perSecond(k, small.wallMs),
     },
     ratio: ratioOf(large.wallMs, small.wallMs),
-    runs: [large, small],
+    runs: [large.run, small.run],
+    ...(large.commands && { oursCommands: large.commands }),
   };
 }
 

@@ -354,6 +354,14 @@ export const LinkDocSchema = withoutForbiddenKeys(
 );
 export type LinkDoc = z.output<typeof LinkDocSchema>;
 
+/**
+ * Whether a link still names a live Books record: not marked deleted in Books (S3.8 marks, never removes).
+ * What "the Books customer of a CRM account" means wherever a deal or a document looks one up.
+ */
+export function livesInBooks(link: Pick<LinkDoc, 'deletedIn'>): boolean {
+  return link.deletedIn !== 'books';
+}
+
 // ---------------------------------------------------------------------------------------------------------
 // Delta cursors
 

@@ -9,7 +9,12 @@ import {
 } from '../../domain/sync/documents/mapping';
 import { kindSpecOf, type SyncKind } from '../../domain/sync/kinds';
 import { kindOfCrmModule } from '../../domain/sync/plan';
-import { failureIdOf, type IntegrationDoc, type LinkEntity } from '../../domain/sync-state-schemas';
+import {
+  failureIdOf,
+  livesInBooks,
+  type IntegrationDoc,
+  type LinkEntity,
+} from '../../domain/sync-state-schemas';
 import type { FieldProblem } from '../../domain/validation';
 import type { StoredRecord } from '../../stores/record-store';
 import { stripDollarKeys } from '../sync/apply';
@@ -86,7 +91,7 @@ export async function linkDependencies(
   );
   // A link whose Books record was deleted names nothing to post against.
   const booksIdOf = (entity: LinkEntity, crmId: string) =>
-    links.find((l) => l.entity === entity && l.crmId === crmId && l.deletedIn !== 'books')?.booksId;
+    links.find((l) => l.entity === entity && l.crmId === crmId && livesInBooks(l))?.booksId;
   const items: Record<string, string> = {};
   let party: string | undefined;
   const missing: DependencyLinks['missing'] = [];
