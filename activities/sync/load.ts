@@ -28,19 +28,26 @@ export async function loadRecordInputs(
     ? await state.findLinksByCrmIds(c.integrationId, entity, ids, c.spec.crmModule)
     : await state.findLinksByBooksIds(c.integrationId, entity, ids);
   const linkedTargetIds = new Set(links.map((l) => (toBooks ? l.booksId : l.crmId)));
+  // Duplicates (S2.3) and our own earlier creations are looked for only for records not linked yet: decidePage
+  // reads them for no other record. A chunk of changes to linked records (a delta) then reads its targets by
+  // `_id` alone, which every server answers from the index, instead of also scanning for names.
+  const linkedSources = new Set(links.map((l) => (toBooks ? l.crmId : l.booksId)));
+  const unlinked = page.filter((r) => !linkedSources.has(r.id));
   const names = [
-    ...new Set(page.map((r) => normalizeName(toBooks ? c.spec.crmName(r.data) : c.spec.booksName(r.data)))),
+    ...new Set(
+      unlinked.map((r) => normalizeName(toBooks ? c.spec.crmName(r.data) : c.spec.booksName(r.data))),
+    ),
   ].filter(Boolean);
   // Our own earlier creations (a retry after the write but before the link) are found by their derived id,
   // in the same read as the linked targets.
   const ownIds = new Set(
-    page.map((r) => createdRecordId(c.integrationId, c.spec.entity, toBooks ? 'books' : 'crm', r.id)),
+    unlinked.map((r) => createdRecordId(c.integrationId, c.spec.entity, toBooks ? 'books' : 'crm', r.id)),
   );
-  const { byId, byName: candidates } = await c.target.findByIdsAndNormNames(
-    c.targetOrg,
-    [...new Set([...linkedTargetIds, ...ownIds])],
-    names,
-  );
+  const targetIds = [...new Set([...linkedTargetIds, ...ownIds])];
+  const { byId, byName: candidates } =
+    names.length > 0
+      ? await c.target.findByIdsAndNormNames(c.targetOrg, targetIds, names)
+      : { byId: targetIds.length > 0 ? await c.target.findByIds(c.targetOrg, targetIds) : [], byName: [] };
   const linkedTargets = byId.filter((r) => linkedTargetIds.has(r.id));
   const own = byId.filter((r) => ownIds.has(r.id));
   const candidateIds = [...new Set([...candidates, ...own].map((r) => r.id))];
