@@ -119,8 +119,9 @@ export async function findWithin<T extends Document>(
   }
   const lists = Object.entries(within);
   if (options.any && lists.length === 0) return [];
+  // Under `$or` (with `any`) no list reaches the `_id` index, so an `_id` list is as long as any other.
   const long = (path: string, values: readonly string[]) =>
-    values.length > (path === '_id' ? capabilities.longestIdIn : capabilities.longestIn);
+    values.length > (path === '_id' && !options.any ? capabilities.longestIdIn : capabilities.longestIn);
   const sendAll = !lists.some(([path, values]) => long(path, values));
   const inQuery = lists.filter(([path, values]) => (options.any ? sendAll : !long(path, values)));
   const inMemory = lists
