@@ -51,6 +51,7 @@ export const MONGODB_CAPABILITIES: ServerCapabilities = {
  * FerretDB v1.24 on SQLite.
  * - `maxUpdatesPerCommand`: it never answers an `update` command whose statements match 100 or more stored
  *   documents (99 take ~0.15 s; 100 hang until the client gives up), so updates go in commands of 50.
+ *   Measured again with the `_id` patch, on 30,000 documents: 50 take 48 ms, 99 77 ms, 100 still hang.
  * - `longestIn`: it compares every stored document with every listed value (measured on 50,000 links: `$in`
  *   of 50 values 2.5 s, 5,000 values 10.7 s, the whole collection sent 4.2 s), so a long list costs the
  *   square of a chunk; past 500 values the list is matched here, in a Set.
