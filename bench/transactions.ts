@@ -226,7 +226,9 @@ export function latencyWindows(
   const byWindow = new Map<number, number[]>();
   latencies.forEach((ms, i) => {
     const w = Math.floor(startedAt[i]! / windowMs);
-    byWindow.set(w, [...(byWindow.get(w) ?? []), ms]);
+    const values = byWindow.get(w);
+    if (values) values.push(ms);
+    else byWindow.set(w, [ms]);
   });
   return [...byWindow.entries()]
     .sort(([a], [b]) => a - b)

@@ -21,28 +21,19 @@ interface SourcePatch {
   to: string;
 }
 
-const QUERY_ID_CLAUSE = [
-  '\tif params.Filter.Len() == 1 {',
-  '\t\tv, _ := params.Filter.Get("_id")',
-  '\t\tswitch v.(type) {',
-  '\t\tcase string, types.ObjectID:',
-  '\t\t\twhereClause = fmt.Sprintf(` WHERE %s = ?`, metadata.IDColumn)',
-  '\t\t\targs = []any{string(must.NotFail(sjson.MarshalSingleValue(v)))}',
-  '\t\t}',
-  '\t}',
-].join('\n');
-
-const EXPLAIN_ID_CLAUSE = [
-  '\tif params.Filter.Len() == 1 {',
-  '\t\tv, _ := params.Filter.Get("_id")',
-  '\t\tswitch v.(type) {',
-  '\t\tcase string, types.ObjectID:',
-  '\t\t\tfilterPushdown = true',
-  '\t\t\twhereClause = fmt.Sprintf(` WHERE %s = ?`, metadata.IDColumn)',
-  '\t\t\targs = []any{string(must.NotFail(sjson.MarshalSingleValue(v)))}',
-  '\t\t}',
-  '\t}',
-].join('\n');
+/** The `_id` pushdown as Query and Explain each spell it; Explain also sets `filterPushdown` on a match. */
+const idClause = (...onMatch: string[]) =>
+  [
+    '\tif params.Filter.Len() == 1 {',
+    '\t\tv, _ := params.Filter.Get("_id")',
+    '\t\tswitch v.(type) {',
+    '\t\tcase string, types.ObjectID:',
+    ...onMatch.map((line) => `\t\t\t${line}`),
+    '\t\t\twhereClause = fmt.Sprintf(` WHERE %s = ?`, metadata.IDColumn)',
+    '\t\t\targs = []any{string(must.NotFail(sjson.MarshalSingleValue(v)))}',
+    '\t\t}',
+    '\t}',
+  ].join('\n');
 
 /** Go added to the SQLite collection: the one place that turns a filter's `_id` condition into SQL. */
 const ID_FILTER_CLAUSE = `
@@ -100,12 +91,12 @@ const PATCHES: readonly SourcePatch[] = [
   },
   {
     file: 'internal/backends/sqlite/collection.go',
-    from: QUERY_ID_CLAUSE,
+    from: idClause(),
     to: '\twhereClause, args = idFilterClause(params.Filter)',
   },
   {
     file: 'internal/backends/sqlite/collection.go',
-    from: EXPLAIN_ID_CLAUSE,
+    from: idClause('filterPushdown = true'),
     to: '\twhereClause, args = idFilterClause(params.Filter)\n\tfilterPushdown = whereClause != ""',
   },
 ];

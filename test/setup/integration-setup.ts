@@ -13,15 +13,13 @@ export default async function integrationSetup(): Promise<void> {
   const { app } = loadConfig();
   const t0 = Date.now();
   const progress = (line: string) => process.stderr.write(`[integration] ${line}\n`);
-  const [services, chromium] = await Promise.all([
-    startEphemeralServices({
-      config: app,
-      need: { temporal: true, mongo: true },
-      progress,
-    }),
-    provisionChromium(progress),
-  ]);
-  process.env.CHROMIUM_PATH = chromium.path;
+  // First, so that a machine without one fails before any server is started (and left running).
+  process.env.CHROMIUM_PATH = await provisionChromium(progress);
+  const services = await startEphemeralServices({
+    config: app,
+    need: { temporal: true, mongo: true },
+    progress,
+  });
   (globalThis as { __cbsServices?: typeof services }).__cbsServices = services;
   process.env.CBS_TEST_TEMPORAL_ADDRESS = services.temporal?.address;
   process.env.CBS_TEST_MONGODB_URI = services.mongo?.uri;

@@ -87,6 +87,14 @@ function fakeDocument(reads: FollowDocumentResult[], calls: string[]): DocumentA
   };
 }
 
+/** Starts the invoice's workflow with a quiet period of an hour: the tests signal it while it follows. */
+const startForAnHour = (taskQueue: string, workflowId: string) =>
+  suite.env.client.workflow.start(documentSyncWorkflow, {
+    taskQueue,
+    workflowId,
+    args: [{ ...ref, quietPeriodMs: 3600_000 }],
+  });
+
 describe('documentSyncWorkflow (time-skipping)', () => {
   it('is signalled-with-start by the names the poller activity uses', () => {
     expect(documentSyncWorkflow.name).toBe(DOCUMENT_SYNC_WORKFLOW);
@@ -155,11 +163,7 @@ describe('documentSyncWorkflow (time-skipping)', () => {
     });
     const workflowId = unique('txn');
     await worker.runUntil(async () => {
-      const handle = await suite.env.client.workflow.start(documentSyncWorkflow, {
-        taskQueue,
-        workflowId,
-        args: [{ ...ref, quietPeriodMs: 3600_000 }],
-      });
+      const handle = await startForAnHour(taskQueue, workflowId);
       await suite.env.sleep(30_000);
       await handle.signal(documentChangedSignal, { source: 'api' });
       await suite.env.sleep(1_000);
@@ -197,11 +201,7 @@ describe('documentSyncWorkflow (time-skipping)', () => {
       },
     });
     await worker.runUntil(async () => {
-      const handle = await suite.env.client.workflow.start(documentSyncWorkflow, {
-        taskQueue,
-        workflowId,
-        args: [{ ...ref, quietPeriodMs: 3600_000 }],
-      });
+      const handle = await startForAnHour(taskQueue, workflowId);
       await suite.env.sleep(30_000);
       expect(await handle.query(documentProgressQuery)).toMatchObject({ pushes: 1, staleChanges: 1 });
       // Once pushed: an older version is let go at once, a newer one and one naming none are pushed.
@@ -242,11 +242,7 @@ describe('documentSyncWorkflow (time-skipping)', () => {
     });
     const workflowId = unique('txn');
     await worker.runUntil(async () => {
-      const handle = await suite.env.client.workflow.start(documentSyncWorkflow, {
-        taskQueue,
-        workflowId,
-        args: [{ ...ref, quietPeriodMs: 3600_000 }],
-      });
+      const handle = await startForAnHour(taskQueue, workflowId);
       await suite.env.sleep(1800_000);
       expect(calls.filter((c) => c.startsWith('followDocument'))).toEqual([]);
       await handle.signal(documentChangedSignal, { source: 'books' });
