@@ -13,7 +13,11 @@ import path from 'node:path';
  * to what the backend returns in every case (pushdown can be switched off), so narrowing the SQL to the
  * `_id` condition changes which rows are read, never which match.
  */
-export const FERRETDB_PATCH_LEVEL = 'cbs.1';
+export const FERRETDB_PATCH_LEVEL = 'cbs.2';
+
+/** The Go file we add to the SQLite backend (a copy sits beside the compiled script: `npm run build`). */
+const PUSHDOWN_FILE = 'cbs_pushdown.go';
+const PUSHDOWN_SOURCE = path.join(__dirname, 'ferretdb', PUSHDOWN_FILE);
 
 interface SourcePatch {
   file: string;
@@ -35,53 +39,6 @@ const idClause = (...onMatch: string[]) =>
     '\t}',
   ].join('\n');
 
-/** Go added to the SQLite collection: the one place that turns a filter's `_id` condition into SQL. */
-const ID_FILTER_CLAUSE = `
-// idFilterClause returns the WHERE clause (with its arguments) that selects the rows a filter's top-level
-// _id condition allows: an equality or an $in of strings or ObjectIDs. Any other filter gives none. The
-// caller still applies the whole filter to the rows returned. (Added by crm-books-sync.)
-func idFilterClause(filter *types.Document) (string, []any) {
-	count := 0
-	for _, k := range filter.Keys() {
-		if k == "_id" {
-			count++
-		}
-	}
-	if count != 1 {
-		return "", nil
-	}
-
-	v, _ := filter.Get("_id")
-	switch v := v.(type) {
-	case string, types.ObjectID:
-		return fmt.Sprintf(\` WHERE %s = ?\`, metadata.IDColumn), []any{string(must.NotFail(sjson.MarshalSingleValue(v)))}
-	case *types.Document:
-		if v.Len() != 1 || !v.Has("$in") {
-			return "", nil
-		}
-		in, _ := v.Get("$in")
-		values, ok := in.(*types.Array)
-		if !ok || values.Len() == 0 || values.Len() > 1000 {
-			return "", nil
-		}
-		args := make([]any, 0, values.Len())
-		for i := 0; i < values.Len(); i++ {
-			e, _ := values.Get(i)
-			switch e.(type) {
-			case string, types.ObjectID:
-				args = append(args, string(must.NotFail(sjson.MarshalSingleValue(e))))
-			default:
-				return "", nil
-			}
-		}
-		marks := strings.TrimSuffix(strings.Repeat("?, ", len(args)), ", ")
-		return fmt.Sprintf(\` WHERE %s IN (%s)\`, metadata.IDColumn, marks), args
-	}
-
-	return "", nil
-}
-`;
-
 const PATCHES: readonly SourcePatch[] = [
   {
     // The same expression as the unique index on _id (registry.go builds index columns as `col->"field"`).
@@ -92,12 +49,12 @@ const PATCHES: readonly SourcePatch[] = [
   {
     file: 'internal/backends/sqlite/collection.go',
     from: idClause(),
-    to: '\twhereClause, args = idFilterClause(params.Filter)',
+    to: '\twhereClause, args = pushedFilterClause(params.Filter, meta.Settings.Indexes)',
   },
   {
     file: 'internal/backends/sqlite/collection.go',
     from: idClause('filterPushdown = true'),
-    to: '\twhereClause, args = idFilterClause(params.Filter)\n\tfilterPushdown = whereClause != ""',
+    to: '\twhereClause, args = pushedFilterClause(params.Filter, meta.Settings.Indexes)\n\tfilterPushdown = whereClause != ""',
   },
 ];
 
@@ -112,7 +69,9 @@ export async function patchFerretDbSource(src: string): Promise<void> {
       throw new Error(`FerretDB source patch: ${patch.file} does not hold the expected text once`);
     edited.set(file, text.slice(0, at) + patch.to + text.slice(at + patch.from.length));
   }
-  const collection = path.join(src, 'internal/backends/sqlite/collection.go');
-  edited.set(collection, `${edited.get(collection)!}${ID_FILTER_CLAUSE}`);
+  edited.set(
+    path.join(src, 'internal/backends/sqlite', PUSHDOWN_FILE),
+    await fs.readFile(PUSHDOWN_SOURCE, 'utf8'),
+  );
   for (const [file, text] of edited) await fs.writeFile(file, text);
 }

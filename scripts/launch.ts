@@ -189,6 +189,8 @@ export async function launchMongoWire(
           '--telemetry=disable',
           '--log-level=warn',
           `--state-dir=${opts.dataDir}`,
+          // Hand dotted paths to the backend too: our build answers them from their indexes (ferretdb-patches).
+          '--test-enable-nested-pushdown',
         ];
   const logFile = path.join(opts.logDir, `${opts.binary.kind}-${opts.port}.log`);
   const launched = launch(opts.binary.path, args, logFile, opts.detached);

@@ -29,6 +29,13 @@ export function deltaIndexKey(scopeField: string): Record<string, 1> {
   return { [scopeField]: 1, modifiedTime: 1, _id: 1 };
 }
 
+/**
+ * The latest modified time a delta read after a cursor finds: 2286-11-20, the last date whose milliseconds
+ * have 13 digits (what our FerretDB build can range over in an index, scripts/ferretdb/cbs_pushdown.go).
+ * Writers stamp the clock's time (nextModifiedTime).
+ */
+export const LAST_MODIFIED_TIME = new Date(9_999_999_999_999);
+
 /** The most a single delta page may hold: larger pages belong in several activities. */
 export const MAX_DELTA_PAGE = 50_000;
 
@@ -94,9 +101,11 @@ export function deltaQuery<T extends Document>(
   const filter: Document = { ...extra, [scopeField]: org };
   if (after) {
     const time = new Date(after.modifiedTime);
+    // The range at the top as well as in the $or: a server answers it from the index without reading the
+    // $or (our FerretDB build needs both ends of a date range to use an index, so there is always an end).
+    filter.modifiedTime = before ? { $gte: time, $lt: before } : { $gte: time, $lte: LAST_MODIFIED_TIME };
     filter.$or = [{ modifiedTime: { $gt: time } }, { modifiedTime: time, _id: { $gt: after.id } }];
-  }
-  if (before) filter.modifiedTime = { $lt: before };
+  } else if (before) filter.modifiedTime = { $lt: before };
   return { filter: filter as Filter<T>, sort: { modifiedTime: 1, _id: 1 }, limit, after: after ?? null };
 }
 

@@ -178,6 +178,68 @@ describe('CRM and Books record stores on the real server', () => {
       if (isFerret) expect(await plan({ org: 'o1' })).toMatch(/SCAN/);
     });
 
+    it('answer conditions on indexed fields from the index, with exactly the answers of a full read', async () => {
+      // Documents of every shape the server must still match: arrays where a string or date is indexed,
+      // an array of documents on a dotted path, missing fields, other types.
+      const probe = crmDb.collection<Document>('indexed_probe');
+      await probe.createIndex({ org: 1, modifiedTime: 1, _id: 1 }, { name: 'org_modifiedTime_id' });
+      await probe.createIndex({ org: 1, 'data.account.id': 1 }, { name: 'org_account' });
+      const at = (minute: number) => new Date(Date.UTC(2026, 0, 1, 0, minute));
+      const docs: Document[] = Array.from({ length: 60 }, (_, n) => ({
+        _id: `p${n}`,
+        org: n % 4 === 0 ? 'o2' : 'o1',
+        modifiedTime: at(n),
+        data: { account: { id: `a${n % 7}` } },
+      }));
+      docs.push(
+        { _id: 'arr-org', org: ['o1', 'x'], modifiedTime: at(30), data: { account: { id: 'a1' } } },
+        { _id: 'arr-time', org: 'o1', modifiedTime: [at(0), at(31)], data: { account: [{ id: 'a1' }] } },
+        { _id: 'arr-data', org: 'o1', modifiedTime: at(32), data: [{ account: { id: 'a1' } }] },
+        { _id: 'arr-leaf', org: 'o1', modifiedTime: at(33), data: { account: { id: ['z', 'a1'] } } },
+        { _id: 'no-fields', other: 1 },
+        { _id: 'numbers', org: 'o1', modifiedTime: 1_767_226_000_000, data: { account: { id: 1 } } },
+        { _id: 'far', org: 'o1', modifiedTime: new Date(9_999_999_999_000), data: { account: { id: 'a1' } } },
+        { _id: 'old', org: 'o1', modifiedTime: new Date(999_999_999_999), data: { account: { id: 'a1' } } },
+        { _id: 'odd-text', org: 'o1 <&>', modifiedTime: at(34), data: { account: { id: 'a"1\\' } } },
+      );
+      await probe.insertMany(docs);
+      const filters: Document[] = [
+        { org: 'o1', modifiedTime: { $gte: at(29), $lte: new Date(9_999_999_999_999) } },
+        {
+          org: 'o1',
+          modifiedTime: { $gt: at(29), $lt: at(40) },
+          $or: [{ _id: { $gt: 'p3' } }, { other: 1 }],
+        },
+        { org: { $in: ['o1', 'o1 <&>'] }, modifiedTime: { $gte: at(0), $lt: at(59) } },
+        { org: 'o1', 'data.account.id': { $in: ['a1', 'a"1\\'] } },
+        { org: 'o1 <&>', 'data.account.id': 'a"1\\' },
+        { org: 'o1', 'data.account.id': { $eq: 'a1', $ne: 'a2' } },
+        { org: 'o1', $or: [{ 'data.account.id': 'a1' }, { _id: { $in: ['p2', 'p5'] } }] },
+        { org: 'o1', modifiedTime: { $gte: new Date(0), $lt: at(10) } },
+        { modifiedTime: { $gte: at(10), $lt: at(20) } },
+      ];
+      for (const filter of filters) {
+        // `$and` of the one filter: the same question, which no build hands to an index.
+        const full = await probe.find({ $and: [filter] }).toArray();
+        const answered = await probe.find(filter).toArray();
+        const ids = (found: Document[]) => found.map((d) => String(d._id)).sort();
+        expect({ filter, ids: ids(answered) }).toEqual({ filter, ids: ids(full) });
+        expect(full.length).toBeGreaterThan(0);
+      }
+      if (isFerret) {
+        const plan = async (filter: Document) =>
+          JSON.stringify((await crmDb.command({ explain: { find: 'indexed_probe', filter } })).queryPlanner);
+        expect(await plan(filters[0]!)).toMatch(
+          /USING INDEX \S+_org_modifiedTime_id \(<expr>=\? AND <expr>>\?/,
+        );
+        expect(await plan(filters[3]!)).toMatch(/USING INDEX \S+_org_account \(<expr>=\? AND <expr>=\?\)/);
+        expect(await plan(filters[6]!)).toMatch(/USING INDEX \S+__id_/);
+        expect(await plan(filters[6]!)).not.toMatch(/\bSCAN\b/);
+        // A date range open at one end, or reaching before 2001-09-09, is left to a full read.
+        expect(await plan(filters[7]!)).not.toMatch(/<expr>=\? AND <expr>>\?/);
+      }
+    });
+
     it('are created idempotently', async () => {
       await expect(crm.ensureIndexes()).resolves.toBeUndefined();
       await expect(books.ensureIndexes()).resolves.toBeUndefined();
