@@ -3,19 +3,21 @@ import { chunks } from './mongo-helpers';
 
 /*
  * What the stores (and the step sizes of workers/deps.ts) need to know of the server they run on, in one
- * object resolved once at start. FerretDB v1 (SQLite) answers from an index only a filter's `_id` condition
- * (an equality or an `$in`, beside any other keys: our build, scripts/ferretdb-patches.ts); every other read
- * decodes the whole collection. So on FerretDB the stores find records by `_id` and avoid other reads they can
- * do without (a write that is refused tells them the same), and MongoDB gets the plain, indexed reads. Code
- * reads the fields below, never which server it is.
+ * object resolved once at start. Our FerretDB build (SQLite; scripts/ferretdb/cbs_pushdown.go) answers from
+ * an index a filter's `_id` condition and its string equalities, `$in`s and date ranges on the leading fields
+ * of an index; any other filter decodes the whole collection, and a limit or a sort never reaches the index:
+ * every document the indexed part selects is decoded. So on FerretDB the stores read by indexed fields only,
+ * and avoid reads they can do without (a write that is refused tells them the same). Code reads the fields
+ * below, never which server it is.
  */
 
 export interface ServerCapabilities {
   /** Which server answered the probe: for logs and diagnostics only, decisions read the fields below. */
   readonly server: 'mongodb' | 'ferretdb';
   /**
-   * Whether every read but one by `_id` decodes its whole collection: a caller then reads seldom and in large
-   * steps (workers/deps.ts picks the sync's step size by it).
+   * Whether a read decodes every document its indexed conditions select, whatever its limit (a delta page
+   * decodes everything after its cursor): a caller then reads seldom and in large steps (workers/deps.ts
+   * picks the sync's step size by it).
    */
   readonly readsScanCollection: boolean;
   /**
@@ -26,15 +28,10 @@ export interface ServerCapabilities {
   /** The most update statements one write command may carry (Infinity: no limit of the server's). */
   readonly maxUpdatesPerCommand: number;
   /**
-   * How many values an `$in` may list before the filter is sent without it and the list matched in memory
-   * (Infinity: always in the query). See findWithin.
+   * How many values one `$in` may list (Infinity: any number); a longer list is sent in parts of this many,
+   * one query each, since each part is answered from the index of its path. See findWithin.
    */
   readonly longestIn: number;
-  /**
-   * How many values an `$in` on `_id` may list (Infinity: any number); a longer list is sent in parts of
-   * this many, one query each, since each part is answered from the `_id` index. See findWithin.
-   */
-  readonly longestIdIn: number;
 }
 
 /** MongoDB: indexed reads, no limits of its own below the driver's. */
@@ -44,7 +41,6 @@ export const MONGODB_CAPABILITIES: ServerCapabilities = {
   insertBeforeRead: false,
   maxUpdatesPerCommand: Number.POSITIVE_INFINITY,
   longestIn: Number.POSITIVE_INFINITY,
-  longestIdIn: Number.POSITIVE_INFINITY,
 };
 
 /**
@@ -52,19 +48,17 @@ export const MONGODB_CAPABILITIES: ServerCapabilities = {
  * - `maxUpdatesPerCommand`: it never answers an `update` command whose statements match 100 or more stored
  *   documents (99 take ~0.15 s; 100 hang until the client gives up), so updates go in commands of 50.
  *   Measured again with the `_id` patch, on 30,000 documents: 50 take 48 ms, 99 77 ms, 100 still hang.
- * - `longestIn`: it compares every stored document with every listed value (measured on 50,000 links: `$in`
- *   of 50 values 2.5 s, 5,000 values 10.7 s, the whole collection sent 4.2 s), so a long list costs the
- *   square of a chunk; past 500 values the list is matched here, in a Set.
- * - `longestIdIn`: our build answers an `_id` `$in` of up to 1,000 strings from the `_id` index
- *   (scripts/ferretdb-patches.ts; on 30,000 documents 50 ids take 6 ms), so longer lists go in parts.
+ * - `longestIn`: our build answers an `$in` of up to 1,000 strings on an indexed path from the index
+ *   (scripts/ferretdb/cbs_pushdown.go; on 30,000 documents 50 `_id`s take 6 ms), so longer lists go in parts.
+ *   Unpatched, it compared every stored document with every listed value (on 50,000 links an `$in` of 5,000
+ *   values took 10.7 s).
  */
 export const FERRETDB_CAPABILITIES: ServerCapabilities = {
   server: 'ferretdb',
   readsScanCollection: true,
   insertBeforeRead: true,
   maxUpdatesPerCommand: 50,
-  longestIn: 500,
-  longestIdIn: 1000,
+  longestIn: 1000,
 };
 
 /** The capabilities of the server behind `db`, from one `buildInfo` (FerretDB names its own version there). */
@@ -98,11 +92,10 @@ export function capabilitiesFor(
 
 /**
  * The documents matching `base` whose value at each path of `within` is one of its strings (with `any`: at
- * one path or more). For lists up to `longestIn` values (`longestIdIn` for `_id`) that is one query with an
- * `$in` per path (under `$or` with `any`), answered from the indexes; a longer `_id` list (without `any`) is
- * sent in parts, one query each; other longer lists are left out of the query and matched in memory, and
- * with `any` one long list takes them all there, since an `$or` is sent whole or not at all. The documents
- * come back in the server's order (sorted by `sort`; across parts, sorted here).
+ * one path or more). Every path must be indexed after the base's fields (each caller's is): for lists up to
+ * `longestIn` values that is one query with an `$in` per path (under `$or` with `any`), answered from the
+ * indexes; a longer list is sent in parts of `longestIn`, one query each (with `any`, one per path and part).
+ * The documents come back in the server's order (sorted by `sort`; across parts, sorted here), each once.
  */
 export async function findWithin<T extends Document>(
   capabilities: ServerCapabilities,
@@ -111,44 +104,34 @@ export async function findWithin<T extends Document>(
   within: Readonly<Record<string, readonly string[]>>,
   options: { sort?: Sort; projection?: Document; any?: boolean } = {},
 ): Promise<WithId<T>[]> {
-  const ids = within._id;
-  if (!options.any && ids && ids.length > capabilities.longestIdIn) {
-    const found: WithId<T>[] = [];
-    for (const part of chunks([...new Set(ids)], capabilities.longestIdIn))
-      found.push(...(await findWithin(capabilities, collection, base, { ...within, _id: part }, options)));
-    return options.sort ? found.sort(comparing(options.sort)) : found;
-  }
   const lists = Object.entries(within);
   if (options.any && lists.length === 0) return [];
-  // Under `$or` (with `any`) no list reaches the `_id` index, so an `_id` list is as long as any other.
-  const long = (path: string, values: readonly string[]) =>
-    values.length > (path === '_id' && !options.any ? capabilities.longestIdIn : capabilities.longestIn);
-  const sendAll = !lists.some(([path, values]) => long(path, values));
-  const inQuery = lists.filter(([path, values]) => (options.any ? sendAll : !long(path, values)));
-  const inMemory = lists
-    .filter(([path, values]) => (options.any ? !sendAll : long(path, values)))
-    .map(([path, values]) => [path.split('.'), new Set(values)] as const);
-
-  const clauses = inQuery.map(([path, values]) => ({ [path]: { $in: [...values] } }));
-  const filter: Document =
-    options.any && clauses.length > 0 ? { ...base, $or: clauses } : Object.assign({ ...base }, ...clauses);
-  let cursor = collection.find(
-    filter as Filter<T>,
-    options.projection ? { projection: options.projection } : {},
-  );
-  if (options.sort) cursor = cursor.sort(options.sort);
-  const docs = await cursor.toArray();
-  if (inMemory.length === 0) return docs;
-  // As `$in` does: a string equal to a listed value, or an array holding one.
-  const matches = ([path, values]: (typeof inMemory)[number], doc: Document) => {
-    const value = valueAt(doc, path);
-    return (Array.isArray(value) ? (value as unknown[]) : [value]).some(
-      (v) => typeof v === 'string' && values.has(v),
+  const query = (clauses: readonly (readonly [string, readonly string[]])[]) => {
+    const ins = clauses.map(([path, values]) => ({ [path]: { $in: [...values] } }));
+    const filter: Document =
+      options.any && ins.length > 1 ? { ...base, $or: ins } : Object.assign({ ...base }, ...ins);
+    const cursor = collection.find(
+      filter as Filter<T>,
+      options.projection ? { projection: options.projection } : {},
     );
+    return (options.sort ? cursor.sort(options.sort) : cursor).toArray();
   };
-  return docs.filter((doc) =>
-    options.any ? inMemory.some((list) => matches(list, doc)) : inMemory.every((list) => matches(list, doc)),
-  );
+  const longest = capabilities.longestIn;
+  const long = lists.find(([, values]) => values.length > longest);
+  if (!long) return query(lists);
+
+  // In parts: with `any`, each list alone; else the long list in parts, the other lists whole (a long one of
+  // those is split in turn). A document holding an array may match two parts: it is kept once.
+  const found = new Map<string, WithId<T>>();
+  const keep = (docs: WithId<T>[]) => docs.forEach((doc) => found.set(String(doc._id), doc));
+  if (options.any)
+    for (const [path, values] of lists)
+      for (const part of chunks([...new Set(values)], longest)) keep(await query([[path, part]]));
+  else
+    for (const part of chunks([...new Set(long[1])], longest))
+      keep(await findWithin(capabilities, collection, base, { ...within, [long[0]]: part }, options));
+  const docs = [...found.values()];
+  return options.sort ? docs.sort(comparing(options.sort)) : docs;
 }
 
 /**

@@ -16,7 +16,7 @@ import { FERRETDB_CAPABILITIES } from '../../stores/server-capabilities';
 import type { RecordCollection, StoredRecord } from '../../stores/record-store';
 import { integrationEndpoints, unique } from '../helpers';
 
-/** How long an `$in` list FerretDB gets in the query; longer ones are matched by the store. */
+/** How long an `$in` list FerretDB gets in one query; longer ones are sent in parts. */
 const FERRETDB_LONGEST_IN = FERRETDB_CAPABILITIES.longestIn;
 
 /** The CRM and Books stores against the real Mongo-wire server, one fresh database each for this file. */
@@ -543,8 +543,8 @@ describe('CRM and Books record stores on the real server', () => {
   });
 
   describe('lookups by long lists', () => {
-    // Past FERRETDB_LONGEST_IN values FerretDB gets the filter without its `$in` and the list is matched by the
-    // store: the answers must be those of the same lookups in short lists.
+    // Past FERRETDB_LONGEST_IN values a list is sent in parts: the answers must be those of the same lookups
+    // in short lists.
     const org = 'long-org';
     const n = FERRETDB_LONGEST_IN + 200;
     const ids = Array.from({ length: n }, (_, i) => `L${String(i).padStart(4, '0')}`);
@@ -571,7 +571,7 @@ describe('CRM and Books record stores on the real server', () => {
 
     it('find by more ids than one `_id` query lists: in parts, merged in key order', async () => {
       const many = 'long-ids-org';
-      const count = FERRETDB_CAPABILITIES.longestIdIn + 300;
+      const count = FERRETDB_CAPABILITIES.longestIn + 300;
       const all = Array.from({ length: count }, (_, i) => `M${String(i).padStart(5, '0')}`);
       await crm.module('Accounts').upsertMany(many, writes(all.slice(0, 900).map((id) => account(id, id))));
       await crm.module('Accounts').upsertMany(many, writes(all.slice(900).map((id) => account(id, id))));

@@ -21,7 +21,7 @@ import { FERRETDB_CAPABILITIES } from '../../stores/server-capabilities';
 import { createFailuresRepository } from '../../stores/sync-state/failures';
 import { createLinksRepository } from '../../stores/sync-state/links';
 
-/** How long an `$in` list FerretDB gets in the query; longer ones are matched by the store. */
+/** How long an `$in` list FerretDB gets in one query; longer ones are sent in parts. */
 const FERRETDB_LONGEST_IN = FERRETDB_CAPABILITIES.longestIn;
 
 /** The sync-state store against the real Mongo-wire server, one fresh database for this file. */
@@ -301,7 +301,7 @@ describe('sync-state store on the real server', () => {
     });
 
     it('are found by long id lists as by short ones, within their integration and entity', async () => {
-      // Longer than FERRETDB_LONGEST_IN: on FerretDB the lists are matched by the store, not in the query.
+      // Longer than FERRETDB_LONGEST_IN: on FerretDB the lists are sent in parts.
       const longId = 'crmLong/booksLong/production';
       const ids = Array.from({ length: FERRETDB_LONGEST_IN + 200 }, (_, i) => String(i));
       const page = ids.map((i) => link(`lc${i}`, `lb${i}`, { integrationId: longId }));
@@ -345,7 +345,7 @@ describe('sync-state store on the real server', () => {
       const longId = 'crmLong/booksLong/production';
       const ids = Array.from({ length: FERRETDB_LONGEST_IN + 200 }, (_, i) => String(i));
       for (const [size, first] of [
-        [FERRETDB_LONGEST_IN + 10, 0], // a long list: matched by the store on FerretDB
+        [FERRETDB_LONGEST_IN + 10, 0], // a long list: in parts on FerretDB
         [20, 600],
       ] as const) {
         const customers = ids.slice(first, first + size).map((i) => `lc${i}`);
@@ -699,7 +699,7 @@ describe('sync-state store on the real server', () => {
   });
 
   /*
-   * FerretDB's choices (insert-before-read, long $in lists matched in memory, updates in commands of 50) are
+   * FerretDB's choices (insert-before-read, long $in lists sent in parts, updates in commands of 50) are
    * taken from the capabilities, not from the server, and each is safe on MongoDB too: given them, the
    * repositories must answer as with the server's own on whichever server this is (on MongoDB, the tests
    * above take the other paths). Not the other way round: MongoDB's unbounded update commands hang FerretDB.
