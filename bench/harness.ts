@@ -1,4 +1,5 @@
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
+import { Session } from 'node:inspector/promises';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { Client } from '@temporalio/client';
 import type { temporal } from '@temporalio/proto';
@@ -65,6 +66,8 @@ export interface WorkerFigures {
 
 export interface TwoWayFigures {
   seconds: number;
+  /** Whether the writers started after the initial sync's settle window had passed. */
+  settledStart: boolean;
   pollMs: number;
   writes: { crm: number; books: number };
   lagMs: { p50: number; p99: number; max: number };
@@ -156,6 +159,26 @@ export async function cpuMeter(pids: ServerPids) {
 
 /** How often the worker's resident memory is sampled: often enough to catch a chunk's peak. */
 const RSS_SAMPLE_MS = 100;
+
+/**
+ * With CBS_BENCH_CPU_PROFILE set to a file name: profiles this process's main thread (where the worker's
+ * activities run) from now until the returned function is called, and writes the profile there (open it
+ * in Chrome's DevTools or any `.cpuprofile` viewer). Without it, nothing.
+ */
+export async function cpuProfile(): Promise<() => Promise<void>> {
+  const file = process.env.CBS_BENCH_CPU_PROFILE;
+  if (!file) return async () => {};
+  const session = new Session();
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.start');
+  return async () => {
+    const { profile } = await session.post('Profiler.stop');
+    await writeFile(file, JSON.stringify(profile));
+    session.disconnect();
+    process.stderr.write(`CPU profile of the measured part written to ${file}\n`);
+  };
+}
 
 /**
  * Watches this process (the worker runs in it) from now: its CPU, the peak of its resident memory and the

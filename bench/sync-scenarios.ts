@@ -18,6 +18,7 @@ import {
   ratioOf,
   sleep,
   withUriOption,
+  cpuProfile,
   workerMeter,
   type Figures,
   type ScenarioContext,
@@ -161,8 +162,10 @@ async function initialSync(ctx: ScenarioContext): Promise<Omit<Figures, 'servers
     const cpuUsed = await cpuMeter(pids);
     const worker = workerMeter();
     const commandsTimed = commands ? commandTimer(b.running.deps.mongo) : undefined;
+    const profiled = await cpuProfile();
     const first = await b.run(tuning);
     const workerFigures = worker(n);
+    await profiled();
     const oursCpuMs = await cpuUsed();
     const oursCommands = commandsTimed?.();
     const history = await historyFigures(b.client, syncRunWorkflowId(b.saved._id, 1), first.firstRunId);
