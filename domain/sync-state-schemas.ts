@@ -334,25 +334,56 @@ const LinkFieldsSchema = z.object({
 export const LinkInputSchema = withoutForbiddenKeys(LinkFieldsSchema);
 export type LinkInput = z.input<typeof LinkFieldsSchema>;
 
-export const LinkDocSchema = withoutForbiddenKeys(
-  LinkFieldsSchema.extend({
-    _id: DocIdSchema,
-    /** Deletes are not propagated (S3.8): the link is marked, never removed. */
-    deletedIn: SideSchema.optional(),
-    deletedTime: z.date().optional(),
-    createdTime: z.date(),
-    modifiedTime: z.date(),
-  })
-    .refine((l) => (l.deletedIn === undefined) === (l.deletedTime === undefined), {
-      message: 'deletedIn and deletedTime go together',
-      path: ['deletedTime'],
-    })
-    .refine((l) => l._id === linkIdOf(l.integrationId, l.entity, l.crmId), {
-      message: 'must be {integrationId}|{entity}|{crmId}',
-      path: ['_id'],
-    }),
-);
+/** What the store adds to a link's fields. */
+const STORED_LINK_FIELDS = {
+  _id: DocIdSchema,
+  /** Deletes are not propagated (S3.8): the link is marked, never removed. */
+  deletedIn: SideSchema.optional(),
+  deletedTime: z.date().optional(),
+  createdTime: z.date(),
+  modifiedTime: z.date(),
+};
+
+/** A stored link's schema over `fields` (all of a link's, or its identity's). */
+function storedLinkSchema<S extends z.ZodRawShape>(fields: z.ZodObject<S>) {
+  return withoutForbiddenKeys(
+    fields
+      .extend(STORED_LINK_FIELDS)
+      .refine(
+        (l: { deletedIn?: unknown; deletedTime?: unknown }) =>
+          (l.deletedIn === undefined) === (l.deletedTime === undefined),
+        { message: 'deletedIn and deletedTime go together', path: ['deletedTime'] },
+      )
+      .refine(
+        (link) => {
+          // Both field sets hold the link's key (LinkFieldsSchema's first fields).
+          const l = link as unknown as {
+            _id: string;
+            integrationId: string;
+            entity: LinkEntity;
+            crmId: string;
+          };
+          return l._id === linkIdOf(l.integrationId, l.entity, l.crmId);
+        },
+        { message: 'must be {integrationId}|{entity}|{crmId}', path: ['_id'] },
+      ),
+  );
+}
+
+export const LinkDocSchema = storedLinkSchema(LinkFieldsSchema);
 export type LinkDoc = z.output<typeof LinkDocSchema>;
+
+/**
+ * A stored link without the values of the last sync and the content hashes: which CRM record is which Books
+ * record. What a reader that only maps ids takes (LINK_IDENTITY_PROJECTION leaves the rest on the server).
+ */
+export const LinkIdentitySchema = storedLinkSchema(
+  LinkFieldsSchema.omit({ lastSynced: true, contentHash: true }),
+);
+export type LinkIdentity = z.output<typeof LinkIdentitySchema>;
+
+/** The projection that reads a link's identity only. */
+export const LINK_IDENTITY_PROJECTION = { lastSynced: 0, contentHash: 0 } as const;
 
 /**
  * Whether a link still names a live Books record: not marked deleted in Books (S3.8 marks, never removes).

@@ -13,7 +13,7 @@ import path from 'node:path';
  * to what the backend returns in every case (pushdown can be switched off), so narrowing the SQL to the
  * `_id` condition changes which rows are read, never which match.
  */
-export const FERRETDB_PATCH_LEVEL = 'cbs.2';
+export const FERRETDB_PATCH_LEVEL = 'cbs.3';
 
 /** The Go file we add to the SQLite backend (a copy sits beside the compiled script: `npm run build`). */
 const PUSHDOWN_FILE = 'cbs_pushdown.go';

@@ -82,7 +82,7 @@ export async function linkDependencies(
 ): Promise<DependencyLinks> {
   const typed = wanted.map((dep) => ({ dep, ...dependencyKind(integration, dep) }));
   const entities = [...new Set(typed.map((t) => t.entity))];
-  const links = await deps.syncState.findLinksByCrmIdsOf(
+  const links = await deps.syncState.findLinkIdentitiesByCrmIdsOf(
     integration._id,
     entities.map((entity) => ({
       entity,

@@ -71,13 +71,15 @@ export async function loadPersonInputs(
   page: Page,
 ): Promise<Pick<DecideContactPersonsInput, 'accountLinks' | 'personLinks' | 'customers'>> {
   const accountIds = [...new Set(page.flatMap((r) => accountIdOf(r.data) ?? []))];
-  // One read for both (a scan of the links on FerretDB).
-  const found = await state.findLinksByCrmIdsOf(c.integrationId, [
-    { entity: 'customer', crmIds: accountIds },
-    { entity: 'contact_person', crmIds: page.map((r) => r.id) },
+  // The accounts' links only map ids: their identities, without the values of the last sync.
+  const [accountLinks, personLinks] = await Promise.all([
+    state.findLinkIdentitiesByCrmIdsOf(c.integrationId, [{ entity: 'customer', crmIds: accountIds }]),
+    state.findLinksByCrmIds(
+      c.integrationId,
+      'contact_person',
+      page.map((r) => r.id),
+    ),
   ]);
-  const accountLinks = found.filter((l) => l.entity === 'customer');
-  const personLinks = found.filter((l) => l.entity === 'contact_person');
   // The customers the contacts' accounts are linked to, and those their persons were last written to (a
   // contact that moved takes its person out of the old one).
   const customerIds = [
@@ -114,7 +116,7 @@ export async function loadPersonContactInputs(
   ];
   const [accountLinks, personLinks] = await Promise.all([
     business.length
-      ? state.findLinksByBooksIds(
+      ? state.findLinkIdentitiesByBooksIds(
           c.integrationId,
           'customer',
           business.map((r) => r.id),

@@ -325,7 +325,7 @@ func stringValues(v any) ([]any, bool) {
 // the metadata registry's CREATE INDEX), so that SQLite reads each AND from the index. Each field's value
 // may also be an array (MongoDB matches an array holding a matching element; its JSON text starts with `[`),
 // and for a dotted path the expression is NULL when a document on the way is an array: those rows are read
-// too. Fields after the first are dropped when the terms would exceed maxPushedTerms.
+// too (see arrayOnTheWay). Fields after the first are dropped when the terms would exceed maxPushedTerms.
 func indexClause(fields []pushedField) (string, []any) {
 	type alternative struct {
 		sql  string
@@ -357,7 +357,7 @@ func indexClause(fields []pushedField) (string, []any) {
 		})
 
 		if strings.Contains(f.field, ".") {
-			alternatives = append(alternatives, alternative{sql: column + " IS NULL"})
+			alternatives = append(alternatives, alternative{sql: column + " IS NULL AND " + arrayOnTheWay(f.field)})
 		}
 
 		if i > 0 && len(terms)*len(alternatives) > maxPushedTerms {
@@ -391,6 +391,22 @@ func indexClause(fields []pushedField) (string, []any) {
 	}
 
 	return " WHERE " + strings.Join(sqls, " OR "), args
+}
+
+// arrayOnTheWay is the SQL condition that a document on a dotted path, before its last field, is an array:
+// then the index expression is NULL while MongoDB may match an element. SQLite checks it on the rows the
+// index gives for NULL only (a document without the field, which matches no string), so those rows are not
+// sent to the handler.
+func arrayOnTheWay(field string) string {
+	parts := strings.Split(field, ".")
+	checks := make([]string, 0, len(parts)-1)
+
+	for i := 1; i < len(parts); i++ {
+		checks = append(checks, fmt.Sprintf(`json_type(%s, '$."%s"') = 'array'`,
+			metadata.DefaultColumn, strings.Join(parts[:i], `"."`)))
+	}
+
+	return "(" + strings.Join(checks, " OR ") + ")"
 }
 
 // indexExpression is the expression the metadata registry indexes a field path by.

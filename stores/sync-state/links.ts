@@ -5,13 +5,16 @@ import {
   CrmModuleSchema,
   DocIdSchema,
   KeyPartSchema,
+  LINK_IDENTITY_PROJECTION,
   LinkDocSchema,
   LinkEntitySchema,
+  LinkIdentitySchema,
   LinkInputSchema,
   SideSchema,
   linkIdOf,
   type DeltaCursor,
   type LinkDoc,
+  type LinkIdentity,
   type LinkEntity,
   type LinkInput,
   type Side,
@@ -99,6 +102,20 @@ export interface LinksRepository {
     integrationId: string,
     wanted: readonly { entity: LinkEntity; crmIds: readonly string[] }[],
   ): Promise<LinkDoc[]>;
+  /**
+   * findLinksByCrmIdsOf without the values of the last sync and the content hashes (LinkIdentitySchema):
+   * which Books record each CRM record is, for a reader that maps ids. The server sends only those fields.
+   */
+  findLinkIdentitiesByCrmIdsOf(
+    integrationId: string,
+    wanted: readonly { entity: LinkEntity; crmIds: readonly string[] }[],
+  ): Promise<LinkIdentity[]>;
+  /** findLinksByBooksIds, the identities only (see findLinkIdentitiesByCrmIdsOf). */
+  findLinkIdentitiesByBooksIds(
+    integrationId: string,
+    entity: LinkEntity,
+    booksIds: readonly string[],
+  ): Promise<LinkIdentity[]>;
   /** The links of these Books records, in one query. Read-only; ZodError for a malformed id. */
   findLinksByBooksIds(
     integrationId: string,
@@ -156,18 +173,32 @@ async function moveLegacyLinks(db: Db): Promise<void> {
   if (kept === 0) await legacy.drop();
 }
 
+/** How a read of link identities asks the server (findWithin's options). */
+const IDENTITY_READ = { projection: LINK_IDENTITY_PROJECTION };
+
 /** The MongoDB implementation of the links collections, over an injected sync-state `Db`. */
 export function createLinksRepository(db: Db, options: StoreOptions = {}): LinksRepository {
   const now = clockOf(options);
   const capabilities = capabilitiesFor(db, options.capabilities);
   const linksOf = (entity: LinkEntity) => db.collection<Stored>(linksCollectionOf(entity));
   const parseLink = (doc: unknown) => LinkDocSchema.parse(doc);
+  const parseIdentity = (doc: unknown) => LinkIdentitySchema.parse(doc);
 
   async function linksByCrmIds(
     integrationId: string,
     wanted: readonly { entity: LinkEntity; crmIds: readonly string[] }[],
     crmModule?: string,
   ): Promise<LinkDoc[]> {
+    return (await linkDocsByCrmIds(integrationId, wanted, crmModule)).map(parseLink);
+  }
+
+  /** The stored links of these CRM records (only their identities with `identities`), unparsed. */
+  async function linkDocsByCrmIds(
+    integrationId: string,
+    wanted: readonly { entity: LinkEntity; crmIds: readonly string[] }[],
+    crmModule?: string,
+    identities = false,
+  ): Promise<Stored[]> {
     const id = DocIdSchema.parse(integrationId);
     // A link's _id is derived from its CRM side, entity included; each entity's links are read from its own
     // collection.
@@ -183,9 +214,28 @@ export function createLinksRepository(db: Db, options: StoreOptions = {}): Links
     };
     const caps = await capabilities();
     const found = await Promise.all(
-      [...idsOf].map(([entity, ids]) => findWithin(caps, linksOf(entity), base, { _id: ids })),
+      [...idsOf].map(([entity, ids]) =>
+        findWithin(caps, linksOf(entity), base, { _id: ids }, identities ? IDENTITY_READ : {}),
+      ),
     );
-    return found.flat().map(parseLink);
+    return found.flat();
+  }
+
+  async function linkDocsByBooksIds(
+    integrationId: string,
+    entity: LinkEntity,
+    booksIds: readonly string[],
+    identities = false,
+  ): Promise<Stored[]> {
+    const ids = IdListSchema.parse(booksIds);
+    if (ids.length === 0) return [];
+    return findWithin(
+      await capabilities(),
+      linksOf(entity),
+      { integrationId: DocIdSchema.parse(integrationId) },
+      { booksId: ids },
+      identities ? IDENTITY_READ : {},
+    );
   }
 
   return {
@@ -203,15 +253,15 @@ export function createLinksRepository(db: Db, options: StoreOptions = {}): Links
     },
 
     async findLinksByBooksIds(integrationId, entity, booksIds) {
-      const ids = IdListSchema.parse(booksIds);
-      if (ids.length === 0) return [];
-      const docs = await findWithin(
-        await capabilities(),
-        linksOf(entity),
-        { integrationId: DocIdSchema.parse(integrationId) },
-        { booksId: ids },
-      );
-      return docs.map(parseLink);
+      return (await linkDocsByBooksIds(integrationId, entity, booksIds)).map(parseLink);
+    },
+
+    async findLinkIdentitiesByCrmIdsOf(integrationId, wanted) {
+      return (await linkDocsByCrmIds(integrationId, wanted, undefined, true)).map(parseIdentity);
+    },
+
+    async findLinkIdentitiesByBooksIds(integrationId, entity, booksIds) {
+      return (await linkDocsByBooksIds(integrationId, entity, booksIds, true)).map(parseIdentity);
     },
 
     async upsertLinks(raw) {

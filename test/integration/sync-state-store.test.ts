@@ -3,6 +3,7 @@ import { ZodError } from 'zod';
 import {
   LinkEntitySchema,
   type IntegrationInput,
+  type LinkDoc,
   type LinkEntity,
   type LinkInput,
 } from '../../domain/sync-state-schemas';
@@ -368,6 +369,22 @@ describe('sync-state store on the real server', () => {
         expect(found).toHaveLength(of('customer').length + of('contact_person').length);
       }
       expect(await store.findLinksByCrmIdsOf(longId, [{ entity: 'customer', crmIds: [] }])).toEqual([]);
+    });
+
+    it('are read as identities only: the same links without the values of the last sync and their hashes', async () => {
+      const longId = 'crmLong/booksLong/production';
+      const crmIds = Array.from({ length: FERRETDB_LONGEST_IN + 10 }, (_, i) => `lc${i}`);
+      const whole = await store.findLinksByCrmIdsOf(longId, [{ entity: 'customer', crmIds }]);
+      expect(whole.length).toBeGreaterThan(FERRETDB_LONGEST_IN);
+      const identity = ({ lastSynced: _l, contentHash: _c, ...rest }: LinkDoc) => rest;
+      const byId = (links: { _id: string }[]) => [...links].sort((a, b) => (a._id < b._id ? -1 : 1));
+      const identities = await store.findLinkIdentitiesByCrmIdsOf(longId, [{ entity: 'customer', crmIds }]);
+      expect(byId(identities)).toEqual(byId(whole.map(identity)));
+      expect(identities.every((l) => !('lastSynced' in l) && !('contentHash' in l))).toBe(true);
+      const booksIds = whole.slice(0, 30).map((l) => l.booksId);
+      expect(byId(await store.findLinkIdentitiesByBooksIds(longId, 'customer', booksIds))).toEqual(
+        byId(whole.slice(0, 30).map(identity)),
+      );
     });
 
     it('are read by CRM ids from one CRM module only when it is named, by short and long id lists', async () => {

@@ -333,7 +333,7 @@ function memoryDeps(crashLinkWrites: number) {
         },
       };
     },
-    async findLinksByCrmIdsOf(_i: string, wanted: { entity: string; crmIds: readonly string[] }[]) {
+    async findLinkIdentitiesByCrmIdsOf(_i: string, wanted: { entity: string; crmIds: readonly string[] }[]) {
       return links.filter((l) => wanted.some((w) => w.entity === l.entity && w.crmIds.includes(l.crmId)));
     },
     async findLinksByCrmIds(_i: string, entity: string, crmIds: readonly string[]) {
