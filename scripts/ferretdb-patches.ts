@@ -13,11 +13,16 @@ import path from 'node:path';
  * to what the backend returns in every case (pushdown can be switched off), so narrowing the SQL to the
  * `_id` condition changes which rows are read, never which match.
  */
-export const FERRETDB_PATCH_LEVEL = 'cbs.3';
+export const FERRETDB_PATCH_LEVEL = 'cbs.4';
 
-/** The Go file we add to the SQLite backend (a copy sits beside the compiled script: `npm run build`). */
-const PUSHDOWN_FILE = 'cbs_pushdown.go';
-const PUSHDOWN_SOURCE = path.join(__dirname, 'ferretdb', PUSHDOWN_FILE);
+/**
+ * The Go files we add, by the package folder they go into (a copy of `scripts/ferretdb/` sits beside the
+ * compiled script: `npm run build`).
+ */
+const ADDED_FILES: readonly { file: string; into: string }[] = [
+  { file: 'cbs_pushdown.go', into: 'internal/backends/sqlite' },
+  { file: 'cbs_sjson.go', into: 'internal/handler/sjson' },
+];
 
 interface SourcePatch {
   file: string;
@@ -39,6 +44,10 @@ const idClause = (...onMatch: string[]) =>
     '\t}',
   ].join('\n');
 
+/** The start of an sjson type's UnmarshalJSON, up to its null check. */
+const nullCheck = (receiver: string) =>
+  `func (${receiver}) UnmarshalJSON(data []byte) error {\n\tif bytes.Equal(data, []byte("null")) {\n\t\tpanic("null data")\n\t}\n`;
+
 const PATCHES: readonly SourcePatch[] = [
   {
     // The same expression as the unique index on _id (registry.go builds index columns as `col->"field"`).
@@ -56,6 +65,17 @@ const PATCHES: readonly SourcePatch[] = [
     from: idClause('filterPushdown = true'),
     to: '\twhereClause, args = pushedFilterClause(params.Filter, meta.Settings.Indexes)\n\tfilterPushdown = whereClause != ""',
   },
+  // Strings and dates without escapes or exponents are read from their JSON text (cbs_sjson.go).
+  {
+    file: 'internal/handler/sjson/string.go',
+    from: nullCheck('str *stringType'),
+    to: `${nullCheck('str *stringType')}\n\tif s, ok := plainJSONString(data); ok {\n\t\t*str = stringType(s)\n\t\treturn nil\n\t}\n`,
+  },
+  {
+    file: 'internal/handler/sjson/datetime.go',
+    from: nullCheck('dt *dateTimeType'),
+    to: `${nullCheck('dt *dateTimeType')}\n\tif ms, ok := plainJSONInt(data); ok {\n\t\t*dt = dateTimeType(time.UnixMilli(ms))\n\t\treturn nil\n\t}\n`,
+  },
 ];
 
 /** Applies the patches to a copy of FerretDB's module source; throws naming the file whose text differs. */
@@ -69,9 +89,10 @@ export async function patchFerretDbSource(src: string): Promise<void> {
       throw new Error(`FerretDB source patch: ${patch.file} does not hold the expected text once`);
     edited.set(file, text.slice(0, at) + patch.to + text.slice(at + patch.from.length));
   }
-  edited.set(
-    path.join(src, 'internal/backends/sqlite', PUSHDOWN_FILE),
-    await fs.readFile(PUSHDOWN_SOURCE, 'utf8'),
-  );
+  for (const added of ADDED_FILES)
+    edited.set(
+      path.join(src, added.into, added.file),
+      await fs.readFile(path.join(__dirname, 'ferretdb', added.file), 'utf8'),
+    );
   for (const [file, text] of edited) await fs.writeFile(file, text);
 }
