@@ -2,16 +2,19 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 
 /**
- * The changes we make to FerretDB v1.24.2's source before building it: its SQLite backend answers `_id`
- * conditions from the `_id` index. README ("FerretDB, patched") says what they fix and how it was measured.
+ * The changes we make to FerretDB v1.24.2's source before building it. README ("FerretDB, patched at build")
+ * says what each fixes and how it was measured; the patch level names the build (and its cache folder).
  *
- * Unpatched, every `_id` read, update and delete scans its whole table: the WHERE clause names the `_id`
- * field as `_ferretdb_sjson->'$._id'` while the unique index was created on `_ferretdb_sjson->"_id"`, and
- * SQLite uses an expression index only for the same expression (EXPLAIN QUERY PLAN: `SCAN`, not `SEARCH …
- * USING INDEX`). And only a filter that is exactly `{_id: <string>}` was given to SQLite at all; `{_id, x}`
- * and `{_id: {$in: […]}}` made FerretDB decode every document in Go. The handler applies the whole filter
- * to what the backend returns in every case (pushdown can be switched off), so narrowing the SQL to the
- * `_id` condition changes which rows are read, never which match.
+ * - cbs.1: `_id` conditions answered from the `_id` index. Unpatched, the WHERE clause named the field
+ *   `_ferretdb_sjson->'$._id'` while the unique index is on `_ferretdb_sjson->"_id"` (SQLite uses an
+ *   expression index only for the same expression), and only a filter that is exactly `{_id: <string>}`
+ *   reached SQL at all.
+ * - cbs.2, cbs.3: conditions on the leading fields of any index (scripts/ferretdb/cbs_pushdown.go).
+ * - cbs.4: stored strings and dates decoded from their JSON text (scripts/ferretdb/cbs_sjson.go).
+ * - cbs.5: in-memory document and array iterators not leak-tracked.
+ *
+ * The handler applies the whole filter to what the backend returns in every case (pushdown can be switched
+ * off), so what is handed to SQL changes which rows are read, never which match.
  */
 export const FERRETDB_PATCH_LEVEL = 'cbs.5';
 
