@@ -77,14 +77,12 @@ func clauseOf(filter *types.Document, indexes []metadata.IndexInfo) (string, []a
 				break
 			}
 
-			if c.values != nil {
-				used = append(used, pushedField{field: key.Field, condition: c, equality: true})
-				continue
-			}
-
 			used = append(used, pushedField{field: key.Field, condition: c})
 
-			break
+			// After equalities, one range ends what an index can use.
+			if c.values == nil {
+				break
+			}
 		}
 
 		if len(used) > len(best) {
@@ -155,27 +153,17 @@ func idFilterClause(filter *types.Document) (string, []any) {
 	v, _ := filter.Get("_id")
 	switch v := v.(type) {
 	case string, types.ObjectID:
-		return fmt.Sprintf(` WHERE %s = ?`, metadata.IDColumn), []any{string(must.NotFail(sjson.MarshalSingleValue(v)))}
+		return fmt.Sprintf(` WHERE %s = ?`, metadata.IDColumn), []any{jsonText(v)}
 	case *types.Document:
 		if v.Len() != 1 || !v.Has("$in") {
 			return "", nil
 		}
 
 		in, _ := v.Get("$in")
-		values, ok := in.(*types.Array)
-		if !ok || values.Len() == 0 || values.Len() > maxPushedValues {
-			return "", nil
-		}
 
-		args := make([]any, 0, values.Len())
-		for i := 0; i < values.Len(); i++ {
-			e, _ := values.Get(i)
-			switch e.(type) {
-			case string, types.ObjectID:
-				args = append(args, string(must.NotFail(sjson.MarshalSingleValue(e))))
-			default:
-				return "", nil
-			}
+		args, ok := inValues(in, isIDValue)
+		if !ok {
+			return "", nil
 		}
 
 		return fmt.Sprintf(` WHERE %s IN (%s)`, metadata.IDColumn, placeholders(len(args))), args
@@ -194,10 +182,10 @@ type pushedCondition struct {
 	lower, upper     string
 }
 
+// pushedField is an index field and its condition: an equality when it has values, else a date range.
 type pushedField struct {
 	field     string
 	condition pushedCondition
-	equality  bool
 }
 
 // The dates whose milliseconds have exactly 13 digits (2001-09-09 to 2286-11-20): between two such bounds,
@@ -255,7 +243,7 @@ func operatorCondition(d *types.Document) (pushedCondition, bool) {
 	}
 
 	if v, err := d.Get("$in"); err == nil {
-		if values, ok := stringValues(v); ok {
+		if values, ok := inValues(v, isString); ok {
 			return pushedCondition{values: values}, true
 		}
 	}
@@ -298,8 +286,8 @@ func pushedDate(d *types.Document, op string) (string, bool) {
 	return fmt.Sprintf("%d", t.UnixMilli()), true
 }
 
-// stringValues returns the JSON texts of an array of 1 to maxPushedValues strings.
-func stringValues(v any) ([]any, bool) {
+// inValues returns the JSON texts of an $in's array of 1 to maxPushedValues values, each of which `accept`s.
+func inValues(v any, accept func(any) bool) ([]any, bool) {
 	values, ok := v.(*types.Array)
 	if !ok || values.Len() == 0 || values.Len() > maxPushedValues {
 		return nil, false
@@ -309,16 +297,29 @@ func stringValues(v any) ([]any, bool) {
 
 	for i := 0; i < values.Len(); i++ {
 		e, _ := values.Get(i)
-
-		s, ok := e.(string)
-		if !ok {
+		if !accept(e) {
 			return nil, false
 		}
 
-		res = append(res, jsonText(s))
+		res = append(res, jsonText(e))
 	}
 
 	return res, true
+}
+
+func isString(v any) bool {
+	_, ok := v.(string)
+	return ok
+}
+
+// isIDValue: the _id values the _id index is written for.
+func isIDValue(v any) bool {
+	switch v.(type) {
+	case string, types.ObjectID:
+		return true
+	}
+
+	return false
 }
 
 // indexClause writes the fields' conditions as an OR of ANDs over the index's expressions (the same text as
@@ -339,7 +340,7 @@ func indexClause(fields []pushedField) (string, []any) {
 
 		var alternatives []alternative
 
-		if f.equality {
+		if f.condition.values != nil {
 			alternatives = append(alternatives, alternative{
 				sql:  fmt.Sprintf("%s IN (%s)", column, placeholders(len(f.condition.values))),
 				args: f.condition.values,
@@ -437,8 +438,9 @@ func plainPath(field string) bool {
 	return true
 }
 
-func jsonText(s string) string {
-	return string(must.NotFail(sjson.MarshalSingleValue(s)))
+// jsonText is a value as FerretDB stores it, and as SQLite's `->` gives it back.
+func jsonText(v any) string {
+	return string(must.NotFail(sjson.MarshalSingleValue(v)))
 }
 
 func countKey(d *types.Document, key string) int {
