@@ -288,7 +288,7 @@ async function deltaRun(ctx: ScenarioContext, n: number, k: number, timeCommands
       );
     const commandsTimed = timeCommands ? commandTimer(b.running.deps.mongo) : undefined;
     const run = runLine(n, await b.run(ctx.tuning));
-    return { ...run, run, commands: commandsTimed?.() };
+    return { run, commands: commandsTimed?.() };
   } finally {
     await b.close();
   }
@@ -301,13 +301,13 @@ async function delta(ctx: ScenarioContext): Promise<Omit<Figures, 'servers' | 's
   const small = await deltaRun(ctx, smallN, k, false);
   return {
     n: ctx.n,
-    ours: { wallMs: large.wallMs, perSecond: perSecond(k, large.wallMs) },
+    ours: { wallMs: large.run.wallMs, perSecond: perSecond(k, large.run.wallMs) },
     baseline: {
       name: `the same ${k} changes on a ${smallN}-record base`,
-      wallMs: small.wallMs,
-      perSecond: perSecond(k, small.wallMs),
+      wallMs: small.run.wallMs,
+      perSecond: perSecond(k, small.run.wallMs),
     },
-    ratio: ratioOf(large.wallMs, small.wallMs),
+    ratio: ratioOf(large.run.wallMs, small.run.wallMs),
     runs: [large.run, small.run],
     ...(large.commands && { oursCommands: large.commands }),
   };
